@@ -1,0 +1,55 @@
+"""The application factory: plugins, routers and exception handlers; nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Router, get
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from sqlalchemy import Engine, text
+
+from backend.auth.routes import login, logout, me
+from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
+from backend.db import make_engine, session_scope, utcnow
+from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
+from backend.org.routes import ROUTES as ORG_ROUTES
+from backend.settings import Settings
+from backend.sync.routes import sync
+from backend.web.routes import web_routes
+
+
+@get("/healthz", sync_to_thread=True, include_in_schema=False)
+def healthz(state: State) -> dict[str, str]:
+    engine: Engine = state.engine
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock = utcnow) -> Litestar:
+    """The Fieldgoal server for these settings. The database must already be migrated."""
+    from backend.bootstrap import bootstrap
+
+    settings = settings.with_generated_secrets()
+    engine = engine or make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        bootstrap(session, settings)
+    api = Router(
+        path="/api/v1",
+        route_handlers=[login, logout, me, sync, *ORG_ROUTES, *CUSTOMER_ROUTES],
+    )
+    handlers: list[Any] = [healthz, api, *web_routes()]
+    return Litestar(
+        route_handlers=handlers,
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "engine": engine, "clock": clock}),
+        request_max_body_size=settings.sync_max_body_bytes,
+        # The PWA shell must stay under 100 KB on the wire: compress what is worth compressing.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(title="Fieldgoal", version="1", path="/schema"),
+        on_shutdown=[lambda: engine.dispose()],
+        debug=False,
+    )

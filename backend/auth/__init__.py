@@ -1,0 +1,1 @@
+"""Sign-in: passwords, bearer tokens, throttling, and who the caller is."""

@@ -1,0 +1,48 @@
+"""Sign-in endpoints: login, logout, me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import JSONBody
+
+from backend.auth import service
+from backend.http import DB, Config, CurrentActor, Now, bearer_token
+from backend.org.service import user_public
+from backend.validation import Text, validate
+
+LOGIN_FIELDS = {
+    "email": Text(required=True, min_len=1, max_len=254, nullable=False),
+    "password": Text(required=True, max_len=200, strip=False, nullable=False),
+}
+
+
+@post("/auth/login", status_code=200, sync_to_thread=True)
+def login(
+    request: Request[Any, Any, Any],
+    db: DB,
+    settings: Config,
+    now: Now,
+    data: JSONBody[dict[str, Any]],
+) -> dict[str, Any]:
+    """Sign in: a bearer token and the user."""
+    values = validate(data, LOGIN_FIELDS, max_text=settings.max_text_chars)
+    address = request.client.host if request.client else "unknown"
+    token, user = service.login(db, settings, values["email"], values["password"], address, now)
+    request.state.locale = user.locale
+    return {"token": token, "user": user_public(user)}
+
+
+@post("/auth/logout", status_code=204, sync_to_thread=True)
+def logout(request: Request[Any, Any, Any], db: DB, actor: CurrentActor, now: Now) -> None:
+    """Revoke the token this request carries."""
+    token = bearer_token(request)
+    if token:
+        service.logout(db, token, now)
+
+
+@get("/me", sync_to_thread=False)
+def me(actor: CurrentActor) -> dict[str, Any]:
+    """The signed-in user."""
+    return actor.public()

@@ -1,0 +1,120 @@
+"""Sign-in rules: argon2 passwords, opaque bearer tokens stored as hashes, sliding expiry, throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.auth.models import AuthToken, LoginFailure
+from backend.errors import TooManyRequests, Unauthenticated
+from backend.org.models import Unit, User
+from backend.policy import Actor, actor_for
+from backend.settings import Settings
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so that both failures take the same time.
+_DUMMY_HASH = _hasher.hash("fieldgoal-timing-equaliser")
+# A token's expiry is pushed forward at most this often: phones sync every few minutes, and a write per
+# request would turn every read into a write.
+_SLIDE_EVERY = timedelta(hours=1)
+TOKEN_PREFIX = "fg_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def login(
+    session: Session, settings: Settings, email: str, password: str, address: str, now: datetime
+) -> tuple[str, User]:
+    """A new token for these credentials; the same error for an unknown email and a wrong password."""
+    email = email.strip().lower()
+    _refuse_if_throttled(session, settings, email, address, now)
+    user = session.scalars(select(User).where(User.email == email)).first()
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.active:
+        session.add(LoginFailure(email=email, address=address, at=now))
+        # The failure must be stored even though the request fails: the caller commits before raising.
+        session.info["commit_despite_error"] = True
+        raise Unauthenticated("invalid_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        AuthToken(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(days=settings.token_days),
+        )
+    )
+    return token, user
+
+
+def _refuse_if_throttled(session: Session, settings: Settings, email: str, address: str, now: datetime) -> None:
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    for column, value, limit in (
+        (LoginFailure.email, email, settings.login_max_failures_per_account),
+        (LoginFailure.address, address, settings.login_max_failures_per_address),
+    ):
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at >= since)
+        ).one()
+        if count >= limit:
+            retry = oldest + timedelta(minutes=settings.login_window_minutes) - now
+            raise TooManyRequests(max(1, math.ceil(retry.total_seconds())))
+
+
+def authenticate(session: Session, settings: Settings, token: str | None, now: datetime) -> Actor:
+    """The caller of a bearer token, sliding its expiry forward; Unauthenticated when unknown/expired/revoked."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise Unauthenticated()
+    row = session.execute(
+        select(AuthToken, User, Unit)
+        .join(User, col(User.id) == AuthToken.user_id)
+        .join(Unit, col(Unit.id) == User.unit_id)
+        .where(AuthToken.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        raise Unauthenticated()
+    auth_token, user, unit = row
+    if auth_token.revoked_at is not None or auth_token.expires_at <= now or not user.active:
+        raise Unauthenticated()
+    if now - auth_token.last_used_at >= _SLIDE_EVERY:
+        auth_token.last_used_at = now
+        auth_token.expires_at = now + timedelta(days=settings.token_days)
+    return actor_for(user, unit)
+
+
+def logout(session: Session, token: str, now: datetime) -> None:
+    auth_token = session.scalars(select(AuthToken).where(AuthToken.token_hash == token_digest(token))).first()
+    if auth_token is not None and auth_token.revoked_at is None:
+        auth_token.revoked_at = now
+
+
+def revoke_all(session: Session, user_id: str, now: datetime) -> None:
+    """Every token of a user, e.g. when their password changes or they are deactivated."""
+    for auth_token in session.scalars(
+        select(AuthToken).where(AuthToken.user_id == user_id, col(AuthToken.revoked_at).is_(None))  # type: ignore[union-attr]
+    ):
+        auth_token.revoked_at = now

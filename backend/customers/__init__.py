@@ -1,0 +1,1 @@
+"""Customers and prospects, owned by a rep."""

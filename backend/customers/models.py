@@ -1,0 +1,33 @@
+"""The customer table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from backend.db import UTCDateTime, new_id, utcnow
+
+CUSTOMER_STATUSES = ("prospect", "active")
+
+
+class Customer(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    address: str | None = None
+    contact: str | None = None
+    phone: str | None = Field(default=None, max_length=64)
+    city: str | None = Field(default=None, max_length=64)
+    lat: float | None = None
+    lon: float | None = None
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    status: str = Field(default="prospect", max_length=16)
+    first_won_on: date | None = None
+    version: int = 1
+    # field -> [version that last changed it, user who changed it]: the three-way merge reads this.
+    field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

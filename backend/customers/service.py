@@ -1,0 +1,128 @@
+"""Rules for customers: reps add prospects (through sync), leads and managers manage and reassign them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.customers.models import Customer
+from backend.db import new_id
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.org.service import reset_scope_around
+from backend.policy import Actor, get_owned, get_user, owners, require_manager
+from backend.sync.changelog import record_change
+from backend.validation import Number, Text, Uuid, validate
+from backend.versioning import set_fields, wire
+
+# What a client may send (SYNC.md, "Shapes on the wire").
+CUSTOMER_FIELDS = {
+    "name": Text(required=True, min_len=1, max_len=200, nullable=False),
+    "address": Text(),
+    "contact": Text(max_len=200),
+    "phone": Text(max_len=64),
+    "lat": Number(min=-90, max=90),
+    "lon": Number(min=-180, max=180),
+}
+SERVER_FIELDS = ("owner_id", "status", "first_won_on", "city")
+# Leads and managers may also set these over HTTP.
+MANAGER_FIELDS = {**CUSTOMER_FIELDS, "owner_id": Uuid(nullable=False), "city": Text(max_len=64)}
+
+
+def customer_public(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "address": customer.address,
+        "contact": customer.contact,
+        "phone": customer.phone,
+        "city": customer.city,
+        "lat": customer.lat,
+        "lon": customer.lon,
+        "owner_id": customer.owner_id,
+        "status": customer.status,
+        "first_won_on": wire(customer.first_won_on),
+        "version": customer.version,
+        "updated_at": customer.updated_at.isoformat(),
+    }
+
+
+def log_customer(session: Session, customer: Customer) -> None:
+    record_change(
+        session,
+        "customer",
+        customer.id,
+        customer.version,
+        deleted=customer.deleted_at is not None,
+        owner_id=customer.owner_id,
+    )
+
+
+def get_customer(session: Session, actor: Actor, customer_id: str) -> Customer:
+    return get_owned(session, actor, Customer, customer_id, Customer.owner_id)
+
+
+def list_customers(session: Session, actor: Actor) -> list[Customer]:
+    require_manager(actor)
+    query = select(Customer).where(owners(actor, Customer.owner_id), col(Customer.deleted_at).is_(None))  # type: ignore[union-attr]
+    return list(session.scalars(query.order_by(Customer.name)))
+
+
+def add_customer(
+    session: Session, actor: Actor, customer_id: str, values: dict[str, Any], now: datetime
+) -> Customer:
+    """A new customer owned by `values['owner_id']` (default: the actor)."""
+    owner_id = values.pop("owner_id", None) or actor.id
+    if owner_id != actor.id:
+        _owner_in_scope(session, actor, owner_id)
+    if session.get(Customer, customer_id) is not None:
+        raise InvalidInput.one("id", "already_exists")
+    versions = {name: [1, actor.id] for name in values}
+    customer = Customer(
+        id=customer_id, owner_id=owner_id, field_versions=versions, created_at=now, updated_at=now, **values
+    )
+    session.add(customer)
+    session.flush()
+    log_customer(session, customer)
+    return customer
+
+
+def create_customer(session: Session, actor: Actor, data: Any, now: datetime, max_text: int) -> Customer:
+    require_manager(actor)
+    values = validate(data, {**MANAGER_FIELDS, "id": Uuid()}, max_text=max_text)
+    return add_customer(session, actor, values.pop("id", None) or new_id(), values, now)
+
+
+def update_customer(
+    session: Session, actor: Actor, customer_id: str, data: Any, now: datetime, max_text: int
+) -> Customer:
+    require_manager(actor)
+    customer = get_customer(session, actor, customer_id)
+    values = validate(data, MANAGER_FIELDS, partial=True, max_text=max_text)
+    new_owner = values.pop("owner_id", None)
+    if new_owner and new_owner != customer.owner_id:
+        reassign(session, actor, customer, new_owner, now)
+    if set_fields(customer, values, actor.id, now):
+        log_customer(session, customer)
+    return customer
+
+
+def reassign(session: Session, actor: Actor, customer: Customer, owner_id: str, now: datetime) -> None:
+    """Hand a customer to another rep: both reps' (and their leads') phones start over."""
+    _owner_in_scope(session, actor, owner_id)
+    reset_scope_around(session, user_ids={customer.owner_id, owner_id})
+    customer.owner_id = owner_id
+    customer.version += 1
+    customer.updated_at = now
+    log_customer(session, customer)
+
+
+def _owner_in_scope(session: Session, actor: Actor, owner_id: str) -> None:
+    if not actor.manages_people:
+        raise Forbidden()
+    try:
+        get_user(session, actor, owner_id)
+    except NotFound:
+        raise InvalidInput.one("owner_id", "not_found") from None

@@ -1,0 +1,1 @@
+"""Goals that cascade from company to rep."""

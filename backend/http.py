@@ -1,0 +1,157 @@
+"""Web plumbing shared by every feature's routes: the request transaction, the caller, the clock, and
+the one mapping from errors to problem details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from backend.auth.service import authenticate
+from backend.errors import (
+    FieldError,
+    FieldgoalError,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    to_problem,
+)
+from backend.i18n import negotiate
+from backend.policy import Actor
+from backend.settings import Settings
+
+log = logging.getLogger("fieldgoal")
+
+Clock = Callable[[], datetime]
+
+
+# Explicit handler inputs (Litestar's NamedDependency): what each handler takes reads in its signature.
+DB = NamedDependency[Session]
+CurrentActor = NamedDependency[Actor]
+Now = NamedDependency[datetime]
+Config = NamedDependency[Settings]
+
+
+def provide_session(state: State) -> Iterator[Session]:
+    """The request's transaction: committed when the handler returns, rolled back when it raises.
+
+    An error raised after writes that must stay (a failed sign-in is counted even though the request
+    fails) is committed first when the service set `session.info["commit_despite_error"]`.
+    """
+    engine: Engine = state.engine
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except FieldgoalError:
+        if session.info.pop("commit_despite_error", False):
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_now(state: State) -> datetime:
+    clock: Clock = state.clock
+    return clock()
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def provide_actor(request: Request[Any, Any, Any], db: DB, settings: Config, now: Now) -> Actor:
+    actor = authenticate(db, settings, bearer_token(request), now)
+    request.state.locale = actor.locale
+    return actor
+
+
+DEPENDENCIES = {
+    "db": Provide(provide_session),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "now": Provide(provide_now, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+}
+
+
+def request_locale(request: Request[Any, Any, Any]) -> str:
+    locale = request.state.get("locale") if hasattr(request, "state") else None
+    return locale or negotiate(request.headers.get("accept-language"))
+
+
+def problem_response(request: Request[Any, Any, Any], error: FieldgoalError) -> Response[Any]:
+    return Response(
+        content=to_problem(error, request_locale(request)),
+        status_code=error.status,
+        media_type="application/problem+json",
+        headers=error.headers(),
+    )
+
+
+def _on_domain_error(request: Request[Any, Any, Any], exc: FieldgoalError) -> Response[Any]:
+    return problem_response(request, exc)
+
+
+def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own errors (bad JSON, unknown route, body too large) as problem details too."""
+    error: FieldgoalError
+    if isinstance(exc, NotAuthorizedException):
+        error = Unauthenticated()
+    elif isinstance(exc, ValidationException) and exc.extra:
+        # Valid JSON of the wrong shape (a list, a string) where an object was expected.
+        error = InvalidInput.one("body", "wrong_type", expected="object")
+    elif isinstance(exc, ValidationException):
+        error = MalformedRequest(errors=[FieldError("body", "malformed_request")])
+    elif exc.status_code == 404:
+        error = NotFound()
+    elif exc.status_code == 413:
+        error = PayloadTooLarge("body_bytes", request.app.state.settings.sync_max_body_bytes)
+    elif exc.status_code == 405:
+        error = FieldgoalError("method_not_allowed")
+        error.status = 405
+    elif 400 <= exc.status_code < 500:
+        error = MalformedRequest()
+        error.status = exc.status_code
+    else:
+        return _on_unexpected(request, exc)
+    return problem_response(request, error)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        content=to_problem(FieldgoalError(), request_locale(request)),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type="application/problem+json",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    FieldgoalError: _on_domain_error,
+    HTTPException: _on_http_error,
+    Exception: _on_unexpected,
+}

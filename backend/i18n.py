@@ -1,0 +1,133 @@
+"""The user's language: which locale a request speaks, and the messages of every error code in it.
+
+zh-CN is the default (PRODUCT.md: Chinese first). A signed-in user's own `locale` wins; before sign-in the
+`Accept-Language` header decides. Messages are looked up by the stable `code` that clients read, so a code's
+wording can change without breaking anyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "zh-CN"
+
+# code -> locale -> template; templates take the error's params by name.
+MESSAGES: dict[str, dict[str, str]] = {
+    # field rules
+    "required": {"en": "is required", "zh-CN": "为必填项"},
+    "wrong_type": {"en": "must be {expected}", "zh-CN": "必须是{expected}"},
+    "too_long": {"en": "must be at most {max} characters", "zh-CN": "不能超过 {max} 个字符"},
+    "too_short": {"en": "must be at least {min} characters", "zh-CN": "至少需要 {min} 个字符"},
+    "out_of_range": {"en": "must be {min} to {max}", "zh-CN": "必须在 {min} 到 {max} 之间"},
+    "invalid_choice": {"en": "must be one of: {choices}", "zh-CN": "必须是以下之一：{choices}"},
+    "invalid_format": {"en": "is not a valid {format}", "zh-CN": "不是有效的{format}"},
+    "unknown_field": {"en": "is not a field of this record", "zh-CN": "不是该记录的字段"},
+    "not_writable": {"en": "is set by the server", "zh-CN": "由服务器设置，不能修改"},
+    "invalid_text": {"en": "contains characters that are not allowed", "zh-CN": "包含不允许的字符"},
+    "taken": {"en": "is already in use", "zh-CN": "已被使用"},
+    "not_found": {"en": "does not exist", "zh-CN": "不存在"},
+    "forbidden": {"en": "you may not do this", "zh-CN": "您无权执行此操作"},
+    "invalid_parent": {"en": "would make a unit its own ancestor", "zh-CN": "会使组织单元成为自己的上级"},
+    "has_children": {"en": "still has units or users below it", "zh-CN": "下面仍有组织单元或用户"},
+    "weak_password": {"en": "must be at least {min} characters", "zh-CN": "至少需要 {min} 个字符"},
+    "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
+    "invalid_role_unit": {
+        "en": "a {role} belongs to a unit of kind {kind}",
+        "zh-CN": "{role} 必须属于{kind}类型的单元",
+    },
+    # request-level problems
+    "validation_failed": {"en": "The request has invalid fields.", "zh-CN": "请求中有无效的字段。"},
+    "malformed_request": {"en": "The request body is not valid JSON.", "zh-CN": "请求体不是有效的 JSON。"},
+    "unauthenticated": {"en": "Sign in again.", "zh-CN": "请重新登录。"},
+    "invalid_credentials": {"en": "Email or password is wrong.", "zh-CN": "邮箱或密码错误。"},
+    "too_many_attempts": {
+        "en": "Too many failed sign-ins. Try again in {retry_after} seconds.",
+        "zh-CN": "登录失败次数过多，请 {retry_after} 秒后重试。",
+    },
+    "payload_too_large": {"en": "Too large: at most {max} {name}.", "zh-CN": "内容过大：最多 {max} {name}。"},
+    "unsupported_protocol": {
+        "en": "This app is out of date; please update it.",
+        "zh-CN": "应用版本过旧，请更新。",
+    },
+    "client_taken": {
+        "en": "This device id belongs to another user.",
+        "zh-CN": "此设备标识属于其他用户。",
+    },
+    "method_not_allowed": {"en": "This method is not allowed here.", "zh-CN": "不支持此请求方法。"},
+    "server_error": {"en": "Something went wrong on the server.", "zh-CN": "服务器出错了。"},
+    # sync and domain rules
+    "depends_on_rejected": {
+        "en": "depends on a record that was rejected",
+        "zh-CN": "依赖的记录已被拒绝",
+    },
+    "read_only": {"en": "cannot be changed from a phone", "zh-CN": "不能在手机上修改"},
+    "invalid_op": {"en": "is not an operation on this record", "zh-CN": "不是该记录支持的操作"},
+    "invalid_state": {
+        "en": "not possible while the record is {state}",
+        "zh-CN": "记录状态为 {state}，不能执行此操作",
+    },
+    "period_locked": {"en": "the period {period} is closed", "zh-CN": "{period} 期间已关闭"},
+    "time_in_future": {"en": "lies in the future", "zh-CN": "时间不能在未来"},
+    "already_exists": {"en": "a record with this id already exists", "zh-CN": "该编号的记录已存在"},
+    "over_allocated": {
+        "en": "allocations add up to {total}, more than the parent's {target}",
+        "zh-CN": "分配合计 {total}，超过上级目标 {target}",
+    },
+}
+
+EXPECTED = {
+    "string": {"en": "text", "zh-CN": "文本"},
+    "integer": {"en": "a whole number", "zh-CN": "整数"},
+    "number": {"en": "a number", "zh-CN": "数字"},
+    "decimal": {"en": 'a decimal amount as text, like "12000.50"', "zh-CN": '文本形式的金额，如 "12000.50"'},
+    "object": {"en": "an object", "zh-CN": "对象"},
+    "list": {"en": "a list", "zh-CN": "列表"},
+    "boolean": {"en": "true or false", "zh-CN": "true 或 false"},
+    "uuid": {"en": "a UUID", "zh-CN": "UUID"},
+    "date": {"en": "a date (YYYY-MM-DD)", "zh-CN": "日期（YYYY-MM-DD）"},
+    "datetime": {"en": "a time with its offset (RFC 3339)", "zh-CN": "带时区的时间（RFC 3339）"},
+    "email": {"en": "an email address", "zh-CN": "邮箱地址"},
+    "period": {
+        "en": "a period like 2026, 2026-Q4, 2026-11 or 2026-W48",
+        "zh-CN": "期间，如 2026、2026-Q4、2026-11 或 2026-W48",
+    },
+}
+
+FORMATS = {"email": {"en": "email address", "zh-CN": "邮箱地址"}}
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our locales for an `Accept-Language` header; zh-CN when nothing matches."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, index, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT_LOCALE
+
+
+def message(code: str, locale: str, params: dict[str, Any] | None = None) -> str:
+    templates = MESSAGES.get(code) or MESSAGES["validation_failed"]
+    template = templates.get(locale) or templates["en"]
+    values = dict(params or {})
+    if "expected" in values:
+        values["expected"] = EXPECTED.get(values["expected"], {}).get(locale, values["expected"])
+    if "format" in values:
+        values["format"] = FORMATS.get(values["format"], {}).get(locale, values["format"])
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template

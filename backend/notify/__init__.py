@@ -1,0 +1,1 @@
+"""The inbox: notifications stored per user."""

@@ -1,0 +1,1 @@
+"""The sales funnel: opportunities and their stages."""

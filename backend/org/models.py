@@ -1,0 +1,42 @@
+"""Tables of the org tree: units and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from backend.db import UTCDateTime, new_id, utcnow
+
+UNIT_KINDS = ("company", "region", "team")
+ROLES = ("rep", "lead", "manager", "admin")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class Unit(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    parent_id: str | None = Field(default=None, foreign_key="unit.id", index=True, max_length=36)
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
+    # "/<root id>/…/<own id>/": a subtree is one `LIKE path || '%'`, whatever the depth.
+    path: str = Field(index=True, max_length=2000)
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    email: str = Field(unique=True, max_length=254)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=36)
+    locale: str = Field(default="zh-CN", max_length=8)
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    # Raised whenever what this user may see changes (a move, a reassignment): their next pull resets.
+    scope_epoch: int = 0
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

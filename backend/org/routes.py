@@ -1,0 +1,58 @@
+"""Admin API for the org tree: units and users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from backend.http import DB, Config, CurrentActor, Now
+from backend.org import service
+
+
+@get("/units", sync_to_thread=True)
+def list_units(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Units the caller manages."""
+    return [service.unit_public(u) for u in service.list_units(db, actor)]
+
+
+@post("/units", sync_to_thread=True)
+def create_unit(
+    db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """A new unit: {name, kind: company|region|team, parent_id, timezone}."""
+    return service.unit_public(service.create_unit(db, actor, data, now, settings.max_text_chars))
+
+
+@patch("/units/{unit_id:str}", sync_to_thread=True)
+def update_unit(
+    db: DB, actor: CurrentActor, settings: Config, now: Now, unit_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Rename, re-zone or move a unit (moving resets the sync scope of everyone around it)."""
+    return service.unit_public(service.update_unit(db, actor, unit_id, data, now, settings.max_text_chars))
+
+
+@get("/users", sync_to_thread=True)
+def list_users(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Users the caller manages."""
+    return [service.user_public(u) for u in service.list_users(db, actor)]
+
+
+@post("/users", sync_to_thread=True)
+def create_user(
+    db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """A new user: {email, name, role, unit_id, password, locale, timezone}."""
+    return service.user_public(service.create_user(db, actor, data, now, settings.max_text_chars))
+
+
+@patch("/users/{user_id:str}", sync_to_thread=True)
+def update_user(
+    db: DB, actor: CurrentActor, settings: Config, now: Now, user_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Change a user; a new unit or role resets the sync scope around them, a new password signs them out."""
+    return service.user_public(service.update_user(db, actor, user_id, data, now, settings.max_text_chars))
+
+
+ROUTES = [list_units, create_unit, update_unit, list_users, create_user, update_user]

@@ -1,0 +1,278 @@
+"""Rules of the org tree: creating and moving units, managing users and roles.
+
+Moving a unit or a user changes what many people may see; `reset_scope_around` raises the scope epoch of
+everyone whose view may have changed, so their next sync starts over from a full pull (SYNC.md rule 8).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.audit.service import record_audit
+from backend.auth.service import hash_password, revoke_all
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
+from backend.policy import Actor, get_unit, get_user, managed_units
+from backend.sync.changelog import record_change
+from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
+
+MIN_PASSWORD = 8
+
+UNIT_FIELDS = {
+    "name": Text(required=True, min_len=1, max_len=200, nullable=False),
+    "kind": Choice(required=True, choices=UNIT_KINDS, nullable=False),
+    "parent_id": Uuid(),
+    "timezone": TimeZone(nullable=False),
+}
+USER_FIELDS = {
+    "email": Email(required=True, nullable=False),
+    "name": Text(required=True, min_len=1, max_len=200, nullable=False),
+    "role": Choice(required=True, choices=ROLES, nullable=False),
+    "unit_id": Uuid(required=True, nullable=False),
+    "password": Text(required=True, max_len=200, strip=False, nullable=False),
+    "locale": Choice(choices=("zh-CN", "en"), nullable=False),
+    "timezone": TimeZone(nullable=False),
+    "active": Flag(nullable=False),
+}
+# Which roles each role may hand out: nobody makes someone more powerful than themselves.
+GRANTABLE = {
+    "admin": ROLES,
+    "manager": ("rep", "lead", "manager"),
+    "lead": ("rep",),
+    "rep": (),
+}
+
+
+def unit_public(unit: Unit) -> dict[str, Any]:
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent_id": unit.parent_id,
+        "timezone": unit.timezone,
+        "version": unit.version,
+        "updated_at": unit.updated_at.isoformat(),
+    }
+
+
+def user_public(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "unit_id": user.unit_id,
+        "locale": user.locale,
+        "timezone": user.timezone,
+        "active": user.active,
+        "version": user.version,
+        "updated_at": user.updated_at.isoformat(),
+    }
+
+
+def _log_unit(session: Session, unit: Unit) -> None:
+    record_change(session, "unit", unit.id, unit.version, unit_id=unit.id)
+
+
+def log_user(session: Session, user: User) -> None:
+    record_change(session, "user", user.id, user.version, owner_id=user.id, unit_id=user.unit_id)
+
+
+def list_units(session: Session, actor: Actor) -> list[Unit]:
+    if actor.role not in ("manager", "admin"):
+        raise Forbidden()
+    return list(session.scalars(select(Unit).where(managed_units(actor)).order_by(Unit.path)))
+
+
+def create_unit(session: Session, actor: Actor, data: Any, now: datetime, max_text: int) -> Unit:
+    if actor.role not in ("manager", "admin"):
+        raise Forbidden()
+    values = validate(data, UNIT_FIELDS, max_text=max_text)
+    parent: Unit | None = None
+    if values.get("parent_id"):
+        parent = _parent_in_scope(session, actor, values["parent_id"])
+    elif not actor.is_admin:
+        raise InvalidInput.one("parent_id", "required")
+    unit = Unit(
+        name=values["name"],
+        kind=values["kind"],
+        parent_id=parent.id if parent else None,
+        timezone=values.get("timezone") or (parent.timezone if parent else DEFAULT_TIMEZONE),
+        path="",
+        updated_at=now,
+    )
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    session.add(unit)
+    session.flush()
+    _log_unit(session, unit)
+    return unit
+
+
+def update_unit(session: Session, actor: Actor, unit_id: str, data: Any, now: datetime, max_text: int) -> Unit:
+    if actor.role not in ("manager", "admin"):
+        raise Forbidden()
+    unit = get_unit(session, actor, unit_id)
+    values = validate(data, UNIT_FIELDS, partial=True, max_text=max_text)
+    for name in ("name", "kind", "timezone"):
+        if name in values:
+            setattr(unit, name, values[name])
+    if "parent_id" in values and values["parent_id"] != unit.parent_id:
+        _move_unit(session, actor, unit, values["parent_id"])
+    unit.version += 1
+    unit.updated_at = now
+    _log_unit(session, unit)
+    return unit
+
+
+def _parent_in_scope(session: Session, actor: Actor, parent_id: str) -> Unit:
+    try:
+        return get_unit(session, actor, parent_id)
+    except NotFound:
+        raise InvalidInput.one("parent_id", "not_found") from None
+
+
+def _move_unit(session: Session, actor: Actor, unit: Unit, parent_id: str | None) -> None:
+    if parent_id is None:
+        if not actor.is_admin:
+            raise InvalidInput.one("parent_id", "required")
+        new_prefix = "/"
+    else:
+        parent = _parent_in_scope(session, actor, parent_id)
+        if parent.path.startswith(unit.path):
+            raise InvalidInput.one("parent_id", "invalid_parent")
+        new_prefix = parent.path
+    if unit.id == actor.unit_id and not actor.is_admin:
+        raise Forbidden()
+    old_path = unit.path
+    reset_scope_around(session, unit_ids={unit.id}, subtree_paths={old_path})
+    new_path = f"{new_prefix}{unit.id}/"
+    for descendant in session.scalars(select(Unit).where(col(Unit.path).startswith(old_path, autoescape=True))):
+        descendant.path = new_path + descendant.path[len(old_path) :]
+    unit.parent_id = parent_id
+    session.flush()
+    reset_scope_around(session, unit_ids={unit.id}, subtree_paths={new_path})
+
+
+def reset_scope_around(
+    session: Session,
+    *,
+    unit_ids: set[str] = frozenset(),  # type: ignore[assignment]
+    user_ids: set[str] = frozenset(),  # type: ignore[assignment]
+    subtree_paths: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """Make everyone whose view may have changed start their next sync with a full pull.
+
+    That is: the users named, the people of the units named (and of the subtrees named), and the leads
+    and managers above any of those units. Over-approximating costs one extra full pull; missing someone
+    would leave records on a phone that may no longer see them.
+    """
+    unit_ids = set(unit_ids)
+    for user in session.scalars(select(User).where(col(User.id).in_(user_ids))):
+        unit_ids.add(user.unit_id)
+    clauses: list[ColumnElement[bool]] = [col(User.id).in_(user_ids), col(User.unit_id).in_(unit_ids)]
+    ancestors: set[str] = set()
+    for path in [*session.scalars(select(Unit.path).where(col(Unit.id).in_(unit_ids))), *subtree_paths]:
+        ancestors.update(part for part in path.split("/") if part)
+        clauses.append(
+            col(User.unit_id).in_(select(Unit.id).where(col(Unit.path).startswith(path, autoescape=True)))
+        )
+    clauses.append(col(User.role).in_(("lead", "manager")) & col(User.unit_id).in_(ancestors))
+    session.execute(update(User).where(or_(*clauses)).values(scope_epoch=User.scope_epoch + 1))
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    if not actor.manages_people:
+        raise Forbidden()
+    query = select(User).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor)).order_by(User.name)
+    return list(session.scalars(query))
+
+
+def _unit_for_user(session: Session, actor: Actor, unit_id: str) -> Unit:
+    try:
+        return get_unit(session, actor, unit_id)
+    except NotFound:
+        raise InvalidInput.one("unit_id", "not_found") from None
+
+
+def _check_grant(actor: Actor, role: str) -> None:
+    if role not in GRANTABLE[actor.role]:
+        raise Forbidden()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput.one("password", "weak_password", min=MIN_PASSWORD)
+
+
+def create_user(
+    session: Session, actor: Actor, data: Any, now: datetime, max_text: int, *, audit: bool = True
+) -> User:
+    if not actor.manages_people:
+        raise Forbidden()
+    values = validate(data, USER_FIELDS, max_text=max_text)
+    _check_grant(actor, values["role"])
+    _check_password(values["password"])
+    unit = _unit_for_user(session, actor, values["unit_id"])
+    if session.scalars(select(User.id).where(User.email == values["email"])).first():
+        raise InvalidInput.one("email", "taken")
+    user = User(
+        email=values["email"],
+        name=values["name"],
+        role=values["role"],
+        unit_id=unit.id,
+        locale=values.get("locale", "zh-CN"),
+        timezone=values.get("timezone") or unit.timezone,
+        password_hash=hash_password(values["password"]),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    log_user(session, user)
+    if audit:
+        record_audit(
+            session, actor.id, "user.create", "user", user.id, {}, {"role": user.role, "unit_id": unit.id}
+        )
+    return user
+
+
+def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: datetime, max_text: int) -> User:
+    if not actor.manages_people:
+        raise Forbidden()
+    user = get_user(session, actor, user_id)
+    values = validate(data, USER_FIELDS, partial=True, max_text=max_text)
+    before: dict[str, Any] = {"role": user.role, "unit_id": user.unit_id, "active": user.active}
+    email_changes = "email" in values and values["email"] != user.email
+    if email_changes and session.scalars(select(User.id).where(User.email == values["email"])).first():
+        raise InvalidInput.one("email", "taken")
+    if "role" in values and values["role"] != user.role:
+        _check_grant(actor, values["role"])
+        if user.id == actor.id:
+            raise Forbidden()
+        user.role = values["role"]
+    if "unit_id" in values and values["unit_id"] != user.unit_id:
+        unit = _unit_for_user(session, actor, values["unit_id"])
+        user.unit_id = unit.id
+    if "password" in values:
+        _check_password(values["password"])
+        user.password_hash = hash_password(values["password"])
+        revoke_all(session, user.id, now)
+    if values.get("active") is False:
+        revoke_all(session, user.id, now)
+    for name in ("email", "name", "locale", "timezone", "active"):
+        if name in values:
+            setattr(user, name, values[name])
+    user.version += 1
+    user.updated_at = now
+    session.flush()
+    log_user(session, user)
+    after = {"role": user.role, "unit_id": user.unit_id, "active": user.active}
+    if after != before:
+        reset_scope_around(session, unit_ids={before["unit_id"], user.unit_id}, user_ids={user.id})
+        record_audit(session, actor.id, "user.update", "user", user.id, before, after)
+    return user

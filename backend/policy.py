@@ -1,0 +1,131 @@
+"""Who may see and change what: the one authorisation policy every feature uses.
+
+- a rep sees and changes only their own work;
+- a lead manages the team unit they belong to (its users and their work);
+- a manager manages the subtree of their unit, at any depth;
+- an admin manages everything.
+
+Everyone also sees the units above them (and their goals), and the directory of the units they see.
+
+A record outside the caller's scope answers `NotFound`, exactly like an id that does not exist, so ids
+leak nothing. `Forbidden` is only for what the caller can see but may not do (a rep approving a visit).
+Features build their queries from the clauses here instead of repeating role checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.errors import Forbidden, NotFound
+from backend.org.models import Unit, User
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in caller, with what the policy needs to know about their place in the tree."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    unit_id: str
+    unit_path: str
+    locale: str
+    timezone: str
+
+    @property
+    def ancestor_unit_ids(self) -> list[str]:
+        """Own unit and every unit above it."""
+        return [part for part in self.unit_path.split("/") if part]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def manages_people(self) -> bool:
+        return self.role in ("lead", "manager", "admin")
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "role": self.role,
+            "unit_id": self.unit_id,
+            "locale": self.locale,
+            "timezone": self.timezone,
+        }
+
+
+def actor_for(user: User, unit: Unit) -> Actor:
+    return Actor(user.id, user.email, user.name, user.role, user.unit_id, unit.path, user.locale, user.timezone)
+
+
+def managed_units(actor: Actor) -> ColumnElement[bool]:
+    """Units whose people and work the actor manages."""
+    if actor.role == "admin":
+        return true()
+    if actor.role == "manager":
+        return col(Unit.path).startswith(actor.unit_path, autoescape=True)
+    if actor.role == "lead":
+        return col(Unit.id) == actor.unit_id
+    return false()
+
+
+def visible_units(actor: Actor) -> ColumnElement[bool]:
+    """Units the actor sees: the ones they manage and the ones above them."""
+    return or_(managed_units(actor), col(Unit.id).in_(actor.ancestor_unit_ids))
+
+
+def owners(actor: Actor, owner_column: Any) -> ColumnElement[bool]:
+    """Rows owned by a user whose work the actor may see: their own, or their managed units' people."""
+    if actor.role == "admin":
+        return true()
+    if actor.role == "rep":
+        return owner_column == actor.id
+    team = select(User.id).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor))
+    return or_(owner_column == actor.id, owner_column.in_(team))
+
+
+def require_manager(actor: Actor) -> None:
+    if not actor.manages_people:
+        raise Forbidden()
+
+
+def get_unit(session: Session, actor: Actor, unit_id: str, *, manage: bool = True) -> Unit:
+    clause = managed_units(actor) if manage else visible_units(actor)
+    unit = session.scalars(select(Unit).where(Unit.id == unit_id, clause)).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def get_user(session: Session, actor: Actor, user_id: str, *, manage: bool = True) -> User:
+    """A user the actor manages (or, with manage=False, may see in the directory)."""
+    clause = managed_units(actor) if manage else visible_units(actor)
+    query = select(User).join(Unit, col(Unit.id) == User.unit_id).where(User.id == user_id)
+    if not (not manage and user_id == actor.id):
+        query = query.where(clause)
+    user = session.scalars(query).first()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, owner_column: Any) -> T:
+    """A record owned by someone whose work the actor may see; NotFound otherwise (deleted ones too)."""
+    query = select(model).where(model.id == record_id, owners(actor, owner_column))  # type: ignore[attr-defined]
+    if hasattr(model, "deleted_at"):
+        query = query.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+    record = session.scalars(query).first()
+    if record is None:
+        raise NotFound()
+    return record

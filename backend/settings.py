@@ -1,0 +1,139 @@
+"""One typed Settings object, built once from the environment (and a `.env` file) and passed in.
+
+Nothing in the project reads the environment at import time: `Settings.from_env()` is called by the CLI or
+the app factory, and tests build `Settings(...)` directly. Every field says what it means; the names of the
+environment variables are the ones CONTRACT.md promises (`FIELDGOAL_<FIELD>` in upper case).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.push.endpoints import DEFAULT_PUSH_HOSTS, parse_allowed_hosts
+
+# Secrets copied from examples and tutorials: refusing them stops a deployment that forgot to set one.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changethis", "change-me", "changeme", "secret", "secret-key", "dev", "development", "test", "xxx"}
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or unsafe; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Any SQLAlchemy URL. SQLite needs nothing installed; `postgresql+psycopg://…` for many users.
+    database_url: str = "sqlite:///./data/fieldgoal.db"
+    # Where generated secrets (secret key, VAPID key) and the default SQLite file live.
+    data_dir: Path = Path("./data")
+    # Server-side secret; generated into `data_dir/secret_key` on first start when unset.
+    secret_key: str = ""
+    # Bootstrap admin, created on start when no user has this email.
+    admin_email: str | None = None
+    admin_password: str | None = None
+    # Web Push identity: a base64url P-256 private key or PEM; generated into data_dir when unset.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+    # Hosts (optionally host:port) that push subscription endpoints may point to.
+    push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
+    # How long deletes stay in the sync change log; an older cursor answers `reset`.
+    tombstone_days: int = 90
+    # Seed the demo company into an empty database on start.
+    demo: bool = False
+    # Sign-in tokens live this many days after their last use (sliding, so offline phones stay signed in).
+    token_days: int = 30
+    # Failed sign-ins within `login_window_minutes` before an account answers 429.
+    login_max_failures_per_account: int = 10
+    # Failed sign-ins from one network address before it answers 429: far above the account limit, so one
+    # busy office behind a NAT never locks its colleagues out.
+    login_max_failures_per_address: int = 100
+    login_window_minutes: int = 15
+    # SYNC.md limits.
+    sync_max_mutations: int = 500
+    sync_max_body_bytes: int = 1024 * 1024
+    sync_max_page: int = 2000
+    max_text_chars: int = 4000
+    # How far in the future (after correcting for the phone's clock skew) a client time may lie.
+    max_future_minutes: int = 10
+
+    def __post_init__(self) -> None:
+        if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise SettingsError("FIELDGOAL_SECRET_KEY is a known placeholder; set a long random value")
+        if self.secret_key and len(self.secret_key) < 16:
+            raise SettingsError("FIELDGOAL_SECRET_KEY must be at least 16 characters")
+        if self.tombstone_days < 1:
+            raise SettingsError("FIELDGOAL_TOMBSTONE_DAYS must be at least 1")
+        for name in ("sync_max_mutations", "sync_max_body_bytes", "sync_max_page", "max_text_chars"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+        """Settings from `FIELDGOAL_*` variables; a `.env` file fills in what the environment does not set."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(_read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = values.get(f"FIELDGOAL_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            kwargs[f.name] = _convert(f, raw)
+        return cls(**kwargs)
+
+    def with_generated_secrets(self) -> Settings:
+        """The secret key from the data folder (made on first start) when none was configured."""
+        if self.secret_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            # Create with 0600 before writing, so the secret is never readable by others even briefly.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
+    name = f"FIELDGOAL_{f.name.upper()}"
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "bool":
+            if raw.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.strip().lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+        if f.name == "push_allowed_hosts":
+            return parse_allowed_hosts(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a {kind}, got {raw!r}: {exc}") from exc
+    return raw

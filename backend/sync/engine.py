@@ -1,0 +1,265 @@
+"""Settling a client's mutations exactly once (SYNC.md rules 1–4).
+
+The transaction boundary here is the one exception to "a request is one transaction": a sync request
+settles its mutations in one transaction, one SAVEPOINT per mutation, and commits it before the pull
+reads the page in a second one (so the change-log positions of the batch are stamped and the page already
+holds their effects). Inside the first transaction:
+
+- the client's row is locked first (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises
+  writers anyway), so a retry that overlaps the first request waits and then sees the new `last_mid`;
+- a mutation's effect, its change-log entry and its receipt are written in its savepoint; a domain error
+  rolls the savepoint back and settles a `rejected` receipt instead; nothing a mutation does can undo
+  another's;
+- `mid <= last_mid` answers the stored receipt (`duplicate`); `mid > last_mid + 1` stops the batch (`gap`).
+
+A crash at any point loses the whole uncommitted transaction: every mutation is then untouched and the
+retry settles it; whatever committed has its receipt. Nothing is lost and nothing doubles.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.errors import (
+    FieldError,
+    FieldgoalError,
+    Forbidden,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedProtocol,
+)
+from backend.policy import Actor
+from backend.settings import Settings
+from backend.sync.changelog import pending_changes
+from backend.sync.entities import ACTIONS, HANDLERS, READ_ONLY, WRITABLE_OPS, Context, Mutation, Outcome
+from backend.sync.models import RejectedCreate, SyncClient, SyncReceipt
+from backend.validation import Choice, Instant, Integer, Text, Uuid, validate
+
+log = logging.getLogger("fieldgoal.sync")
+
+PROTOCOL_MIN = PROTOCOL_MAX = 1
+MAX_MID = 2**53 - 1  # what a JavaScript client can count to exactly
+
+ENVELOPE = {
+    "protocol": Integer(required=True, nullable=False, min=0, max=2**31 - 1),
+    "client_id": Text(required=True, nullable=False, min_len=8, max_len=64),
+    "client_time": Instant(),
+    "cursor": Text(max_len=200),
+    "limit": Integer(min=1, max=2**31 - 1),
+    "mutations": None,  # checked by hand: a list of objects with a positive integer mid
+}
+MUTATION = {
+    "mid": Integer(min=1, max=MAX_MID),
+    "entity": Text(required=True, nullable=False, max_len=32),
+    "op": Choice(required=True, nullable=False, choices=("create", "update", "delete", "action")),
+    "id": Uuid(required=True, nullable=False),
+    "fields": None,
+    "base": None,  # advisory only (SYNC.md rule 5)
+    "base_version": Integer(min=1, max=2**31 - 1),
+    "name": Text(max_len=32),
+    "args": None,
+}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    client_id: str
+    client_time: datetime | None
+    cursor: str | None
+    limit: int | None
+    mutations: list[dict[str, Any]]
+
+
+def read_envelope(body: Any, settings: Settings) -> Envelope:
+    """The request's envelope, or an error that applies nothing (SYNC.md rule 4)."""
+    if not isinstance(body, dict):
+        raise MalformedRequest(errors=[FieldError("body", "wrong_type", {"expected": "object"})])
+    protocol = body.get("protocol")
+    if (
+        isinstance(protocol, int)
+        and not isinstance(protocol, bool)
+        and not PROTOCOL_MIN <= protocol <= PROTOCOL_MAX
+    ):
+        raise UnsupportedProtocol(PROTOCOL_MIN, PROTOCOL_MAX)
+    mutations = body.get("mutations", [])
+    if not isinstance(mutations, list):
+        raise MalformedRequest(errors=[FieldError("mutations", "wrong_type", {"expected": "list"})])
+    if len(mutations) > settings.sync_max_mutations:
+        raise PayloadTooLarge("mutations", settings.sync_max_mutations)
+    spec = {k: v for k, v in ENVELOPE.items() if v is not None}
+    try:
+        values = validate(
+            {k: v for k, v in body.items() if k != "mutations"}, spec, max_text=settings.max_text_chars
+        )
+    except InvalidInput as exc:
+        raise MalformedRequest(errors=exc.errors) from None
+    errors = []
+    for index, mutation in enumerate(mutations):
+        mid = mutation.get("mid") if isinstance(mutation, dict) else None
+        if isinstance(mid, bool) or not isinstance(mid, int) or not 1 <= mid <= MAX_MID:
+            errors.append(FieldError(f"mutations[{index}].mid", "wrong_type", {"expected": "integer"}))
+    if errors:
+        # No receipt can be kept for a mutation without a mid: the whole request is refused.
+        raise MalformedRequest(errors=errors)
+    return Envelope(
+        values["client_id"], values.get("client_time"), values.get("cursor"), values.get("limit"), mutations
+    )
+
+
+def _lock_client(session: Session, actor: Actor, client_id: str, now: datetime) -> SyncClient:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SyncClient)
+        .values(
+            client_id=client_id, user_id=actor.id, last_mid=0, skew_seconds=0.0, created_at=now, last_seen_at=now
+        )
+        .on_conflict_do_nothing(index_elements=["client_id"])
+    )
+    query = select(SyncClient).where(SyncClient.client_id == client_id).execution_options(populate_existing=True)
+    if dialect == "postgresql":
+        query = query.with_for_update()
+    client = session.scalars(query).one()
+    if client.user_id != actor.id:
+        raise Forbidden("client_taken")
+    return client
+
+
+def settle(
+    session: Session, actor: Actor, envelope: Envelope, settings: Settings, now: datetime
+) -> tuple[list[dict[str, Any]], int]:
+    """Settle the envelope's mutations in order; returns their results and the client's last settled mid."""
+    client = _lock_client(session, actor, envelope.client_id, now)
+    if envelope.client_time is not None:
+        client.skew_seconds = (envelope.client_time - now).total_seconds()
+    client.last_seen_at = now
+    ctx = Context(
+        session=session,
+        actor=actor,
+        now=now,
+        skew=timedelta(seconds=client.skew_seconds),
+        max_text=settings.max_text_chars,
+        max_future=timedelta(minutes=settings.max_future_minutes),
+    )
+    rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
+    results: list[dict[str, Any]] = []
+    for raw in envelope.mutations:
+        mid = raw["mid"]
+        if mid <= client.last_mid:
+            receipt = session.get(SyncReceipt, (client.client_id, mid))
+            original = receipt.result if receipt else {"mid": mid, "status": "unknown"}
+            results.append({"mid": mid, "status": "duplicate", "original": original})
+            continue
+        if mid > client.last_mid + 1:
+            results.append({"mid": mid, "status": "gap", "expected": client.last_mid + 1})
+            break
+        result = _settle_one(ctx, client.client_id, raw, rejected_ids)
+        session.add(SyncReceipt(client_id=client.client_id, mid=mid, result=result, created_at=now))
+        client.last_mid = mid
+        results.append(result)
+    session.flush()
+    return results, client.last_mid
+
+
+def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str, Any]]) -> set[str]:
+    ids = {str(m.get("id")) for m in mutations if isinstance(m, dict)}
+    if not ids:
+        return set()
+    rows = session.scalars(
+        select(RejectedCreate.record_id).where(
+            RejectedCreate.client_id == client_id, col(RejectedCreate.record_id).in_(ids)
+        )
+    )
+    return set(rows)
+
+
+def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids: set[str]) -> dict[str, Any]:
+    mid = raw["mid"]
+    base: dict[str, Any] = {"mid": mid, "entity": raw.get("entity"), "id": raw.get("id")}
+    if str(raw.get("id")) in rejected_ids:
+        return _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
+    session = ctx.session
+    mark = len(pending_changes(session))
+    savepoint = session.begin_nested()
+    try:
+        mutation = _parse(raw)
+        outcome = _dispatch(ctx, mutation)
+        savepoint.commit()
+    except FieldgoalError as exc:
+        savepoint.rollback()
+        del pending_changes(session)[mark:]
+        errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
+        if raw.get("op") == "create" and isinstance(raw.get("id"), str):
+            session.merge(RejectedCreate(client_id=client_id, record_id=raw["id"][:64]))
+            rejected_ids.add(raw["id"])
+        return _rejection(ctx, base, errors)
+    except Exception:
+        # A bug must not block the rep's queue for ever: settle it as rejected (they see it and can resend).
+        log.exception("mutation %s of client %s failed unexpectedly", mid, client_id)
+        savepoint.rollback()
+        del pending_changes(session)[mark:]
+        return _rejection(ctx, base, [FieldError("id", "server_error")])
+    return _receipt(base, outcome)
+
+
+def _parse(raw: dict[str, Any]) -> Mutation:
+    spec = {k: v for k, v in MUTATION.items() if v is not None}
+    values = validate({k: v for k, v in raw.items() if k in spec}, spec)
+    unknown = [k for k in raw if k not in MUTATION]
+    if unknown:
+        raise InvalidInput(errors=[FieldError(k[:100], "unknown_field") for k in unknown])
+    for name in ("fields", "args"):
+        if name in raw and not isinstance(raw[name], dict):
+            raise InvalidInput.one(name, "wrong_type", expected="object")
+    return Mutation(
+        entity=values["entity"],
+        op=values["op"],
+        id=values["id"],
+        fields=raw.get("fields") or {},
+        base_version=values.get("base_version"),
+        name=values.get("name"),
+        args=raw.get("args") or {},
+    )
+
+
+def _dispatch(ctx: Context, m: Mutation) -> Outcome:
+    if m.entity in READ_ONLY:
+        raise InvalidInput.one("entity", "read_only")
+    if m.entity not in HANDLERS:
+        raise InvalidInput.one("entity", "invalid_choice", choices=", ".join(HANDLERS))
+    if m.op not in WRITABLE_OPS[m.entity]:
+        raise InvalidInput.one("op", "invalid_op")
+    if m.op == "action" and m.name not in ACTIONS.get(m.entity, ()):
+        raise InvalidInput.one("name", "invalid_choice", choices=", ".join(ACTIONS.get(m.entity, ())))
+    if m.op == "update" and not m.fields:
+        raise InvalidInput.one("fields", "required")
+    return HANDLERS[m.entity](ctx, m)
+
+
+def _rejection(ctx: Context, base: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
+    return {**base, "status": "rejected", "errors": [e.render(ctx.actor.locale) for e in errors]}
+
+
+def _receipt(base: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    result = {**base, "version": outcome.version}
+    if not outcome.applied:
+        result["status"] = "conflict"
+    elif outcome.merged:
+        result["status"] = "merged"
+    else:
+        result["status"] = "applied"
+    if outcome.conflicts or result["status"] != "applied":
+        result["conflicts"] = [c.receipt() for c in outcome.conflicts]
+    if outcome.amendment_id:
+        result["amendment_id"] = outcome.amendment_id
+    return result

@@ -1,0 +1,91 @@
+"""Tables of the sync engine: the change log, clients, receipts, rejected creates and the conflict log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column
+from sqlmodel import Field, SQLModel
+
+from backend.db import UTCDateTime, new_id, utcnow
+
+
+class ChangeLog(SQLModel, table=True):
+    """One row per record: its latest change and the position (`seq`) at which it committed.
+
+    `owner_id` and `unit_id` are the keys that decide who may pull the record: the user it belongs to, or
+    the unit it belongs to. Who may see them is decided when pulling, from the org tree as it is now.
+    """
+
+    __tablename__ = "change_log"
+
+    entity: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    version: int
+    deleted: bool = False
+    owner_id: str | None = Field(default=None, index=True, max_length=36)
+    unit_id: str | None = Field(default=None, index=True, max_length=36)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SyncState(SQLModel, table=True):
+    """The single counter row: the last position handed out, and how far tombstones have been purged."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    purged_through: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class SyncClient(SQLModel, table=True):
+    __tablename__ = "sync_client"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    last_mid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    # Phone clock minus server clock, seconds, from the latest request's client_time.
+    skew_seconds: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SyncReceipt(SQLModel, table=True):
+    __tablename__ = "sync_receipt"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    mid: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RejectedCreate(SQLModel, table=True):
+    """A create that was rejected: later mutations of the same client on that id follow it."""
+
+    __tablename__ = "sync_rejected_create"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    record_id: str = Field(primary_key=True, max_length=64)
+
+
+class ConflictRecord(SQLModel, table=True):
+    """A field decided by policy during a merge: both values, who wrote each, and the rule."""
+
+    __tablename__ = "conflict"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    entity: str = Field(max_length=16)
+    record_id: str = Field(index=True, max_length=36)
+    field: str = Field(max_length=64)
+    yours: Any = Field(default=None, sa_type=JSON)
+    theirs: Any = Field(default=None, sa_type=JSON)
+    kept: str = Field(max_length=8)
+    rule: str = Field(max_length=32)
+    yours_by: str = Field(max_length=36)
+    theirs_by: str | None = Field(default=None, max_length=36)
+    # The rep whose record it is: they and their lead read it.
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = 1

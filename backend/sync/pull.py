@@ -1,0 +1,153 @@
+"""Reading a page of changes for one user (SYNC.md rules 7–9).
+
+The cursor is `<scope epoch>.<position>`. A page is read below the highest position handed out when the
+pull started (`last_seq`, read first): every position at or below it has committed (see changelog.py), so
+a cursor never passes a change that commits late. Visibility is decided now, from the org tree as it is,
+not from who could see a record when it changed; a change of what the user may see raises their scope
+epoch, and a cursor from another epoch, or from before the purged tombstones, answers `reset`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.customers.models import Customer
+from backend.customers.service import customer_public
+from backend.goals.models import Goal
+from backend.goals.service import goal_public
+from backend.notify.models import Notification
+from backend.notify.service import notification_public
+from backend.opportunities.models import Opportunity
+from backend.opportunities.service import opportunity_public
+from backend.org.models import Unit, User
+from backend.org.service import unit_public, user_public
+from backend.policy import Actor, owners, visible_units
+from backend.sync.changelog import last_position, purged_through
+from backend.sync.models import ChangeLog, ConflictRecord
+from backend.versioning import wire
+from backend.visits.models import Amendment, Visit
+from backend.visits.service import amendment_public, visit_public
+
+
+def conflict_public(conflict: ConflictRecord) -> dict[str, Any]:
+    return {
+        "id": conflict.id,
+        "entity": conflict.entity,
+        "record_id": conflict.record_id,
+        "field": conflict.field,
+        "yours": conflict.yours,
+        "theirs": conflict.theirs,
+        "kept": conflict.kept,
+        "rule": conflict.rule,
+        "yours_by": conflict.yours_by,
+        "theirs_by": conflict.theirs_by,
+        "at": wire(conflict.at),
+        "version": conflict.version,
+        "updated_at": wire(conflict.at),
+    }
+
+
+# entity -> (table, its shape on the wire); features add their synced entities here.
+ENTITIES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
+    "unit": (Unit, unit_public),
+    "user": (User, user_public),
+    "customer": (Customer, customer_public),
+    "visit": (Visit, visit_public),
+    "opportunity": (Opportunity, opportunity_public),
+    "goal": (Goal, goal_public),
+    "notification": (Notification, notification_public),
+    "amendment": (Amendment, amendment_public),
+    "conflict": (ConflictRecord, conflict_public),
+}
+# Records only their owner pulls, never their lead.
+PRIVATE = ("notification",)
+
+
+@dataclass(frozen=True)
+class Page:
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    reset: bool
+
+
+def visible_changes(actor: Actor) -> ColumnElement[bool]:
+    """Change-log rows the actor may pull: their own, their people's (but not private ones), their units'."""
+    return or_(
+        col(ChangeLog.owner_id) == actor.id,
+        and_(col(ChangeLog.entity).not_in(PRIVATE), owners(actor, ChangeLog.owner_id)),
+        col(ChangeLog.unit_id).in_(select(Unit.id).where(visible_units(actor))),
+    )
+
+
+def _parse_cursor(cursor: str) -> tuple[int, int] | None:
+    epoch, dot, position = cursor.partition(".")
+    if not dot or not epoch.isdigit() or not position.isdigit() or len(cursor) > 40:
+        return None
+    return int(epoch), int(position)
+
+
+def pull(session: Session, actor: Actor, cursor: str | None, limit: int) -> Page:
+    epoch = session.execute(select(User.scope_epoch).where(User.id == actor.id)).scalar_one()
+    # Read the high-water mark first: everything at or below it has committed (changelog.py).
+    high = last_position(session)
+    start, reset = 0, False
+    if cursor is not None:
+        parsed = _parse_cursor(cursor)
+        if parsed is None or parsed[0] != epoch or parsed[1] < purged_through(session) or parsed[1] > high:
+            reset = True
+        else:
+            start = parsed[1]
+    log = ChangeLog.__table__.c  # type: ignore[attr-defined]
+    rows = list(
+        session.execute(
+            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version)
+            .where(log.seq > start, log.seq <= high, visible_changes(actor))
+            .order_by(log.seq)
+            .limit(limit + 1)
+        )
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_position = rows[-1].seq if has_more else high
+    return Page(_materialise(session, rows), f"{epoch}.{next_position}", has_more, reset)
+
+
+def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    """The rows' records as they are now, in log order; deleted ones as tombstones."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if not row.deleted:
+            wanted[row.entity].append(row.record_id)
+    found: dict[tuple[str, str], Any] = {}
+    for entity, ids in wanted.items():
+        model, _ = ENTITIES[entity]
+        for start in range(0, len(ids), 500):
+            for record in session.scalars(select(model).where(model.id.in_(ids[start : start + 500]))):
+                found[(entity, record.id)] = record
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        record = found.get((row.entity, row.record_id))
+        if record is None or getattr(record, "deleted_at", None) is not None:
+            changes.append({"entity": row.entity, "id": row.record_id, "version": row.version, "deleted": True})
+            continue
+        data = ENTITIES[row.entity][1](record)
+        changes.append(
+            {
+                "entity": row.entity,
+                "id": row.record_id,
+                "version": data["version"],
+                "updated_at": data["updated_at"],
+                "deleted": False,
+                "data": data,
+            }
+        )
+    return changes

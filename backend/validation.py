@@ -1,0 +1,252 @@
+"""Strict field validation shared by the HTTP API and the sync engine.
+
+Everything a client sends passes through `validate` before the database sees it, because garbage that
+reaches PostgreSQL turns into a 500 instead of a clear error: `\\u0000` in text is a DataError, 2**63
+overflows BIGINT, Python's `json` accepts NaN, and `True` is an `int` in Python. Each rule returns the
+Python value to store or raises `_Broken` with a stable code; `validate` collects every broken rule of a
+record into one `InvalidInput`, so the user sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from backend.errors import FieldError, InvalidInput
+
+
+class _Broken(Exception):
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Rule:
+    required: bool = False
+    nullable: bool = True
+
+    def check(self, value: Any, max_text: int) -> Any:
+        raise NotImplementedError
+
+
+def _clean_text(value: Any, max_len: int) -> str:
+    if not isinstance(value, str):
+        raise _Broken("wrong_type", expected="string")
+    # NUL and lone surrogates cannot be stored by PostgreSQL (and mean nothing to a person).
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise _Broken("invalid_text")
+    if len(value) > max_len:
+        raise _Broken("too_long", max=max_len)
+    return value
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    max_len: int | None = None  # None: the server's text limit (characters, not bytes)
+    min_len: int = 0
+    strip: bool = True
+
+    def check(self, value: Any, max_text: int) -> Any:
+        text = _clean_text(value, self.max_len or max_text)
+        if self.strip:
+            text = text.strip()
+        if len(text) < self.min_len:
+            raise _Broken("required" if self.min_len == 1 else "too_short", min=self.min_len)
+        return text
+
+
+@dataclass(frozen=True)
+class Email(Rule):
+    def check(self, value: Any, max_text: int) -> Any:
+        text = _clean_text(value, 254).strip().lower()
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+            raise _Broken("invalid_format", format="email")
+        return text
+
+
+@dataclass(frozen=True)
+class Integer(Rule):
+    min: int = -(2**31)
+    max: int = 2**31 - 1
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Broken("wrong_type", expected="integer")
+        if not self.min <= value <= self.max:
+            raise _Broken("out_of_range", min=self.min, max=self.max)
+        return value
+
+
+@dataclass(frozen=True)
+class Number(Rule):
+    min: float = -1e12
+    max: float = 1e12
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Broken("wrong_type", expected="number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Broken("wrong_type", expected="number")
+        if not self.min <= value <= self.max:
+            raise _Broken("out_of_range", min=self.min, max=self.max)
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Money(Rule):
+    """Yuan as a decimal string ("12000.50"): never a float, at most two decimals."""
+
+    min: Decimal = Decimal(0)
+    max: Decimal = Decimal("999999999999.99")
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str) or len(value) > 32:
+            raise _Broken("wrong_type", expected="decimal")
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:
+            raise _Broken("wrong_type", expected="decimal") from None
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            raise _Broken("wrong_type", expected="decimal")
+        if not self.min <= amount <= self.max:
+            raise _Broken("out_of_range", min=str(self.min), max=str(self.max))
+        return amount.quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Uuid(Rule):
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str) or len(value) > 64:
+            raise _Broken("wrong_type", expected="uuid")
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise _Broken("wrong_type", expected="uuid") from None
+
+
+@dataclass(frozen=True)
+class Day(Rule):
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise _Broken("wrong_type", expected="date")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise _Broken("wrong_type", expected="date") from None
+        if not 2000 <= day.year <= 2100:
+            raise _Broken("out_of_range", min="2000-01-01", max="2100-12-31")
+        return day
+
+
+@dataclass(frozen=True)
+class Instant(Rule):
+    """An RFC 3339 time with its offset: the offset is evidence of where the rep was."""
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str) or len(value) > 40:
+            raise _Broken("wrong_type", expected="datetime")
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Broken("wrong_type", expected="datetime") from None
+        if moment.tzinfo is None or "T" not in value.upper():
+            raise _Broken("wrong_type", expected="datetime")
+        if not 2000 <= moment.year <= 2100:
+            raise _Broken("out_of_range", min="2000", max="2100")
+        return moment
+
+
+@dataclass(frozen=True)
+class Flag(Rule):
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, bool):
+            raise _Broken("wrong_type", expected="boolean")
+        return value
+
+
+@dataclass(frozen=True)
+class Choice(Rule):
+    choices: tuple[str, ...] = ()
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str):
+            raise _Broken("wrong_type", expected="string")
+        if value not in self.choices:
+            raise _Broken("invalid_choice", choices=", ".join(self.choices))
+        return value
+
+
+@dataclass(frozen=True)
+class TimeZone(Rule):
+    def check(self, value: Any, max_text: int) -> Any:
+        text = _clean_text(value, 64)
+        if text not in _zones():
+            raise _Broken("invalid_timezone")
+        return text
+
+
+_ZONES: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def validate(
+    data: Any,
+    spec: Mapping[str, Rule],
+    *,
+    partial: bool = False,
+    max_text: int = 4000,
+    prefix: str = "",
+    read_only: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The cleaned values of `data` by `spec`, or one InvalidInput naming every broken field.
+
+    `partial` (an update) makes nothing required; `read_only` names fields the server sets, refused with
+    `not_writable` rather than `unknown_field` so the client learns why.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput.one(prefix.rstrip(".") or "body", "wrong_type", expected="object")
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        rule = spec.get(name)
+        if rule is None:
+            errors.append(FieldError(key[:100], "not_writable" if name in read_only else "unknown_field"))
+            continue
+        if value is None:
+            if rule.required or not rule.nullable:
+                errors.append(FieldError(key, "required"))
+            else:
+                cleaned[name] = None
+            continue
+        try:
+            cleaned[name] = rule.check(value, max_text)
+        except _Broken as broken:
+            errors.append(FieldError(key, broken.code, broken.params))
+    if not partial:
+        errors.extend(
+            FieldError(f"{prefix}{name}", "required")
+            for name, rule in spec.items()
+            if rule.required and name not in data
+        )
+    if errors:
+        raise InvalidInput(errors=errors)
+    return cleaned

@@ -1,0 +1,413 @@
+"""Rules for visits: logging, editing while allowed, submitting, the lead's review, amendments, locks.
+
+A visit moves draft → submitted → approved | rejected (SYNC.md rule 6). The rep edits a draft, a submitted
+(it stays submitted) or a rejected visit; an edit to an approved visit becomes an amendment for the lead.
+Only approved visits count in the KPIs. Visits in a closed period are read-only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.audit.service import record_audit
+from backend.customers.models import Customer
+from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from backend.kpi.periods import InvalidPeriod, parse_period
+from backend.notify.service import notify
+from backend.org.models import Unit, User
+from backend.policy import Actor, get_owned, managed_units
+from backend.sync.changelog import record_change
+from backend.sync.merge import FieldConflict, three_way
+from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, validate
+from backend.versioning import set_fields, wire
+from backend.visits.models import OUTCOMES, Amendment, PeriodLock, Visit
+
+VISIT_FIELDS = {
+    "customer_id": Uuid(required=True, nullable=False),
+    "opportunity_id": Uuid(),
+    "check_in_at": Instant(required=True, nullable=False),
+    "check_out_at": Instant(),
+    "lat": Number(min=-90, max=90),
+    "lon": Number(min=-180, max=180),
+    "accuracy_m": Number(min=0, max=100_000),
+    "purpose": Text(max_len=200),
+    "outcome": Choice(choices=OUTCOMES),
+    "satisfaction": Integer(min=1, max=5),
+    "notes": Text(),
+    "next_follow_up_on": Day(),
+}
+SERVER_FIELDS = (
+    "rep_id",
+    "status",
+    "review_comment",
+    "reviewed_by",
+    "reviewed_at",
+    "distance_m",
+    "received_at",
+)
+TIME_FIELDS = ("check_in_at", "check_out_at")
+
+
+class StaleReview(Conflict):
+    """A review made on an older version than the visit's: the lead must look again."""
+
+    code = "stale_review"
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    applied: bool
+    conflicts: list[FieldConflict]
+    amendment: Amendment | None = None
+
+
+def visit_public(visit: Visit) -> dict[str, Any]:
+    offset = visit.check_in_offset_min
+
+    def local(moment: datetime | None) -> str | None:
+        # Times go back in the offset the phone sent: the rep's wall clock is part of the evidence.
+        if moment is None:
+            return None
+        return moment.astimezone(timezone(timedelta(minutes=offset))).isoformat()
+
+    return {
+        "id": visit.id,
+        "rep_id": visit.rep_id,
+        "customer_id": visit.customer_id,
+        "opportunity_id": visit.opportunity_id,
+        "check_in_at": local(visit.check_in_at),
+        "check_out_at": local(visit.check_out_at),
+        "lat": visit.lat,
+        "lon": visit.lon,
+        "accuracy_m": visit.accuracy_m,
+        "purpose": visit.purpose,
+        "outcome": visit.outcome,
+        "satisfaction": visit.satisfaction,
+        "notes": visit.notes,
+        "next_follow_up_on": wire(visit.next_follow_up_on),
+        "status": visit.status,
+        "review_comment": visit.review_comment,
+        "reviewed_by": visit.reviewed_by,
+        "reviewed_at": wire(visit.reviewed_at),
+        "distance_m": visit.distance_m,
+        "received_at": wire(visit.received_at),
+        "version": visit.version,
+        "updated_at": visit.updated_at.isoformat(),
+    }
+
+
+def amendment_public(amendment: Amendment) -> dict[str, Any]:
+    return {
+        "id": amendment.id,
+        "visit_id": amendment.visit_id,
+        "fields": amendment.fields,
+        "proposed_by": amendment.proposed_by,
+        "status": amendment.status,
+        "decided_by": amendment.decided_by,
+        "decided_at": wire(amendment.decided_at),
+        "version": amendment.version,
+        "updated_at": amendment.updated_at.isoformat(),
+    }
+
+
+def log_visit(session: Session, visit: Visit) -> None:
+    record_change(
+        session, "visit", visit.id, visit.version, deleted=visit.deleted_at is not None, owner_id=visit.rep_id
+    )
+
+
+def _log_amendment(session: Session, amendment: Amendment) -> None:
+    record_change(session, "amendment", amendment.id, amendment.version, owner_id=amendment.proposed_by)
+
+
+def get_visit(session: Session, actor: Actor, visit_id: str) -> Visit:
+    return get_owned(session, actor, Visit, visit_id, Visit.rep_id)
+
+
+def get_amendment(session: Session, actor: Actor, amendment_id: str) -> Amendment:
+    return get_owned(session, actor, Amendment, amendment_id, Amendment.proposed_by)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine): how far the check-in was from the customer."""
+    radius = 6_371_000.0
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return round(2 * radius * math.asin(math.sqrt(a)), 1)
+
+
+def _customer_for(session: Session, actor: Actor, customer_id: str) -> Customer:
+    try:
+        return get_owned(session, actor, Customer, customer_id, Customer.owner_id)
+    except NotFound:
+        raise InvalidInput.one("customer_id", "not_found") from None
+
+
+def _refresh_distance(session: Session, visit: Visit) -> None:
+    customer = session.get(Customer, visit.customer_id)
+    if customer and None not in (visit.lat, visit.lon, customer.lat, customer.lon):
+        visit.distance_m = distance_m(visit.lat, visit.lon, customer.lat, customer.lon)  # type: ignore[arg-type]
+    else:
+        visit.distance_m = None
+
+
+def locked_period(session: Session, rep_id: str, moment: datetime) -> str | None:
+    """The closed period (of the rep's unit or any above it) that contains this moment, if any."""
+    row = session.execute(
+        select(Unit.path, Unit.timezone).join(User, col(User.unit_id) == Unit.id).where(User.id == rep_id)
+    ).first()
+    if row is None:
+        return None
+    path, timezone = row
+    ancestors = [part for part in path.split("/") if part]
+    day = moment.astimezone(ZoneInfo(timezone)).date()
+    for period_key in session.scalars(select(PeriodLock.period).where(col(PeriodLock.unit_id).in_(ancestors))):
+        try:
+            if parse_period(period_key).contains_day(day):
+                return period_key
+        except InvalidPeriod:
+            continue
+    return None
+
+
+def _refuse_if_locked(session: Session, visit_rep: str, moment: datetime) -> None:
+    period = locked_period(session, visit_rep, moment)
+    if period:
+        raise InvalidInput.one("check_in_at", "period_locked", period=period)
+
+
+def _offset_minutes(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:
+    """A new draft visit by the actor."""
+    _customer_for(session, actor, values["customer_id"])
+    if session.get(Visit, visit_id) is not None:
+        raise InvalidInput.one("id", "already_exists")
+    _refuse_if_locked(session, actor.id, values["check_in_at"])
+    visit = Visit(
+        id=visit_id,
+        rep_id=actor.id,
+        status="draft",
+        received_at=now,
+        created_at=now,
+        updated_at=now,
+        check_in_offset_min=_offset_minutes(values["check_in_at"]),
+        field_versions={name: [1, actor.id] for name in values},
+        **values,
+    )
+    _refresh_distance(session, visit)
+    session.add(visit)
+    session.flush()
+    log_visit(session, visit)
+    return visit
+
+
+def edit_visit(
+    session: Session, actor: Actor, visit: Visit, values: dict[str, Any], base_version: int, now: datetime
+) -> EditOutcome:
+    """The rep's edit, merged field by field; on an approved visit, an amendment for the lead instead."""
+    if visit.rep_id != actor.id:
+        raise Forbidden()
+    _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
+    if "check_in_at" in values:
+        _refuse_if_locked(session, visit.rep_id, values["check_in_at"])
+    if "customer_id" in values:
+        _customer_for(session, actor, values["customer_id"])
+    if visit.status == "approved":
+        changed = {k: v for k, v in values.items() if getattr(visit, k) != v}
+        conflicts = [
+            FieldConflict(k, wire(v), wire(getattr(visit, k)), "theirs", "approved_is_locked", visit.reviewed_by)
+            for k, v in changed.items()
+        ]
+        amendment = propose_amendment(session, actor, visit, changed, now) if changed else None
+        return EditOutcome(False, conflicts, amendment)
+    outcome = three_way("visit", visit.status, visit, values, base_version)
+    if "check_in_at" in outcome.apply:
+        visit.check_in_offset_min = _offset_minutes(outcome.apply["check_in_at"])
+    if set_fields(visit, outcome.apply, actor.id, now):
+        if {"lat", "lon", "customer_id"} & outcome.apply.keys():
+            _refresh_distance(session, visit)
+        log_visit(session, visit)
+    return EditOutcome(outcome.wholly_applied, outcome.conflicts)
+
+
+def propose_amendment(
+    session: Session, actor: Actor, visit: Visit, changed: dict[str, Any], now: datetime
+) -> Amendment:
+    amendment = Amendment(
+        visit_id=visit.id,
+        fields={k: wire(v) for k, v in changed.items()},
+        proposed_by=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(amendment)
+    session.flush()
+    _log_amendment(session, amendment)
+    customer = session.get(Customer, visit.customer_id)
+    for lead in _reviewers_of(session, visit.rep_id):
+        notify(
+            session,
+            lead,
+            "amendment_requested",
+            f"amendment:{amendment.id}",
+            {"rep": actor.name, "customer": customer.name if customer else ""},
+            now,
+            {"url": f"/#/amendments/{amendment.id}", "amendment_id": amendment.id},
+        )
+    return amendment
+
+
+def _reviewers_of(session: Session, rep_id: str) -> list[User]:
+    """The leads of the rep's team (or, where a team has none, nobody: managers see it in their queue)."""
+    rep = session.get(User, rep_id)
+    if rep is None:
+        return []
+    return list(
+        session.scalars(select(User).where(User.unit_id == rep.unit_id, User.role == "lead", User.id != rep_id))
+    )
+
+
+def delete_visit(session: Session, actor: Actor, visit: Visit, now: datetime) -> None:
+    if visit.rep_id != actor.id:
+        raise Forbidden()
+    if visit.status != "draft":
+        raise InvalidInput.one("status", "invalid_state", state=visit.status)
+    visit.deleted_at = now
+    visit.version += 1
+    visit.updated_at = now
+    log_visit(session, visit)
+
+
+def submit(session: Session, actor: Actor, visit: Visit, now: datetime) -> None:
+    if visit.rep_id != actor.id:
+        raise Forbidden()
+    _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
+    if visit.status == "submitted":
+        return  # submitting twice is the same as once
+    if visit.status not in ("draft", "rejected"):
+        raise InvalidInput.one("status", "invalid_state", state=visit.status)
+    _set_status(session, visit, "submitted", now)
+
+
+def _set_status(session: Session, visit: Visit, status: str, now: datetime) -> None:
+    visit.status = status
+    visit.version += 1
+    visit.updated_at = now
+    log_visit(session, visit)
+
+
+def _require_reviewer(session: Session, actor: Actor, rep_id: str) -> None:
+    """Leads, managers and admins review the visits of people they manage, never their own."""
+    if not actor.manages_people or rep_id == actor.id:
+        raise Forbidden()
+    managed = session.scalars(
+        select(User.id).join(Unit, col(Unit.id) == User.unit_id).where(User.id == rep_id, managed_units(actor))
+    ).first()
+    if managed is None:
+        raise Forbidden()
+
+
+def review(
+    session: Session,
+    actor: Actor,
+    visit: Visit,
+    approve: bool,
+    comment: str | None,
+    base_version: int | None,
+    now: datetime,
+) -> None:
+    """Approve or reject a submitted visit; a review of an older version than the current is stale."""
+    _require_reviewer(session, actor, visit.rep_id)
+    _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
+    if base_version is not None and base_version < visit.version:
+        raise StaleReview()
+    if visit.status != "submitted":
+        raise InvalidInput.one("status", "invalid_state", state=visit.status)
+    if not approve and not comment:
+        raise InvalidInput.one("args.comment", "required")
+    before = {"status": visit.status}
+    visit.review_comment = comment
+    visit.reviewed_by = actor.id
+    visit.reviewed_at = now
+    _set_status(session, visit, "approved" if approve else "rejected", now)
+    record_audit(
+        session,
+        actor.id,
+        "visit.approve" if approve else "visit.reject",
+        "visit",
+        visit.id,
+        before,
+        {"status": visit.status, "comment": comment},
+    )
+    rep = session.get(User, visit.rep_id)
+    customer = session.get(Customer, visit.customer_id)
+    if rep is not None:
+        notify(
+            session,
+            rep,
+            "visit_approved" if approve else "visit_rejected",
+            f"review:{visit.id}:{visit.version}",
+            {"customer": customer.name if customer else "", "comment": comment or ""},
+            now,
+            {"url": f"/#/visits/{visit.id}", "visit_id": visit.id},
+        )
+
+
+def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accept: bool, now: datetime) -> None:
+    """The lead's decision: accepting applies the change (and records it in the audit trail)."""
+    visit = session.get(Visit, amendment.visit_id)
+    if visit is None:
+        raise NotFound()
+    _require_reviewer(session, actor, visit.rep_id)
+    if amendment.status != "pending":
+        raise InvalidInput.one("status", "invalid_state", state=amendment.status)
+    if accept:
+        _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
+        values = _amendment_values(amendment.fields)
+        before = {k: wire(getattr(visit, k)) for k in values}
+        if "check_in_at" in values:
+            visit.check_in_offset_min = _offset_minutes(values["check_in_at"])
+        set_fields(visit, values, amendment.proposed_by, now)
+        _refresh_distance(session, visit)
+        log_visit(session, visit)
+        record_audit(session, actor.id, "amendment.accept", "visit", visit.id, before, amendment.fields)
+    else:
+        record_audit(session, actor.id, "amendment.refuse", "visit", visit.id, {}, amendment.fields)
+    amendment.status = "accepted" if accept else "refused"
+    amendment.decided_by = actor.id
+    amendment.decided_at = now
+    amendment.version += 1
+    amendment.updated_at = now
+    _log_amendment(session, amendment)
+    rep = session.get(User, amendment.proposed_by)
+    customer = session.get(Customer, visit.customer_id)
+    if rep is not None:
+        notify(
+            session,
+            rep,
+            "amendment_accepted" if accept else "amendment_refused",
+            f"amendment-decided:{amendment.id}",
+            {"customer": customer.name if customer else ""},
+            now,
+            {"url": f"/#/visits/{visit.id}", "visit_id": visit.id},
+        )
+
+
+def _amendment_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """The stored (wire-form) proposal back into typed values, validated like a fresh edit."""
+    try:
+        return validate(fields, VISIT_FIELDS, partial=True)
+    except InvalidInput as exc:  # a proposal that no longer validates (a rule changed since)
+        raise InvalidInput(errors=[FieldError(f"fields.{e.field}", e.code, e.params) for e in exc.errors]) from exc

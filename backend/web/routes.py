@@ -1,0 +1,101 @@
+"""The handlers that hand the browser the PWA in `pwa/`: shell, service worker, manifest, static files.
+
+None of them needs a user: the shell must start with no network and no token, so every handler here is
+`exclude_from_auth` and out of the OpenAPI schema. The one version number lives in `pwa/sw.js`
+(`const VERSION = '…'`); the shell reads it from there so every asset URL carries `?v=` and a new service
+worker (a changed `sw.js`) always comes with a new shell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Response, get
+from litestar.datastructures import CacheControlHeader
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+
+DEFAULT_PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
+
+# The folders of pwa/ the browser may fetch under /static/ (templates and tools stay private).
+STATIC_FOLDERS = ("js", "css", "icons")
+
+_VERSION_RE = re.compile(r"""^const VERSION = ['"]([^'"]+)['"]""", re.MULTILINE)
+
+# Asset URLs carry the version, and revalidate on every use outside the service worker: a stale module
+# next to a fresh one breaks an ES-module app in ways no user can fix.
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def sw_version(sw_source: str) -> str:
+    """The `VERSION` constant of the service worker's source; the shell puts it on every asset URL."""
+    match = _VERSION_RE.search(sw_source)
+    if match is None:
+        raise ValueError("pwa/sw.js has no `const VERSION = '...'` line")
+    return match.group(1)
+
+
+def _modules(pwa_dir: Path, version: str) -> dict[str, str]:
+    """Every ES module's URL and its versioned URL. As an import map it makes `import './db.js'` inside a
+    module carry `?v=` too, so the URLs the service worker precaches are the ones the page asks for."""
+    js_dir = pwa_dir / "js"
+    modules = {}
+    for path in sorted(js_dir.rglob("*.js")):
+        url = "/static/js/" + path.relative_to(js_dir).as_posix()
+        modules[url] = f"{url}?v={version}"
+    return modules
+
+
+def _import_map(modules: dict[str, str]) -> str:
+    # `</` cannot end the inline <script> early: the escaped slash keeps the JSON inert in HTML.
+    return json.dumps({"imports": modules}, ensure_ascii=False).replace("</", "<\\/")
+
+
+def web_routes(pwa_dir: Path = DEFAULT_PWA_DIR) -> list[ControllerRouterHandler]:
+    """The route handlers and static routers that serve the PWA, for the app factory to include."""
+    pwa_dir = pwa_dir.resolve()
+    templates = Environment(
+        loader=FileSystemLoader(pwa_dir / "templates"),
+        autoescape=select_autoescape(["html"]),
+        auto_reload=True,
+    )
+    sw_path = pwa_dir / "sw.js"
+    manifest_path = pwa_dir / "manifest.webmanifest"
+
+    # Files are read per request: they are small, and a changed file is served at once without a restart.
+    @get("/", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
+    def shell() -> Response[str]:
+        version = sw_version(sw_path.read_text(encoding="utf-8"))
+        modules = _modules(pwa_dir, version)
+        html = templates.get_template("shell.html").render(
+            version=version, import_map=_import_map(modules), modules=modules.values()
+        )
+        return Response(html, media_type="text/html", headers=_NO_CACHE)
+
+    @get("/sw.js", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
+    def service_worker() -> Response[bytes]:
+        return Response(
+            sw_path.read_bytes(),
+            media_type="application/javascript; charset=utf-8",
+            headers={**_NO_CACHE, "Service-Worker-Allowed": "/"},
+        )
+
+    @get("/manifest.webmanifest", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
+    def manifest() -> Response[bytes]:
+        return Response(manifest_path.read_bytes(), media_type="application/manifest+json", headers=_NO_CACHE)
+
+    static_routers = [
+        create_static_files_router(
+            path=f"/static/{folder}",
+            directories=[pwa_dir / folder],
+            name=f"pwa-{folder}",
+            include_in_schema=False,
+            opt={"exclude_from_auth": True},
+            cache_control=CacheControlHeader(no_cache=True),
+        )
+        for folder in STATIC_FOLDERS
+    ]
+    return [shell, service_worker, manifest, *static_routers]

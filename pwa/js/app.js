@@ -1,0 +1,207 @@
+// app.js: starts the app: locale, session, the chrome (header with the pending count and "sync now",
+// banners, bottom tabs), the hash router, the service worker and its update offer, and the sync triggers.
+import { getMeta, setMeta } from './db.js';
+import { h, toast } from './ui.js';
+import { t, setLocale, setTimeZone, getTimeZone, dateTime } from './i18n.js';
+import { on } from './events.js';
+import * as sync from './sync.js';
+import * as model from './model.js';
+import * as session from './session.js';
+import * as push from './push.js';
+import * as home from './views/home.js';
+import * as visit from './views/visit.js';
+import * as customers from './views/customers.js';
+import * as goals from './views/goals.js';
+import * as inbox from './views/inbox.js';
+import * as approvals from './views/approvals.js';
+import * as me from './views/me.js';
+import * as login from './views/login.js';
+
+const VERSION = document.documentElement.dataset.version;
+const LEADS = new Set(['lead', 'manager', 'admin']);
+const ROUTES = [
+  [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
+  [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
+];
+
+const ctx = {
+  user: null, version: VERSION,
+  get timeZone() { return getTimeZone(); },
+  navigate(hash) { if (location.hash === hash) show(); else location.hash = hash; },
+  refresh: () => show(),
+  signedIn: async (user) => {
+    ctx.user = user;
+    setTimeZone(user.timezone);
+    chrome();
+    ctx.navigate('#/');
+    sync.flush({ manual: true }).then(() => push.refresh());
+  },
+  signOut: async () => {
+    await session.signOut();
+    ctx.user = null;
+    chrome();
+    ctx.navigate('#/login');
+  },
+  setLocale: async (locale) => {
+    setLocale(locale);
+    await setMeta({ locale });
+    chrome();
+    show();
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+let current = null;
+let showing = 0;
+let updateWorker = null;
+
+async function show() {
+  const ticket = ++showing;
+  const [path, query] = location.hash.slice(1).split('?');
+  let view = login;
+  let params = { query: new URLSearchParams(query || '') };
+  if (ctx.user) {
+    for (const [pattern, candidate] of ROUTES) {
+      const match = pattern.exec(path || '/');
+      if (match) { view = candidate; params.id = match[1]; break; }
+    }
+  }
+  if (view === approvals && !LEADS.has(ctx.user?.role)) view = home;
+  const node = await view.render(params, ctx);
+  if (ticket !== showing) return; // a later navigation won
+  current = view;
+  $('view').replaceChildren(node);
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${path || '/'}`);
+}
+
+/** Live screens redraw when the replica or the queue change, unless the user is typing in them. */
+let redraw;
+function refreshLive() {
+  clearTimeout(redraw);
+  redraw = setTimeout(() => {
+    if (!current?.live) return;
+    if ($('view').contains(document.activeElement) && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) return;
+    show();
+  }, 80);
+}
+
+async function updatePending() {
+  const el = document.querySelector('[data-test="pending-count"]');
+  if (!el) return;
+  const n = await model.pendingCount();
+  el.textContent = String(n);
+  el.parentElement.classList.toggle('has', n > 0);
+}
+
+async function updateUnread() {
+  const el = $('unread');
+  if (!el) return;
+  const n = (await model.notifications()).filter((x) => !x.read_at).length;
+  el.textContent = n ? String(n) : '';
+}
+
+function banners() {
+  const el = $('banners');
+  if (!el) return;
+  const s = sync.state;
+  const items = [];
+  if (updateWorker) {
+    items.push(h('div', { class: 'banner', 'data-test': 'update-banner' }, t('sync.update'),
+      h('button', { class: 'btn', 'data-test': 'update-reload', onclick: () => {
+        reloadOnChange = true;
+        updateWorker.postMessage({ type: 'SKIP_WAITING' });
+      } }, t('sync.reload'))));
+  }
+  if (ctx.user && s.phase === 'auth') {
+    items.push(h('div', { class: 'banner bad', 'data-test': 'reauth-banner' }, t('sync.auth'),
+      h('a', { class: 'btn', href: '#/login', 'data-test': 'reauth' }, t('sync.signin'))));
+  }
+  if (s.phase === 'upgrade') items.push(h('div', { class: 'banner bad', 'data-test': 'upgrade-banner' }, t('sync.upgrade')));
+  if (!navigator.onLine || s.phase === 'offline') items.push(h('div', { class: 'banner', 'data-test': 'offline-banner' }, t('sync.offline')));
+  if (s.phase === 'error') items.push(h('div', { class: 'banner', 'data-test': 'sync-error' }, t('sync.error')));
+  el.replaceChildren(...items);
+  const status = $('sync-status');
+  if (status) {
+    status.textContent = s.phase === 'syncing' ? t('sync.syncing')
+      : s.lastSyncedAt ? t('sync.last', dateTime(s.lastSyncedAt)) : t('sync.never');
+  }
+  const button = document.querySelector('[data-test="sync-now"]');
+  button?.classList.toggle('spin', s.phase === 'syncing');
+}
+
+/** The header, banners and tabs; rebuilt on sign-in, sign-out and language change. */
+function chrome() {
+  document.title = `${t('app.name')} Fieldgoal`;
+  const signedIn = Boolean(ctx.user);
+  $('top').replaceChildren(...(signedIn ? [
+    h('div', { class: 'brand' }, h('b', {}, t('app.name')), h('small', { id: 'sync-status', 'data-test': 'last-synced' })),
+    h('span', { class: 'pending', title: t('sync.pending') }, h('small', {}, t('sync.pending')), h('b', { 'data-test': 'pending-count' }, '0')),
+    h('button', { class: 'btn sync', 'data-test': 'sync-now', 'aria-label': t('sync.now'), onclick: async () => {
+      await sync.flush({ manual: true });
+      if (sync.state.phase === 'idle') toast(t('sync.last', dateTime(sync.state.lastSyncedAt)));
+    } }, `⟳ ${t('sync.now')}`),
+  ] : []));
+  $('top').hidden = !signedIn;
+  const tab = (hash, key, extra) => h('a', { href: hash, 'data-test': `nav-${key}` }, h('span', {}, t(`nav.${key}`)), extra);
+  $('nav').replaceChildren(...(signedIn ? [
+    tab('#/', 'home'), tab('#/customers', 'customers'), tab('#/goals', 'goals'),
+    tab('#/inbox', 'inbox', h('i', { id: 'unread', class: 'dot' })),
+    LEADS.has(ctx.user.role) ? tab('#/approvals', 'approve') : null, tab('#/me', 'me'),
+  ].filter(Boolean) : []));
+  $('nav').hidden = !signedIn;
+  banners();
+  updatePending();
+  updateUnread();
+}
+
+let reloadOnChange = false;
+async function serviceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.addEventListener('controllerchange', () => { if (reloadOnChange) location.reload(); });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data?.type === 'NAVIGATE' && event.data.url) {
+      const url = new URL(event.data.url, location.href);
+      if (url.origin === location.origin) ctx.navigate(url.hash || '#/');
+    }
+  });
+  try {
+    const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+    // A new version installs in the background and waits; the user chooses when to switch (SKIP_WAITING).
+    const offer = (worker) => { if (navigator.serviceWorker.controller) { updateWorker = worker; banners(); } };
+    if (registration.waiting) offer(registration.waiting);
+    registration.addEventListener('updatefound', () => {
+      const worker = registration.installing;
+      worker?.addEventListener('statechange', () => { if (worker.state === 'installed') offer(worker); });
+    });
+  } catch (error) {
+    console.warn('service worker not registered', error);
+  }
+}
+
+async function start() {
+  const meta = await getMeta('locale', 'user', 'token');
+  setLocale(meta.locale || meta.user?.locale || 'zh-CN');
+  ctx.user = meta.user || null;
+  if (ctx.user) setTimeZone(ctx.user.timezone);
+  on('status', banners);
+  on('queue', () => { updatePending(); refreshLive(); });
+  on('data', () => { updateUnread(); refreshLive(); });
+  on('notice', ({ key, args }) => toast(t(key, ...(args || []).filter((a) => typeof a !== 'object'))));
+  addEventListener('online', banners);
+  addEventListener('offline', banners);
+  addEventListener('hashchange', show);
+  chrome();
+  if (!ctx.user && location.hash !== '#/login') location.hash = '#/login';
+  await show();
+  serviceWorker();
+  if (ctx.user) {
+    sync.start().then(() => push.refresh());
+  } else {
+    sync.start();
+  }
+}
+
+start().catch((error) => {
+  console.error(error);
+  $('view').replaceChildren(h('p', { class: 'error' }, String(error?.message || error)));
+});

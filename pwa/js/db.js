@@ -1,0 +1,139 @@
+// db.js: the only file that knows Fieldgoal's IndexedDB schema (after idb-keyval and workbox's QueueDb).
+//
+//   <entity> stores   the replica: one store per replicated entity, keyed by `id`, each value the server's
+//                     `data` plus `id`, `version`, `updated_at`. Built only from sync `changes` (SYNC.md).
+//   outbox            the queue of mutations not yet settled: auto-increment key, each value a full mutation
+//                     with its `mid` (unique index `mid`), plus `queued_at` which never goes on the wire.
+//   rejected          receipts of rejected mutations, kept until the rep dismisses or resends them.
+//   meta              key → value: cursor, next_mid, client_id, token, user, last_synced_at, locale,
+//                     push_endpoint.
+//
+// Other modules work through the small helpers below; only this file names stores or opens the database.
+
+const DB_NAME = 'fieldgoal';
+const DB_VERSION = 1;
+
+export const ENTITIES = [
+  'customer', 'visit', 'opportunity', 'goal', 'progress', 'notification', 'amendment', 'conflict',
+  'user', 'unit', 'badge', 'review', 'plan',
+];
+export const OUTBOX = 'outbox';
+export const REJECTED = 'rejected';
+export const META = 'meta';
+/** Every store one sync round touches, so that settling, applying and the cursor commit together. */
+export const SYNC_STORES = [...ENTITIES, OUTBOX, REJECTED, META];
+
+let opening = null;
+
+export function open() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        for (const name of ENTITIES) db.createObjectStore(name, { keyPath: 'id' });
+        db.createObjectStore(OUTBOX, { autoIncrement: true }).createIndex('mid', 'mid', { unique: true });
+        db.createObjectStore(REJECTED, { autoIncrement: true });
+        db.createObjectStore(META);
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        // A newer version of the app in another tab wants to upgrade: let it.
+        db.onversionchange = () => { db.close(); opening = null; };
+        resolve(db);
+      };
+      request.onerror = () => { opening = null; reject(request.error); };
+    });
+  }
+  return opening;
+}
+
+/** The result of one IDBRequest as a promise. Only await these inside `transaction` callbacks: awaiting
+ * anything else lets the transaction commit early. */
+export function req(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Runs `work(tx)` in one transaction; resolves with its result once the transaction has committed. */
+export async function transaction(stores, mode, work) {
+  const db = await open();
+  const tx = db.transaction(stores, mode);
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onabort = tx.onerror = () => reject(tx.error || new DOMException('transaction aborted', 'AbortError'));
+  });
+  let result;
+  try {
+    result = await work(tx);
+  } catch (error) {
+    try { tx.abort(); } catch { /* already finished */ }
+    await done.catch(() => {});
+    throw error;
+  }
+  await done;
+  return result;
+}
+
+// ---- meta -------------------------------------------------------------------------------------------
+
+export const getMetaIn = (tx, key) => req(tx.objectStore(META).get(key));
+export const setMetaIn = (tx, key, value) =>
+  value === undefined ? req(tx.objectStore(META).delete(key)) : req(tx.objectStore(META).put(value, key));
+
+/** Several meta values at once: `{key: value}` for each key asked for (undefined when absent). */
+export function getMeta(...keys) {
+  return transaction([META], 'readonly', async (tx) => {
+    const out = {};
+    for (const key of keys) out[key] = await getMetaIn(tx, key);
+    return out;
+  });
+}
+
+/** Writes `{key: value}` pairs in one transaction; `undefined` deletes the key. */
+export function setMeta(values) {
+  return transaction([META], 'readwrite', async (tx) => {
+    for (const [key, value] of Object.entries(values)) await setMetaIn(tx, key, value);
+  });
+}
+
+// ---- replica ----------------------------------------------------------------------------------------
+
+export function all(entity) {
+  return transaction([entity], 'readonly', (tx) => req(tx.objectStore(entity).getAll()));
+}
+
+export function get(entity, id) {
+  return transaction([entity], 'readonly', (tx) => req(tx.objectStore(entity).get(id)));
+}
+
+/** Applies one page of sync `changes` (SYNC.md): `deleted: true` removes the record, anything else
+ * replaces it. `reset: true` first drops every replica store (never the outbox): that page is the first of a
+ * full pull. Changes for entities this client does not keep are skipped. */
+export async function applyChangesIn(tx, changes, reset) {
+  if (reset) for (const name of ENTITIES) await req(tx.objectStore(name).clear());
+  for (const change of changes || []) {
+    if (!ENTITIES.includes(change.entity)) continue;
+    const store = tx.objectStore(change.entity);
+    if (change.deleted) {
+      await req(store.delete(change.id));
+    } else {
+      await req(store.put({ ...(change.data || {}), id: change.id, version: change.version,
+        updated_at: change.updated_at ?? change.data?.updated_at }));
+    }
+  }
+}
+
+// ---- whole-database operations ---------------------------------------------------------------------
+
+/** A different person signs in on this phone, or the user signs out: nothing of the last user stays.
+ * The locale is the phone's, so it is kept. */
+export function forgetUser() {
+  return transaction(SYNC_STORES, 'readwrite', async (tx) => {
+    const locale = await getMetaIn(tx, 'locale');
+    for (const name of SYNC_STORES) await req(tx.objectStore(name).clear());
+    if (locale) await setMetaIn(tx, 'locale', locale);
+  });
+}

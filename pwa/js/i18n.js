@@ -1,0 +1,176 @@
+// i18n.js: the interface's words in zh-CN (the default) and en, and how numbers, money and times read in
+// each. Money is CNY; in Chinese, amounts from ten thousand up read in 万 and 亿 (¥60万), as people say them.
+
+const zh = {
+  'app.name': '销售目标', 'app.loading': '正在加载…',
+  'nav.home': '今日', 'nav.customers': '客户', 'nav.goals': '目标', 'nav.inbox': '消息', 'nav.approve': '审批', 'nav.me': '我的',
+  'login.title': '登录', 'login.email': '邮箱', 'login.password': '密码', 'login.submit': '登录',
+  'login.bad': '邮箱或密码不正确', 'login.locked': '尝试次数过多，请 {0} 分钟后再试', 'login.offline': '无法连接服务器，请联网后登录',
+  'login.again': '登录已过期，请重新登录。未同步的记录会保留。',
+  'sync.now': '同步', 'sync.pending': '待同步', 'sync.last': '上次同步 {0}', 'sync.never': '尚未同步',
+  'sync.syncing': '正在同步…', 'sync.offline': '离线中：记录会保存在手机上，联网后自动同步',
+  'sync.auth': '登录已过期，请重新登录', 'sync.signin': '重新登录', 'sync.upgrade': '应用版本过旧，请更新后再同步',
+  'sync.error': '同步失败，稍后自动重试', 'sync.update': '有新版本', 'sync.reload': '刷新',
+  'notice.rejected': '{0} 条记录被退回，请查看原因', 'notice.conflict': '部分修改与他人冲突，已按规则处理',
+  'notice.amendment': '该拜访已审批，修改已作为变更申请提交给主管', 'notice.saved': '已保存，待同步',
+  'notice.nochange': '没有修改',
+  'home.today': '今日拜访', 'home.month': '本月拜访', 'home.recent': '最近拜访', 'home.followups': '待跟进',
+  'home.none': '还没有拜访记录，点击下方按钮记录第一次拜访', 'home.rejected': '被退回的记录',
+  'visit.new': '记录拜访', 'visit.edit': '修改拜访', 'visit.customer': '客户', 'visit.pick': '选择客户',
+  'visit.checkin': '签到定位', 'visit.locating': '正在定位…', 'visit.accuracy': '已定位，精度 ±{0} 米',
+  'visit.geo.denied': '未获得定位权限，可以不定位直接保存', 'visit.geo.unavailable': '暂时无法定位，可以不定位直接保存',
+  'visit.geo.unsupported': '此设备不支持定位',
+  'visit.outcome': '拜访结果', 'outcome.follow_up': '需跟进', 'outcome.interested': '有意向',
+  'outcome.not_interested': '无意向', 'outcome.ordered': '已下单',
+  'visit.satisfaction': '客户满意度（1–5）', 'visit.notes': '备注', 'visit.next': '下次跟进日期',
+  'visit.won': '本次成交', 'visit.amount': '成交金额（元）', 'visit.submit': '提交主管审批',
+  'visit.save': '保存', 'visit.delete': '删除草稿', 'visit.pendingonly': '这条拜访还未同步，同步后可以修改',
+  'visit.deal': '{0} 成交',
+  'err.customer': '请选择客户', 'err.satisfaction': '满意度需为 1 到 5', 'err.amount': '请输入金额，如 12000 或 12000.50',
+  'err.name': '请填写客户名称',
+  'status.draft': '草稿', 'status.submitted': '待审批', 'status.approved': '已通过', 'status.rejected': '已驳回',
+  'status.pending': '待同步', 'status.prospect': '潜在', 'status.active': '已成交',
+  'cust.title': '客户', 'cust.new': '新增客户', 'cust.search': '搜索客户', 'cust.name': '客户名称',
+  'cust.address': '地址', 'cust.contact': '联系人', 'cust.phone': '电话', 'cust.locate': '使用当前位置',
+  'cust.save': '保存客户', 'cust.none': '还没有客户',
+  'goals.title': '目标进度', 'goals.none': '暂无目标数据，同步后显示', 'goals.team': '团队',
+  'goals.attainment': '达成', 'goals.expected': '按进度应达 {0}', 'goals.pace': '进度',
+  'goals.ahead': '领先', 'goals.behind': '落后', 'goals.forecast': '预计期末 {0}',
+  'goals.needed': '每个工作日还需 {0}', 'goals.daysleft': '剩余 {0} 个工作日',
+  'goals.provisional': '另有待同步 {0}（暂计，未计入上方数字）', 'goals.asof': '数据截至 {0}',
+  'metric.revenue': '销售额', 'metric.visits': '拜访量', 'metric.conversion': '成单转化率',
+  'metric.satisfaction': '客户满意度', 'metric.new_customers': '新客户',
+  'inbox.title': '消息', 'inbox.none': '没有消息', 'inbox.readall': '全部已读',
+  'approve.title': '待审批拜访', 'approve.none': '没有待审批的拜访', 'approve.approve': '通过',
+  'approve.reject': '驳回', 'approve.comment': '驳回原因', 'approve.selected': '批量通过（{0}）',
+  'approve.all': '全选', 'approve.distance': '距客户 {0} 米', 'approve.amendments': '待处理的变更申请',
+  'approve.accept': '接受', 'approve.refuse': '拒绝', 'approve.change': '{0}：{1} → {2}',
+  'me.title': '我的', 'me.language': 'English', 'me.push': '开启消息推送', 'me.push.on': '消息推送已开启',
+  'me.push.denied': '浏览器已拒绝通知权限，请在浏览器设置中允许', 'me.push.unsupported': '此浏览器不支持消息推送',
+  'me.push.failed': '推送开启失败，请稍后再试', 'me.signout': '退出登录',
+  'me.signout.confirm': '还有 {0} 条未同步的记录，退出将丢失它们。再次点击确认退出',
+  'me.conflicts': '冲突记录', 'me.version': '版本 {0}',
+  'rej.fix': '修改重发', 'rej.retry': '重新发送', 'rej.dismiss': '知道了', 'rej.too_large': '记录过大，无法同步',
+  'entity.visit': '拜访', 'entity.customer': '客户', 'entity.opportunity': '商机', 'entity.notification': '消息',
+  'entity.amendment': '变更申请',
+  'role.rep': '销售代表', 'role.lead': '主管', 'role.manager': '经理', 'role.admin': '管理员',
+  'conflict.kept.yours': '保留了你的修改', 'conflict.kept.theirs': '保留了对方的修改',
+};
+
+const en = {
+  'app.name': 'Fieldgoal', 'app.loading': 'Loading…',
+  'nav.home': 'Today', 'nav.customers': 'Customers', 'nav.goals': 'Goals', 'nav.inbox': 'Inbox', 'nav.approve': 'Approve', 'nav.me': 'Me',
+  'login.title': 'Sign in', 'login.email': 'Email', 'login.password': 'Password', 'login.submit': 'Sign in',
+  'login.bad': 'Wrong email or password', 'login.locked': 'Too many attempts; try again in {0} min', 'login.offline': 'Cannot reach the server; connect to sign in',
+  'login.again': 'Your session expired; sign in again. Unsent records are kept.',
+  'sync.now': 'Sync', 'sync.pending': 'Unsent', 'sync.last': 'Synced {0}', 'sync.never': 'Not synced yet',
+  'sync.syncing': 'Syncing…', 'sync.offline': 'Offline: records stay on this phone and sync when you are back online',
+  'sync.auth': 'Session expired, please sign in again', 'sync.signin': 'Sign in', 'sync.upgrade': 'This app is out of date; update it to sync',
+  'sync.error': 'Sync failed; retrying shortly', 'sync.update': 'New version available', 'sync.reload': 'Reload',
+  'notice.rejected': '{0} record(s) were refused; see why', 'notice.conflict': 'Some edits clashed with others and were settled by policy',
+  'notice.amendment': 'That visit was already approved; your edit went to your lead as an amendment', 'notice.saved': 'Saved, waiting to sync',
+  'notice.nochange': 'Nothing changed',
+  'home.today': 'Visits today', 'home.month': 'Visits this month', 'home.recent': 'Recent visits', 'home.followups': 'Follow-ups',
+  'home.none': 'No visits yet; tap the button below to log your first', 'home.rejected': 'Refused records',
+  'visit.new': 'Log a visit', 'visit.edit': 'Edit visit', 'visit.customer': 'Customer', 'visit.pick': 'Choose a customer',
+  'visit.checkin': 'Check in here', 'visit.locating': 'Locating…', 'visit.accuracy': 'Located, ±{0} m',
+  'visit.geo.denied': 'Location permission refused; you can save without it', 'visit.geo.unavailable': 'Location unavailable; you can save without it',
+  'visit.geo.unsupported': 'This device cannot locate',
+  'visit.outcome': 'Outcome', 'outcome.follow_up': 'Follow up', 'outcome.interested': 'Interested',
+  'outcome.not_interested': 'Not interested', 'outcome.ordered': 'Ordered',
+  'visit.satisfaction': 'Satisfaction (1–5)', 'visit.notes': 'Notes', 'visit.next': 'Next follow-up',
+  'visit.won': 'Won a deal', 'visit.amount': 'Amount (yuan)', 'visit.submit': 'Submit for approval',
+  'visit.save': 'Save', 'visit.delete': 'Delete draft', 'visit.pendingonly': 'This visit has not synced yet; edit it after it syncs',
+  'visit.deal': 'Deal with {0}',
+  'err.customer': 'Choose a customer', 'err.satisfaction': 'Satisfaction must be 1 to 5', 'err.amount': 'Enter an amount such as 12000 or 12000.50',
+  'err.name': 'Enter the customer name',
+  'status.draft': 'Draft', 'status.submitted': 'Submitted', 'status.approved': 'Approved', 'status.rejected': 'Rejected',
+  'status.pending': 'Unsent', 'status.prospect': 'Prospect', 'status.active': 'Active',
+  'cust.title': 'Customers', 'cust.new': 'Add customer', 'cust.search': 'Search customers', 'cust.name': 'Name',
+  'cust.address': 'Address', 'cust.contact': 'Contact', 'cust.phone': 'Phone', 'cust.locate': 'Use my location',
+  'cust.save': 'Save customer', 'cust.none': 'No customers yet',
+  'goals.title': 'Goals', 'goals.none': 'No goals yet; they appear after a sync', 'goals.team': 'Team',
+  'goals.attainment': 'attained', 'goals.expected': 'on pace: {0}', 'goals.pace': 'Pace',
+  'goals.ahead': 'ahead', 'goals.behind': 'behind', 'goals.forecast': 'Forecast {0}',
+  'goals.needed': '{0} needed per working day', 'goals.daysleft': '{0} working days left',
+  'goals.provisional': 'Plus {0} unsent (provisional, not in the figures above)', 'goals.asof': 'As of {0}',
+  'metric.revenue': 'Revenue', 'metric.visits': 'Visits', 'metric.conversion': 'Conversion',
+  'metric.satisfaction': 'Satisfaction', 'metric.new_customers': 'New customers',
+  'inbox.title': 'Inbox', 'inbox.none': 'No messages', 'inbox.readall': 'Mark all read',
+  'approve.title': 'Visits to approve', 'approve.none': 'Nothing waiting for approval', 'approve.approve': 'Approve',
+  'approve.reject': 'Reject', 'approve.comment': 'Reason for rejecting', 'approve.selected': 'Approve selected ({0})',
+  'approve.all': 'Select all', 'approve.distance': '{0} m from the customer', 'approve.amendments': 'Amendments to decide',
+  'approve.accept': 'Accept', 'approve.refuse': 'Refuse', 'approve.change': '{0}: {1} → {2}',
+  'me.title': 'Me', 'me.language': '中文', 'me.push': 'Turn on notifications', 'me.push.on': 'Notifications are on',
+  'me.push.denied': 'The browser refused notifications; allow them in its settings', 'me.push.unsupported': 'This browser cannot receive push messages',
+  'me.push.failed': 'Could not turn on notifications; try again later', 'me.signout': 'Sign out',
+  'me.signout.confirm': '{0} record(s) are unsent and will be lost. Tap again to sign out anyway',
+  'me.conflicts': 'Conflicts', 'me.version': 'Version {0}',
+  'rej.fix': 'Fix and resend', 'rej.retry': 'Send again', 'rej.dismiss': 'Dismiss', 'rej.too_large': 'Too large to sync',
+  'entity.visit': 'Visit', 'entity.customer': 'Customer', 'entity.opportunity': 'Opportunity', 'entity.notification': 'Message',
+  'entity.amendment': 'Amendment',
+  'role.rep': 'Sales rep', 'role.lead': 'Team lead', 'role.manager': 'Manager', 'role.admin': 'Admin',
+  'conflict.kept.yours': 'your edit was kept', 'conflict.kept.theirs': 'the other edit was kept',
+};
+
+const dictionaries = { 'zh-CN': zh, en };
+export const LOCALES = Object.keys(dictionaries);
+let locale = 'zh-CN';
+let timeZone = 'Asia/Shanghai';
+
+export function setLocale(next) {
+  locale = dictionaries[next] ? next : 'zh-CN';
+  document.documentElement.lang = locale;
+}
+export const getLocale = () => locale;
+export function setTimeZone(tz) { if (tz) timeZone = tz; }
+export const getTimeZone = () => timeZone;
+
+/** The string for `key` in the current locale, with {0}, {1}… filled from `args`. */
+export function t(key, ...args) {
+  const text = dictionaries[locale][key] ?? zh[key] ?? key;
+  return args.length ? text.replace(/\{(\d)\}/g, (_, i) => args[i] ?? '') : text;
+}
+
+const trim = (n, digits) => Number(n.toFixed(digits)).toString();
+
+/** A yuan amount (decimal string or number): ¥8,500 · ¥60万 · ¥1.2亿 in Chinese; ¥600,000 in English. */
+export function money(value) {
+  const n = Number(value);
+  if (value === null || value === undefined || value === '' || !Number.isFinite(n)) return '—';
+  const abs = Math.abs(n);
+  if (locale === 'zh-CN' && abs >= 1e8) return `¥${trim(n / 1e8, 2)}亿`;
+  if (locale === 'zh-CN' && abs >= 1e4) return `¥${trim(n / 1e4, 2)}万`;
+  return `¥${n.toLocaleString(locale, { maximumFractionDigits: 2 })}`;
+}
+
+export const number = (n, digits = 1) =>
+  (n === null || n === undefined || !Number.isFinite(Number(n))) ? '—'
+    : Number(n).toLocaleString(locale, { maximumFractionDigits: digits });
+
+export const percent = (fraction) =>
+  (fraction === null || fraction === undefined || !Number.isFinite(Number(fraction))) ? '—'
+    : `${Math.round(Number(fraction) * 100)}%`;
+
+const formats = new Map();
+function formatter(kind) {
+  const key = `${locale}|${timeZone}|${kind}`;
+  if (!formats.has(key)) {
+    const options = kind === 'date' ? { month: 'short', day: 'numeric', weekday: 'short' }
+      : kind === 'time' ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+      : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    formats.set(key, new Intl.DateTimeFormat(locale, { ...options, timeZone }));
+  }
+  return formats.get(key);
+}
+
+/** An instant (RFC 3339) in the user's time zone: "11月27日 09:12". */
+export const dateTime = (iso) => (iso ? formatter('datetime').format(new Date(iso)) : '—');
+export const time = (iso) => (iso ? formatter('time').format(new Date(iso)) : '—');
+/** A calendar date (YYYY-MM-DD, no zone: it is already the user's day). */
+export function day(ymd) {
+  if (!ymd) return '—';
+  const [y, m, d] = ymd.split('-').map(Number);
+  return new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', weekday: 'short', timeZone: 'UTC' })
+    .format(new Date(Date.UTC(y, m - 1, d)));
+}

@@ -1,0 +1,130 @@
+// outbox.js: the queue of the user's mutations, in `mid` order (SYNC.md rule 1), after workbox's Queue.
+// A mutation is given its `mid` in the same IndexedDB transaction that stores it, so mids never repeat or
+// skip, whatever crashes or how many tabs are open. Settled mutations leave the queue; rejected ones leave a
+// receipt in `rejected` so the rep sees why and can send a corrected NEW mutation.
+import { OUTBOX, REJECTED, META, transaction, req, getMetaIn, setMetaIn } from './db.js';
+import { emit } from './events.js';
+
+/** Statuses after which the server has settled a mutation for good (SYNC.md rule 3). `gap` is not one. */
+const SETTLED = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']);
+
+/** Queues mutations (without `mid`), in order, all or none; resolves with their mids. */
+export async function add(...mutations) {
+  const mids = await transaction([OUTBOX, META], 'readwrite', async (tx) => {
+    let next = (await getMetaIn(tx, 'next_mid')) || 1;
+    const store = tx.objectStore(OUTBOX);
+    const queuedAt = new Date().toISOString();
+    const given = [];
+    for (const mutation of mutations) {
+      await req(store.add({ ...mutation, mid: next, queued_at: queuedAt }));
+      given.push(next++);
+    }
+    await setMetaIn(tx, 'next_mid', next);
+    return given;
+  });
+  emit('queue');
+  return mids;
+}
+
+/** The first `limit` queued mutations in mid order (all when no limit). */
+export function peek(limit = Infinity) {
+  return transaction([OUTBOX], 'readonly', (tx) => new Promise((resolve, reject) => {
+    const out = [];
+    const cursor = tx.objectStore(OUTBOX).index('mid').openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c || out.length >= limit) return resolve(out);
+      out.push(c.value);
+      c.continue();
+    };
+    cursor.onerror = () => reject(cursor.error);
+  }));
+}
+
+export function count() {
+  return transaction([OUTBOX], 'readonly', (tx) => req(tx.objectStore(OUTBOX).count()));
+}
+
+/** The mutation as it goes on the wire: local bookkeeping stripped. */
+export function wire(entry) {
+  const { queued_at: _queuedAt, ...mutation } = entry;
+  return mutation;
+}
+
+/** Inside a sync transaction: removes every mutation the results settle, up to the first `gap` (it and
+ * everything after it stay queued, SYNC.md rule 1), and files rejected receipts. A `duplicate` is settled;
+ * if its stored original was a rejection the rep never saw (the first answer was lost), that is filed too.
+ * Returns {settled, rejected, conflicts, gap}. */
+export async function settleIn(tx, results) {
+  const store = tx.objectStore(OUTBOX);
+  const byMid = store.index('mid');
+  const summary = { settled: 0, rejected: 0, conflicts: [], gap: null };
+  const gaps = (results || []).filter((r) => r.status === 'gap').map((r) => r.mid);
+  summary.gap = gaps.length ? Math.min(...gaps) : null;
+  for (const result of results || []) {
+    if (!SETTLED.has(result.status)) continue;
+    if (summary.gap !== null && result.mid >= summary.gap) continue;
+    const key = await req(byMid.getKey(result.mid));
+    if (key === undefined) continue; // settled earlier (an overlapping request); nothing to do
+    const entry = await req(store.get(key));
+    const receipt = result.status === 'duplicate' && result.original ? result.original : result;
+    if (receipt.status === 'rejected') {
+      await req(tx.objectStore(REJECTED).add({
+        mid: result.mid, mutation: wire(entry), errors: receipt.errors || [], at: new Date().toISOString(),
+      }));
+      summary.rejected++;
+    }
+    if (receipt.conflicts?.length) summary.conflicts.push(receipt);
+    await req(store.delete(key));
+    summary.settled++;
+  }
+  return summary;
+}
+
+/** After a `gap` the server's `last_mid` is behind our queue (mids were lost on this phone): give every
+ * queued mutation a fresh consecutive mid from `first`, in the same order. Safe because a gap means none of
+ * them was applied. */
+export async function renumber(first) {
+  await transaction([OUTBOX, META], 'readwrite', async (tx) => {
+    const store = tx.objectStore(OUTBOX);
+    const entries = await new Promise((resolve, reject) => {
+      const out = [];
+      const cursor = store.index('mid').openCursor();
+      cursor.onsuccess = () => { const c = cursor.result; if (!c) return resolve(out); out.push(c.value); c.continue(); };
+      cursor.onerror = () => reject(cursor.error);
+    });
+    await req(store.clear());
+    let mid = first;
+    for (const entry of entries) await req(store.add({ ...entry, mid: mid++ }));
+    await setMetaIn(tx, 'next_mid', mid);
+  });
+  emit('queue');
+}
+
+/** Takes one mutation out of the queue without sending it (the server can never accept it, e.g. a single
+ * mutation larger than the body limit), filing a rejected receipt with a local code. */
+export async function quarantine(entry, code) {
+  await transaction([OUTBOX, REJECTED], 'readwrite', async (tx) => {
+    const key = await req(tx.objectStore(OUTBOX).index('mid').getKey(entry.mid));
+    if (key !== undefined) await req(tx.objectStore(OUTBOX).delete(key));
+    await req(tx.objectStore(REJECTED).add({
+      mid: entry.mid, mutation: wire(entry), errors: [{ field: null, code, message: '' }], at: new Date().toISOString(),
+    }));
+  });
+  emit('queue');
+}
+
+/** Rejected receipts, newest first, each with its `key` for `dismiss`. */
+export function rejected() {
+  return transaction([REJECTED], 'readonly', (tx) => new Promise((resolve, reject) => {
+    const out = [];
+    const cursor = tx.objectStore(REJECTED).openCursor(null, 'prev');
+    cursor.onsuccess = () => { const c = cursor.result; if (!c) return resolve(out); out.push({ ...c.value, key: c.key }); c.continue(); };
+    cursor.onerror = () => reject(cursor.error);
+  }));
+}
+
+export async function dismiss(key) {
+  await transaction([REJECTED], 'readwrite', (tx) => req(tx.objectStore(REJECTED).delete(key)));
+  emit('queue');
+}

@@ -1,0 +1,37 @@
+// session.js: who is signed in on this phone. The sync `client_id` belongs to one install AND one user
+// (SYNC.md): a different user signing in gets a fresh client_id, replica and queue; the same user signing in
+// again after a 401 keeps them, so nothing queued is lost.
+import { getMeta, setMeta, forgetUser } from './db.js';
+import { call } from './api.js';
+
+export async function current() {
+  return getMeta('token', 'user', 'client_id');
+}
+
+/** POST /api/v1/auth/login; resolves with the API answer, and on success stores the session. */
+export async function signIn(email, password) {
+  const answer = await call('POST', '/api/v1/auth/login', { body: { email, password } });
+  if (answer.ok && answer.data?.token) {
+    const { user: previous, client_id: clientId } = await getMeta('user', 'client_id');
+    const sameUser = previous && previous.id === answer.data.user.id && clientId;
+    if (!sameUser) {
+      await forgetUser();
+      await setMeta({ client_id: crypto.randomUUID(), next_mid: 1, cursor: null });
+    }
+    await setMeta({ token: answer.data.token, user: answer.data.user });
+  }
+  return answer;
+}
+
+/** The token stopped working (401): keep the user, queue and replica; only ask for the password again. */
+export function tokenRejected() {
+  return setMeta({ token: undefined });
+}
+
+/** Signing out forgets everything of this user on the phone (shared phones); the queue too, so the view
+ * asks first when something is unsent. */
+export async function signOut() {
+  const { token } = await getMeta('token');
+  if (token) call('POST', '/api/v1/auth/logout', { token, timeoutMs: 5000 }).catch(() => {});
+  await forgetUser();
+}

@@ -1,0 +1,79 @@
+// views/approvals.js: a lead's queue: the team's submitted visits (approve, reject with a comment, approve
+// several at once) and amendments to approved visits (accept or refuse). Each decision is a queued action on
+// the version the lead is looking at, so a visit edited meanwhile comes back `stale_review`.
+import { h, empty, toast } from '../ui.js';
+import { t, dateTime } from '../i18n.js';
+import * as model from '../model.js';
+
+export const live = true;
+
+export async function render(_params, ctx) {
+  const queue = await model.queue();
+  const [visits, customers, users, amendments] = await Promise.all([
+    model.visits(queue), model.customers(queue), model.replica('user'), model.amendments(queue)]);
+  const customerName = new Map(customers.map((c) => [c.id, c.name]));
+  const userName = new Map(users.map((u) => [u.id, u.name]));
+  const waiting = visits.filter((v) => v.status === 'submitted' && !v.local && v.rep_id !== ctx.user.id)
+    .sort((a, b) => (a.check_in_at || '').localeCompare(b.check_in_at || ''));
+  const pendingAmendments = amendments.filter((a) => a.status === 'pending');
+  const selected = new Set();
+  const bulk = h('button', { class: 'btn btn-primary', 'data-test': 'approve-selected', disabled: true, onclick: async () => {
+    await model.approveVisits(waiting.filter((v) => selected.has(v.id)));
+    toast(t('notice.saved'));
+    ctx.refresh();
+  } }, t('approve.selected', 0));
+  const updateBulk = () => { bulk.disabled = !selected.size; bulk.textContent = t('approve.selected', selected.size); };
+  const boxes = [];
+
+  const item = (v) => {
+    const box = h('input', { type: 'checkbox', 'data-test': 'approve-select', 'aria-label': t('approve.all'), onchange: () => {
+      if (box.checked) selected.add(v.id); else selected.delete(v.id);
+      updateBulk();
+    } });
+    boxes.push(box);
+    const comment = h('input', { type: 'text', 'data-test': 'reject-comment', placeholder: t('approve.comment'), maxlength: 4000 });
+    return h('div', { class: 'card', 'data-test': 'approve-item', 'data-id': v.id },
+      h('div', { class: 'goal-head' }, h('label', { class: 'check' }, box,
+        h('strong', {}, `${userName.get(v.rep_id) || ''} · ${customerName.get(v.customer_id) || '—'}`))),
+      h('p', { class: 'hint' }, [dateTime(v.check_in_at), v.outcome ? t(`outcome.${v.outcome}`) : null,
+        v.satisfaction ? '★'.repeat(v.satisfaction) : null,
+        v.distance_m != null ? t('approve.distance', Math.round(v.distance_m)) : null].filter(Boolean).join(' · ')),
+      v.notes ? h('p', {}, v.notes) : null,
+      comment,
+      h('div', { class: 'actions' },
+        h('button', { class: 'btn btn-primary', 'data-test': 'approve', onclick: async () => {
+          await model.approveVisits([v]); ctx.refresh();
+        } }, t('approve.approve')),
+        h('button', { class: 'btn btn-bad', 'data-test': 'reject', onclick: async () => {
+          await model.rejectVisit(v, comment.value.trim()); ctx.refresh();
+        } }, t('approve.reject'))));
+  };
+
+  const amendmentItem = (a) => {
+    const visit = visits.find((v) => v.id === a.visit_id);
+    return h('div', { class: 'card', 'data-test': 'amendment-item', 'data-id': a.id },
+      h('strong', {}, `${userName.get(a.proposed_by) || ''} · ${customerName.get(visit?.customer_id) || '—'}`),
+      Object.entries(a.fields || {}).map(([name, value]) => h('p', { class: 'hint' },
+        t('approve.change', name, visit?.[name] ?? '—', value ?? '—'))),
+      h('div', { class: 'actions' },
+        h('button', { class: 'btn btn-primary', 'data-test': 'amendment-accept', onclick: async () => {
+          await model.decideAmendment(a, true); ctx.refresh();
+        } }, t('approve.accept')),
+        h('button', { class: 'btn btn-bad', 'data-test': 'amendment-refuse', onclick: async () => {
+          await model.decideAmendment(a, false); ctx.refresh();
+        } }, t('approve.refuse'))));
+  };
+
+  return h('section', { class: 'screen' },
+    h('h1', {}, t('approve.title')),
+    waiting.length ? h('div', { class: 'bar' },
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', 'data-test': 'approve-select-all', onchange: (e) => {
+        for (const [i, box] of boxes.entries()) {
+          box.checked = e.target.checked;
+          if (box.checked) selected.add(waiting[i].id); else selected.delete(waiting[i].id);
+        }
+        updateBulk();
+      } }), h('span', {}, t('approve.all'))), bulk) : null,
+    waiting.length ? waiting.map(item) : empty(t('approve.none')),
+    pendingAmendments.length ? [h('h2', {}, t('approve.amendments')), pendingAmendments.map(amendmentItem)] : null);
+}

@@ -1,0 +1,66 @@
+// views/customers.js: the rep's customers, and adding a prospect offline (`name` required).
+import { h, field, empty, toast } from '../ui.js';
+import { t } from '../i18n.js';
+import * as model from '../model.js';
+import { chip } from './common.js';
+
+export const live = true;
+
+export async function render(params, ctx) {
+  if (params.id === 'new') return form(params, ctx);
+  const list = (await model.customers()).sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
+  const rows = h('div', {}, list.length ? list.map((c) => h('a', { class: 'row', 'data-test': 'customer-item', 'data-id': c.id,
+    href: `#/visit/new?c=${encodeURIComponent(c.id)}` },
+  h('div', { class: 'row-main' }, h('strong', {}, c.name), h('small', {}, c.address || c.contact || '')),
+  h('div', { class: 'row-side' }, chip(c.status, c.pending)))) : empty(t('cust.none')));
+  const search = h('input', { type: 'search', placeholder: t('cust.search'), 'data-test': 'customer-search', oninput: () => {
+    const q = search.value.trim().toLowerCase();
+    for (const row of rows.children) row.hidden = q && !row.textContent.toLowerCase().includes(q);
+  } });
+  return h('section', { class: 'screen' },
+    h('div', { class: 'bar' }, search, h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-test': 'customer-new' }, `+ ${t('cust.new')}`)),
+    rows);
+}
+
+function form(params, ctx) {
+  let prefill = {};
+  let fixKey;
+  if (params.query.get('fix')) {
+    const receipt = JSON.parse(sessionStorage.getItem('fieldgoal-fix') || 'null');
+    sessionStorage.removeItem('fieldgoal-fix');
+    if (receipt) { prefill = receipt.mutation.fields || {}; fixKey = receipt.key; }
+  }
+  const input = (name, attrs = {}) => h('input', { type: 'text', 'data-test': `customer-${name}`, value: prefill[name] || '', ...attrs });
+  const name = input('name', { maxlength: 200, required: true });
+  const address = input('address', { maxlength: 4000 });
+  const contact = input('contact', { maxlength: 200 });
+  const phone = input('phone', { type: 'tel', maxlength: 50 });
+  let position = prefill.lat != null ? { lat: prefill.lat, lon: prefill.lon } : null;
+  const where = h('p', { class: 'hint' });
+  const locate = h('button', { type: 'button', class: 'btn', 'data-test': 'customer-locate', onclick: () => {
+    if (!navigator.geolocation) { where.textContent = t('visit.geo.unsupported'); return; }
+    where.textContent = t('visit.locating');
+    navigator.geolocation.getCurrentPosition((p) => {
+      position = { lat: p.coords.latitude, lon: p.coords.longitude };
+      where.textContent = t('visit.accuracy', Math.round(p.coords.accuracy));
+    }, (e) => { where.textContent = t(e.code === 1 ? 'visit.geo.denied' : 'visit.geo.unavailable'); },
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  } }, t('cust.locate'));
+  const error = h('p', { class: 'error', role: 'alert', 'data-test': 'form-error' });
+  const save = async (event) => {
+    event.preventDefault();
+    if (!name.value.trim()) { error.textContent = t('err.name'); return name.focus(); }
+    const fields = { name: name.value.trim() };
+    for (const [key, el] of Object.entries({ address, contact, phone })) if (el.value.trim()) fields[key] = el.value.trim();
+    if (position) Object.assign(fields, position);
+    await model.addCustomer(fields);
+    if (fixKey !== undefined) await model.dismissRejected(fixKey);
+    toast(t('notice.saved'));
+    ctx.navigate('#/customers');
+  };
+  return h('form', { class: 'screen form', onsubmit: save, novalidate: true },
+    h('h1', {}, t('cust.new')),
+    field(t('cust.name'), name), field(t('cust.address'), address), field(t('cust.contact'), contact),
+    field(t('cust.phone'), phone), h('div', { class: 'field' }, locate, where), error,
+    h('button', { type: 'submit', class: 'btn btn-primary btn-wide', 'data-test': 'customer-save' }, t('cust.save')));
+}

@@ -1,0 +1,80 @@
+"""A minimal, correct client of SYNC.md for the tests: a replica, a queue, mids and a cursor."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.conftest import Api
+
+
+@dataclass
+class Phone:
+    """One app install signed in as one user."""
+
+    api: Api
+    client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    next_mid: int = 1
+    cursor: str | None = None
+    queue: list[dict[str, Any]] = field(default_factory=list)
+    replica: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], int] = field(default_factory=dict)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+
+    def queue_mutation(self, entity: str, op: str, record_id: str | None = None, **rest: Any) -> dict[str, Any]:
+        mutation = {"mid": self.next_mid, "entity": entity, "op": op, "id": record_id or str(uuid.uuid4()), **rest}
+        self.next_mid += 1
+        self.queue.append(mutation)
+        return mutation
+
+    def envelope(self, limit: int | None = None, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "protocol": 1,
+            "client_id": self.client_id,
+            "cursor": self.cursor,
+            "mutations": list(self.queue),
+        }
+        if limit:
+            body["limit"] = limit
+        return body | extra
+
+    def send(self, limit: int | None = None, **extra: Any) -> dict[str, Any]:
+        """One request; applies the response like a real client (drops settled mids, applies changes)."""
+        response = self.api.post("/api/v1/sync", json=self.envelope(limit, **extra))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        self.apply(body)
+        return body
+
+    def apply(self, body: dict[str, Any]) -> None:
+        settled = {r["mid"] for r in body["results"] if r["status"] not in ("gap",)}
+        self.receipts.extend(body["results"])
+        self.queue = [m for m in self.queue if m["mid"] not in settled and m["mid"] > body["last_mid"]]
+        if body["reset"]:
+            self.replica.clear()
+            self.versions.clear()
+        for change in body["changes"]:
+            key = (change["entity"], change["id"])
+            if change["deleted"]:
+                self.replica.pop(key, None)
+                self.versions.pop(key, None)
+            else:
+                self.replica[key] = change["data"]
+                self.versions[key] = change["version"]
+        self.cursor = body["cursor"]
+
+    def sync(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Push everything and pull until caught up; returns every body."""
+        bodies = [self.send(limit)]
+        while bodies[-1]["has_more"] or self.queue:
+            bodies.append(self.send(limit))
+            if len(bodies) > 1000:
+                raise AssertionError("sync did not converge")
+        return bodies
+
+    def result(self, mid: int) -> dict[str, Any]:
+        return next(r for r in reversed(self.receipts) if r["mid"] == mid)
+
+    def of(self, entity: str) -> dict[str, dict[str, Any]]:
+        return {rid: data for (kind, rid), data in self.replica.items() if kind == entity}
