@@ -13,7 +13,9 @@ from sqlalchemy import Engine, text
 from backend.auth.routes import login, logout, me
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
+from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
+from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
 from backend.org.routes import ROUTES as ORG_ROUTES
 from backend.settings import Settings
 from backend.sync.routes import sync
@@ -38,7 +40,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         bootstrap(session, settings)
     api = Router(
         path="/api/v1",
-        route_handlers=[login, logout, me, sync, *ORG_ROUTES, *CUSTOMER_ROUTES],
+        route_handlers=[login, logout, me, sync, *ORG_ROUTES, *CUSTOMER_ROUTES, *GOAL_ROUTES, *KPI_ROUTES],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]
     return Litestar(

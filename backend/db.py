@@ -89,7 +89,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    sizes = {} if "poolclass" in kwargs else {"pool_size": 10, "max_overflow": 20}
+    return create_engine(url, pool_pre_ping=True, **sizes, **kwargs)
 
 
 def _sqlite_setup(engine: Engine) -> None:

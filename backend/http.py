@@ -5,7 +5,7 @@ the one mapping from errors to problem details.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from backend.auth.service import authenticate
+from backend.db import session_scope
 from backend.errors import (
     FieldError,
     FieldgoalError,
@@ -31,6 +32,7 @@ from backend.errors import (
 from backend.i18n import negotiate
 from backend.policy import Actor
 from backend.settings import Settings
+from backend.sync.changelog import CLOCK
 
 log = logging.getLogger("fieldgoal")
 
@@ -44,14 +46,18 @@ Now = NamedDependency[datetime]
 Config = NamedDependency[Settings]
 
 
-def provide_session(state: State) -> Iterator[Session]:
+async def provide_session(state: State) -> AsyncIterator[Session]:
     """The request's transaction: committed when the handler returns, rolled back when it raises.
 
     An error raised after writes that must stay (a failed sign-in is counted even though the request
     fails) is committed first when the service set `session.info["commit_despite_error"]`.
+
+    It is an async generator on purpose: Litestar runs a sync generator's cleanup in a worker thread, and
+    a request holding a lock (SQLite's write lock, PostgreSQL's row locks) must never wait for a thread
+    that may itself be waiting for that lock. The commit runs on the event loop, and is short.
     """
     engine: Engine = state.engine
-    session = Session(engine, expire_on_commit=False)
+    session = Session(engine, expire_on_commit=False, info={CLOCK: state.clock})
     try:
         yield session
         session.commit()
@@ -84,8 +90,15 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def provide_actor(request: Request[Any, Any, Any], db: DB, settings: Config, now: Now) -> Actor:
-    actor = authenticate(db, settings, bearer_token(request), now)
+def provide_actor(request: Request[Any, Any, Any], state: State, settings: Config, now: Now) -> Actor:
+    """The caller, from a short transaction of its own.
+
+    Authentication must not open the request's transaction: the handler runs in another worker thread,
+    and a transaction held across that hop (SQLite's write lock, a PostgreSQL row lock) would wait for a
+    free thread while every thread waits for the lock.
+    """
+    with session_scope(state.engine) as session:
+        actor = authenticate(session, settings, bearer_token(request), now)
     request.state.locale = actor.locale
     return actor
 
@@ -94,7 +107,9 @@ DEPENDENCIES = {
     "db": Provide(provide_session),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
-    "actor": Provide(provide_actor, sync_to_thread=False),
+    # Database work never runs on the event loop: a wait for a lock there would stall every request,
+    # including the one holding the lock (its commit runs on the loop).
+    "actor": Provide(provide_actor, sync_to_thread=True),
 }
 
 

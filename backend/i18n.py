@@ -70,6 +70,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "period_locked": {"en": "the period {period} is closed", "zh-CN": "{period} 期间已关闭"},
     "time_in_future": {"en": "lies in the future", "zh-CN": "时间不能在未来"},
     "already_exists": {"en": "a record with this id already exists", "zh-CN": "该编号的记录已存在"},
+    "not_a_child": {
+        "en": "is not directly below the parent goal's subject",
+        "zh-CN": "不是上级目标对象的直接下级",
+    },
+    "parent_mismatch": {
+        "en": "must have the parent goal's metric and period",
+        "zh-CN": "必须与上级目标的指标和期间一致",
+    },
     "over_allocated": {
         "en": "allocations add up to {total}, more than the parent's {target}",
         "zh-CN": "分配合计 {total}，超过上级目标 {target}",

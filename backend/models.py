@@ -5,7 +5,8 @@ from sqlmodel import SQLModel
 from backend.audit.models import AuditEntry
 from backend.auth.models import AuthToken, LoginFailure
 from backend.customers.models import Customer
-from backend.goals.models import Goal
+from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
+from backend.kpi.models import CalendarDay, DailyActivity, Progress  # [goals/kpi]
 from backend.notify.models import Notification
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
@@ -18,15 +19,20 @@ __all__ = [
     "Amendment",
     "AuditEntry",
     "AuthToken",
+    "CalendarDay",  # [goals/kpi]
     "ChangeLog",
     "ConflictRecord",
     "Customer",
+    "DailyActivity",  # [goals/kpi]
     "Goal",
+    "GoalChange",  # [goals/kpi]
     "LoginFailure",
     "Notification",
     "Opportunity",
     "PeriodLock",
+    "Progress",  # [goals/kpi]
     "RejectedCreate",
+    "Seasonality",  # [goals/kpi]
     "SyncClient",
     "SyncReceipt",
     "SyncState",

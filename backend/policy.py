@@ -120,12 +120,32 @@ def get_user(session: Session, actor: Actor, user_id: str, *, manage: bool = Tru
     return user
 
 
+def owner_ids(session: Session, actor: Actor) -> frozenset[str] | None:
+    """Whose work the actor may see, as user ids (None: everyone's); the same rule as `owners`.
+
+    Kept for the session (one request): a sync batch checks it for every mutation, and nothing in a
+    request moves people between teams halfway through.
+    """
+    if actor.role == "admin":
+        return None
+    cache: dict[str, frozenset[str]] = session.info.setdefault("fieldgoal.owner_ids", {})
+    if actor.id not in cache:
+        if actor.role == "rep":
+            cache[actor.id] = frozenset({actor.id})
+        else:
+            team = session.scalars(
+                select(User.id).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor))
+            )
+            cache[actor.id] = frozenset({actor.id, *team})
+    return cache[actor.id]
+
+
 def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, owner_column: Any) -> T:
     """A record owned by someone whose work the actor may see; NotFound otherwise (deleted ones too)."""
-    query = select(model).where(model.id == record_id, owners(actor, owner_column))  # type: ignore[attr-defined]
-    if hasattr(model, "deleted_at"):
-        query = query.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
-    record = session.scalars(query).first()
-    if record is None:
+    record = session.get(model, record_id)
+    if record is None or getattr(record, "deleted_at", None) is not None:
+        raise NotFound()
+    allowed = owner_ids(session, actor)
+    if allowed is not None and getattr(record, owner_column.key) not in allowed:
         raise NotFound()
     return record

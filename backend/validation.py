@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from backend.errors import FieldError, InvalidInput
+from backend.kpi.periods import InvalidPeriod, parse_period
 
 
 class _Broken(Exception):
@@ -103,23 +104,33 @@ class Number(Rule):
 
 @dataclass(frozen=True)
 class Money(Rule):
-    """Yuan as a decimal string ("12000.50"): never a float, at most two decimals."""
+    """Yuan as a decimal string ("12000.50"): never a float, at most two decimals.
+
+    `places` allows more decimals (goal targets such as a conversion of "0.3550"); `whole_numbers` also
+    takes a JSON integer (a target of 60 visits), never a float.
+    """
 
     min: Decimal = Decimal(0)
     max: Decimal = Decimal("999999999999.99")
+    places: int = 2
+    whole_numbers: bool = False
 
     def check(self, value: Any, max_text: int) -> Any:
+        # [goals/kpi] integers accepted where asked for (counts); bool is an int to Python, so refused first.
+        if self.whole_numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
+            value = str(value)
         if not isinstance(value, str) or len(value) > 32:
             raise _Broken("wrong_type", expected="decimal")
         try:
             amount = Decimal(value.strip())
         except InvalidOperation:
             raise _Broken("wrong_type", expected="decimal") from None
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        unit = Decimal(1).scaleb(-self.places)
+        if not amount.is_finite() or amount != amount.quantize(unit):
             raise _Broken("wrong_type", expected="decimal")
         if not self.min <= amount <= self.max:
             raise _Broken("out_of_range", min=str(self.min), max=str(self.max))
-        return amount.quantize(Decimal("0.01"))
+        return amount.quantize(unit)
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,19 @@ class Instant(Rule):
         if not 2000 <= moment.year <= 2100:
             raise _Broken("out_of_range", min="2000", max="2100")
         return moment
+
+
+@dataclass(frozen=True)
+class PeriodKey(Rule):
+    """[goals/kpi] A period as CONTRACT.md writes it: 2026, 2026-Q4, 2026-11, 2026-W48; its canonical key."""
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, str) or len(value) > 16:
+            raise _Broken("wrong_type", expected="period")
+        try:
+            return parse_period(value).key
+        except InvalidPeriod:
+            raise _Broken("wrong_type", expected="period") from None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The background worker: housekeeping that runs on a schedule, beside or apart from the web server.
 
-Today it purges expired sync tombstones. It is safe to run in several processes at once: each task is a
-single idempotent statement.
+It purges expired sync tombstones and rewrites the progress figures that move with the calendar alone
+(SYNC.md rule 12: expected_by_today, pace, working days left). Safe to run in several processes at once:
+each task is idempotent.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from backend.db import make_engine, session_scope
+from backend.db import make_engine, session_scope, utcnow
+from backend.kpi import service as kpi
 from backend.settings import Settings
 from backend.sync.changelog import purge_tombstones
 
@@ -23,6 +25,8 @@ def run_once(settings: Settings) -> None:
     try:
         with session_scope(engine) as session:
             purged = purge_tombstones(session, settings.tombstone_days)
+        with session_scope(engine) as session:
+            kpi.refresh_daily(session, utcnow())
         if purged:
             log.info("purged %d tombstones older than %d days", purged, settings.tombstone_days)
     finally:

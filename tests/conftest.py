@@ -97,16 +97,21 @@ def _prepared(engine: Engine) -> Engine:
     return engine
 
 
-@pytest.fixture(params=["sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """The test's database; parametrize `engine` indirectly with "postgres" to run on both."""
-    if request.param == "postgres":
+def database(kind: str, tmp_path: Path) -> Iterator[Engine]:
+    """A prepared, empty database of this kind ("sqlite" or "postgres") for one test."""
+    if kind == "postgres":
         for pg in _pg_schema_engine():
             yield _prepared(pg)
         return
     sqlite = make_engine(f"sqlite:///{tmp_path / 'fieldgoal.db'}")
     yield _prepared(sqlite)
     sqlite.dispose()
+
+
+@pytest.fixture(params=["sqlite"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The test's database; parametrize `engine` indirectly with "postgres" to run on both."""
+    yield from database(request.param, tmp_path)
 
 
 both_databases = pytest.mark.parametrize("engine", ["sqlite", "postgres"], indirect=True)

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from backend.customers.models import Customer
 from backend.db import new_id
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.kpi import service as kpi
 from backend.org.service import reset_scope_around
 from backend.policy import Actor, get_owned, get_user, owners, require_manager
 from backend.sync.changelog import record_change
@@ -113,10 +114,13 @@ def reassign(session: Session, actor: Actor, customer: Customer, owner_id: str, 
     """Hand a customer to another rep: both reps' (and their leads') phones start over."""
     _owner_in_scope(session, actor, owner_id)
     reset_scope_around(session, user_ids={customer.owner_id, owner_id})
+    previous_owner = customer.owner_id
     customer.owner_id = owner_id
     customer.version += 1
     customer.updated_at = now
     log_customer(session, customer)
+    # A customer's first win counts as a new customer for whoever owns it now.
+    kpi.customer_reassigned(session, customer, previous_owner, now)
 
 
 def _owner_in_scope(session: Session, actor: Actor, owner_id: str) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from backend.customers.models import Customer
 from backend.customers.service import log_customer
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.opportunities.models import STAGES, Opportunity
 from backend.org.models import User
 from backend.policy import Actor, get_owned
@@ -100,8 +101,11 @@ def edit_opportunity(
     if "customer_id" in values:
         _customer_for(session, actor, values["customer_id"])
     outcome = three_way("opportunity", opportunity.stage, opportunity, values, base_version)
+    before = kpi.opportunity_before(session, opportunity) if opportunity.stage == "won" else None  # [goals/kpi]
     if set_fields(opportunity, outcome.apply, actor.id, now):
         _log(session, opportunity)
+        if before is not None and "amount" in outcome.apply:  # [goals/kpi] a won deal's amount is revenue
+            kpi.opportunity_changed(session, opportunity, before, now)
     return outcome.wholly_applied, outcome.conflicts
 
 
@@ -114,6 +118,8 @@ def advance(
     if stage == opportunity.stage:
         return
     was_won = opportunity.stage == "won"
+    closing = stage in ("won", "lost") or opportunity.stage in ("won", "lost")  # [goals/kpi]
+    before = kpi.opportunity_before(session, opportunity) if closing else None  # [goals/kpi]
     opportunity.stage = stage
     opportunity.stage_changed_at = now
     opportunity.closed_at = at if stage in ("won", "lost") else None
@@ -122,6 +128,8 @@ def advance(
     _log(session, opportunity)
     if was_won or stage == "won":
         _refresh_first_win(session, opportunity.customer_id)
+    if before is not None:  # [goals/kpi] revenue, conversion, new customers follow in this transaction
+        kpi.opportunity_changed(session, opportunity, before, now)
 
 
 def _refresh_first_win(session: Session, customer_id: str) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from backend.audit.service import record_audit
 from backend.auth.service import hash_password, revoke_all
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
 from backend.policy import Actor, get_unit, get_user, managed_units
 from backend.sync.changelog import record_change
@@ -247,6 +248,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: da
     user = get_user(session, actor, user_id)
     values = validate(data, USER_FIELDS, partial=True, max_text=max_text)
     before: dict[str, Any] = {"role": user.role, "unit_id": user.unit_id, "active": user.active}
+    previous_timezone = user.timezone  # [goals/kpi]
     email_changes = "email" in values and values["email"] != user.email
     if email_changes and session.scalars(select(User.id).where(User.email == values["email"])).first():
         raise InvalidInput.one("email", "taken")
@@ -275,4 +277,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: da
     if after != before:
         reset_scope_around(session, unit_ids={before["unit_id"], user.unit_id}, user_ids={user.id})
         record_audit(session, actor.id, "user.update", "user", user.id, before, after)
+    if before["unit_id"] != user.unit_id or previous_timezone != user.timezone:
+        # [goals/kpi] the rollups of both units (and, with a new zone, the rep's local days) change.
+        kpi.user_changed(session, user, before["unit_id"], previous_timezone, now)
     return user

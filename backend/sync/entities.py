@@ -92,7 +92,6 @@ def _fields(ctx: Context, m: Mutation, spec: dict[str, Any], server_fields: tupl
         spec,
         partial=m.op == "update",
         max_text=ctx.max_text,
-        prefix="fields.",
         read_only=server_fields,
     )
 
@@ -161,7 +160,7 @@ def _customer(ctx: Context, m: Mutation) -> Outcome:
 def _visit(ctx: Context, m: Mutation) -> Outcome:
     if m.op == "create":
         values = _fields(ctx, m, visits.VISIT_FIELDS, visits.SERVER_FIELDS)
-        _check_times(ctx, values, visits.TIME_FIELDS, "fields.")
+        _check_times(ctx, values, visits.TIME_FIELDS)
         visit = visits.create_visit(ctx.session, ctx.actor, m.id, values, ctx.now)
         return Outcome(visit.version)
     visit = visits.get_visit(ctx.session, ctx.actor, m.id)
@@ -169,7 +168,7 @@ def _visit(ctx: Context, m: Mutation) -> Outcome:
         base = _base_version(m, visit.version)
         unseen = base < visit.version
         values = _fields(ctx, m, visits.VISIT_FIELDS, visits.SERVER_FIELDS)
-        _check_times(ctx, values, visits.TIME_FIELDS, "fields.")
+        _check_times(ctx, values, visits.TIME_FIELDS)
         edit = visits.edit_visit(ctx.session, ctx.actor, visit, values, base, ctx.now)
         log_conflicts(ctx, "visit", visit.id, visit.rep_id, edit.conflicts)
         return Outcome(

@@ -23,6 +23,8 @@ from backend.customers.models import Customer
 from backend.customers.service import customer_public
 from backend.goals.models import Goal
 from backend.goals.service import goal_public
+from backend.kpi.models import Progress  # [goals/kpi]
+from backend.kpi.service import progress_public  # [goals/kpi]
 from backend.notify.models import Notification
 from backend.notify.service import notification_public
 from backend.opportunities.models import Opportunity
@@ -63,6 +65,7 @@ ENTITIES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
     "visit": (Visit, visit_public),
     "opportunity": (Opportunity, opportunity_public),
     "goal": (Goal, goal_public),
+    "progress": (Progress, progress_public),  # [goals/kpi] derived, SYNC.md rule 12
     "notification": (Notification, notification_public),
     "amendment": (Amendment, amendment_public),
     "conflict": (ConflictRecord, conflict_public),

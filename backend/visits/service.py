@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from backend.audit.service import record_audit
 from backend.customers.models import Customer
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.kpi.periods import InvalidPeriod, parse_period
 from backend.notify.service import notify
 from backend.org.models import Unit, User
@@ -341,7 +342,10 @@ def review(
     visit.review_comment = comment
     visit.reviewed_by = actor.id
     visit.reviewed_at = now
+    was_approved = visit.status == "approved"
     _set_status(session, visit, "approved" if approve else "rejected", now)
+    if approve or was_approved:  # [goals/kpi] only approved visits count: progress follows in this transaction
+        kpi.visit_changed(session, visit, now)
     record_audit(
         session,
         actor.id,
@@ -377,11 +381,14 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
         _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
         values = _amendment_values(amendment.fields)
         before = {k: wire(getattr(visit, k)) for k in values}
+        previous_check_in_at = visit.check_in_at  # [goals/kpi] the amendment may move the visit to another day
         if "check_in_at" in values:
             visit.check_in_offset_min = _offset_minutes(values["check_in_at"])
         set_fields(visit, values, amendment.proposed_by, now)
         _refresh_distance(session, visit)
         log_visit(session, visit)
+        if visit.status == "approved":  # [goals/kpi] an accepted amendment changes counted figures
+            kpi.visit_changed(session, visit, now, previous_check_in_at)
         record_audit(session, actor.id, "amendment.accept", "visit", visit.id, before, amendment.fields)
     else:
         record_audit(session, actor.id, "amendment.refuse", "visit", visit.id, {}, amendment.fields)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 23:30:37.615815
+Create Date: 2026-11-28 00:08:19.613714
 """
 
 from collections.abc import Sequence
@@ -50,6 +50,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_failure_address"), ["address"], unique=False)
         batch_op.create_index(batch_op.f("ix_login_failure_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_login_failure_email"), ["email"], unique=False)
+
+    op.create_table(
+        "progress",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("subject_type", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("subject_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("target", backend.db.Fixed(), nullable=False),
+        sa.Column("actual", backend.db.Fixed(), nullable=True),
+        sa.Column("attainment", backend.db.Fixed(), nullable=True),
+        sa.Column("expected_by_today", backend.db.Fixed(), nullable=True),
+        sa.Column("pace", backend.db.Fixed(), nullable=True),
+        sa.Column("forecast", backend.db.Fixed(), nullable=True),
+        sa.Column("needed_per_working_day", backend.db.Fixed(), nullable=True),
+        sa.Column("working_days_left", sa.Integer(), nullable=False),
+        sa.Column("working_days_total", sa.Integer(), nullable=False),
+        sa.Column("as_of", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("progress", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_progress_period"), ["period"], unique=False)
+        batch_op.create_index(batch_op.f("ix_progress_subject_id"), ["subject_id"], unique=False)
 
     op.create_table(
         "sync_receipt",
@@ -157,6 +182,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_token_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "calendar_day",
+        sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["unit.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("unit_id", "day"),
+    )
+    op.create_table(
         "conflict",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("entity", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -217,6 +259,7 @@ def upgrade() -> None:
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("target", backend.db.Fixed(), nullable=False),
         sa.Column("parent_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("allocated", backend.db.Fixed(), server_default="0", nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
@@ -237,6 +280,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_goal_period"), ["period"], unique=False)
         batch_op.create_index(batch_op.f("ix_goal_subject_id"), ["subject_id"], unique=False)
 
+    op.create_table(
+        "kpi_daily",
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("visits", sa.Integer(), nullable=False),
+        sa.Column("satisfaction_sum", sa.Integer(), nullable=False),
+        sa.Column("satisfaction_count", sa.Integer(), nullable=False),
+        sa.Column("won_amount", backend.db.Fixed(), nullable=False),
+        sa.Column("won_count", sa.Integer(), nullable=False),
+        sa.Column("lost_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("rep_id", "day"),
+    )
     op.create_table(
         "notification",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -281,6 +340,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_period_lock_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
+        "seasonality",
+        sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("weights", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["unit.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("unit_id"),
+    )
+    op.create_table(
         "sync_client",
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -296,6 +371,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_client_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "goal_change",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("goal_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("changed_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("changed_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("old_target", backend.db.Fixed(), nullable=True),
+        sa.Column("new_target", backend.db.Fixed(), nullable=False),
+        sa.Column("via", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["changed_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["goal_id"],
+            ["goal.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("goal_change", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_goal_change_goal_id"), ["goal_id"], unique=False)
 
     op.create_table(
         "opportunity",
@@ -326,6 +423,7 @@ def upgrade() -> None:
     with op.batch_alter_table("opportunity", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_opportunity_closed_at"), ["closed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunity_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index("ix_opportunity_owner_closed", ["owner_id", "closed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunity_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
@@ -377,6 +475,7 @@ def upgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_visit_check_in_at"), ["check_in_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_visit_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index("ix_visit_rep_check_in", ["rep_id", "check_in_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_visit_rep_id"), ["rep_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_visit_status"), ["status"], unique=False)
 
@@ -426,20 +525,27 @@ def downgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visit_status"))
         batch_op.drop_index(batch_op.f("ix_visit_rep_id"))
+        batch_op.drop_index("ix_visit_rep_check_in")
         batch_op.drop_index(batch_op.f("ix_visit_customer_id"))
         batch_op.drop_index(batch_op.f("ix_visit_check_in_at"))
 
     op.drop_table("visit")
     with op.batch_alter_table("opportunity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opportunity_owner_id"))
+        batch_op.drop_index("ix_opportunity_owner_closed")
         batch_op.drop_index(batch_op.f("ix_opportunity_customer_id"))
         batch_op.drop_index(batch_op.f("ix_opportunity_closed_at"))
 
     op.drop_table("opportunity")
+    with op.batch_alter_table("goal_change", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_goal_change_goal_id"))
+
+    op.drop_table("goal_change")
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_client_user_id"))
 
     op.drop_table("sync_client")
+    op.drop_table("seasonality")
     with op.batch_alter_table("period_lock", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_period_lock_unit_id"))
 
@@ -448,6 +554,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notification_user_id"))
 
     op.drop_table("notification")
+    op.drop_table("kpi_daily")
     with op.batch_alter_table("goal", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_goal_subject_id"))
         batch_op.drop_index(batch_op.f("ix_goal_period"))
@@ -463,6 +570,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conflict_owner_id"))
 
     op.drop_table("conflict")
+    op.drop_table("calendar_day")
     with op.batch_alter_table("auth_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_token_user_id"))
 
@@ -484,6 +592,11 @@ def downgrade() -> None:
     op.drop_table("sync_state")
     op.drop_table("sync_rejected_create")
     op.drop_table("sync_receipt")
+    with op.batch_alter_table("progress", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_progress_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_progress_period"))
+
+    op.drop_table("progress")
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failure_email"))
         batch_op.drop_index(batch_op.f("ix_login_failure_at"))

@@ -1,0 +1,83 @@
+"""Goals API: set, read and change goals, allocate a parent to its children, split a year into months."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from backend.goals import service
+from backend.http import DB, CurrentActor, Now
+
+
+@post("/goals", sync_to_thread=True)
+def create_goal(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    """A new goal: {subject_type: unit|user, subject_id, metric, period, target, parent_id}."""
+    return service.goal_public(service.create_goal(db, actor, data, now))
+
+
+@get("/goals", sync_to_thread=True)
+def list_goals(
+    db: DB,
+    actor: CurrentActor,
+    period: FromQuery[str | None] = None,
+    subject_type: FromQuery[str | None] = None,
+    subject_id: FromQuery[str | None] = None,
+) -> list[dict[str, Any]]:
+    """Goals the caller sees, filtered by period and subject."""
+    return [service.goal_public(g) for g in service.list_goals(db, actor, period, subject_type, subject_id)]
+
+
+@patch("/goals/{goal_id:str}", sync_to_thread=True)
+def update_goal(
+    db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Change the target (kept in the goal's history) or the parent."""
+    return service.goal_public(service.update_goal(db, actor, goal_id, data, now))
+
+
+@post("/goals/{goal_id:str}/allocate", status_code=200, sync_to_thread=True)
+def allocate_goal(
+    db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """{allocations: [{subject_type, subject_id, target}]} → {parent, children, unallocated}."""
+    return service.allocate(db, actor, goal_id, data, now)
+
+
+@post("/goals/{goal_id:str}/split", status_code=200, sync_to_thread=True)
+def split_goal(db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str]) -> dict[str, Any]:
+    """A year's or a quarter's goal into month goals by the subject's seasonality → {parent, children, unallocated}."""
+    return service.split(db, actor, goal_id, now)
+
+
+@get("/goals/{goal_id:str}/history", sync_to_thread=True)
+def goal_history(db: DB, actor: CurrentActor, goal_id: FromPath[str]) -> list[dict[str, Any]]:
+    """Every change of the target: who, when, from, to."""
+    return service.history(db, actor, goal_id)
+
+
+@get("/seasonality/{unit_id:str}", sync_to_thread=True)
+def get_seasonality(db: DB, actor: CurrentActor, unit_id: FromPath[str]) -> dict[str, Any]:
+    """The twelve month weights a unit's year goals split by (its own, inherited, or flat)."""
+    return service.get_seasonality(db, actor, unit_id)
+
+
+@put("/seasonality/{unit_id:str}", sync_to_thread=True)
+def set_seasonality(
+    db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """{weights: [12 decimal strings or integers] | null}."""
+    return service.set_seasonality(db, actor, unit_id, data, now)
+
+
+ROUTES = [
+    create_goal,
+    list_goals,
+    update_goal,
+    allocate_goal,
+    split_goal,
+    goal_history,
+    get_seasonality,
+    set_seasonality,
+]

@@ -1,0 +1,58 @@
+"""KPI API: progress of a subject, the leaderboard of a unit, and working-day calendars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, patch
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from backend.http import DB, CurrentActor, Now
+from backend.kpi import service
+
+
+@get("/progress", sync_to_thread=True)
+def progress(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    subject_type: FromQuery[str | None] = None,
+    subject_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+) -> list[dict[str, Any]]:
+    """One object per metric with a goal: target, actual, attainment, expected_by_today, pace, forecast,
+    needed_per_working_day, working_days_left, as_of. Defaults: the caller, the current month."""
+    return service.progress_for(db, actor, now, subject_type, subject_id, period)
+
+
+@get("/leaderboard", sync_to_thread=True)
+def leaderboard(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    unit_id: FromQuery[str | None] = None,
+    metric: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+) -> list[dict[str, Any]]:
+    """The unit's people ranked by attainment of their own target. Defaults: own unit, revenue, this month."""
+    return service.leaderboard(db, actor, now, unit_id, metric, period)
+
+
+@get("/calendars/{unit_id:str}", sync_to_thread=True)
+def calendar(
+    db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], year: FromQuery[int | None] = None
+) -> dict[str, Any]:
+    """A unit's working days in a year, and every day that departs from Monday to Friday, with its source."""
+    return service.calendar_public(db, actor, unit_id, year, now)
+
+
+@patch("/calendars/{unit_id:str}", sync_to_thread=True)
+def override_days(
+    db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Admin: {days: {"2026-10-10": true|false|null}} for the unit and everything below it."""
+    service.set_calendar_days(db, actor, unit_id, data, now)
+    return service.calendar_public(db, actor, unit_id, None, now)
+
+
+ROUTES = [progress, leaderboard, calendar, override_days]

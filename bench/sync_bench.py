@@ -1,0 +1,313 @@
+"""Sync throughput and latency, over HTTP with one connection, beside the raw database doing the same work.
+
+    .venv/bin/python -m bench.sync_bench [--runs 3] [--visits 10000] [--database-url URL]
+
+One `fieldgoal serve` process (SQLite by default, in a fresh temporary folder) and, in the same run, plain
+sqlite3 (or psycopg) doing the equivalent inserts and selects. Prints the median of the runs and the ratio
+ours/raw of each figure. Not a test: it asserts nothing and is not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN = ("bench-admin@example.com", "bench-password-1")
+BATCH = 500
+PAGE = 1000
+
+
+@contextmanager
+def server(database_url: str | None):
+    folder = Path(tempfile.mkdtemp(prefix="fieldgoal-bench-"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "FIELDGOAL_DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.db'}",
+        "FIELDGOAL_DATA_DIR": str(folder / "data"),
+        "FIELDGOAL_ADMIN_EMAIL": ADMIN[0],
+        "FIELDGOAL_ADMIN_PASSWORD": ADMIN[1],
+    }
+    log = open(folder / "server.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((folder / "server.log").read_text())
+            time.sleep(0.2)
+        yield base, folder
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+class Phone:
+    def __init__(self, client: httpx.Client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.client_id = str(uuid.uuid4())
+        self.mid = 0
+        self.cursor: str | None = None
+
+    def mutations(self, make: Callable[[int], dict[str, Any]], count: int) -> list[dict[str, Any]]:
+        out = []
+        for _ in range(count):
+            self.mid += 1
+            out.append({"mid": self.mid, **make(self.mid)})
+        return out
+
+    def sync(self, mutations: list[dict[str, Any]], limit: int = PAGE) -> dict[str, Any]:
+        body = {
+            "protocol": 1,
+            "client_id": self.client_id,
+            "cursor": self.cursor,
+            "limit": limit,
+            "mutations": mutations,
+        }
+        response = self.client.post("/api/v1/sync", json=body, headers=self.headers)
+        response.raise_for_status()
+        answer = response.json()
+        self.cursor = answer["cursor"]
+        return answer
+
+
+def _sign_in(client: httpx.Client, email: str, password: str) -> str:
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    response.raise_for_status()
+    return response.json()["token"]
+
+
+def _visit(customer_id: str) -> Callable[[int], dict[str, Any]]:
+    def make(mid: int) -> dict[str, Any]:
+        return {
+            "entity": "visit",
+            "op": "create",
+            "id": str(uuid.uuid4()),
+            "fields": {
+                "customer_id": customer_id,
+                "check_in_at": "2026-11-20T09:30:00+08:00",
+                "lat": 31.23,
+                "lon": 121.47,
+                "accuracy_m": 10,
+                "outcome": "follow_up",
+                "satisfaction": 4,
+                "notes": f"拜访记录 {mid}",
+            },
+        }
+
+    return make
+
+
+def measure_ours(base: str, visits: int) -> dict[str, float]:
+    with httpx.Client(base_url=base, timeout=120) as client:
+        admin = {"Authorization": f"Bearer {_sign_in(client, *ADMIN)}"}
+        root = client.get("/api/v1/units", headers=admin).json()[0]["id"]
+        team = client.post(
+            "/api/v1/units", json={"name": "Bench", "kind": "team", "parent_id": root}, headers=admin
+        ).json()
+        people = {}
+        for name in ("writer", "other"):
+            email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+            user = {
+                "email": email,
+                "name": name,
+                "role": "rep",
+                "unit_id": team["id"],
+                "password": "bench-password-1",
+            }
+            client.post("/api/v1/users", json=user, headers=admin).raise_for_status()
+            people[name] = Phone(client, _sign_in(client, email, "bench-password-1"))
+        writer, other = people["writer"], people["other"]
+        customer_id = str(uuid.uuid4())
+        writer.sync(
+            [{"mid": 1, "entity": "customer", "op": "create", "id": customer_id, "fields": {"name": "客户"}}]
+        )
+        writer.mid = 1
+
+        start = time.perf_counter()
+        for _ in range(visits // BATCH):
+            answer = writer.sync(writer.mutations(_visit(customer_id), BATCH), limit=1)
+            assert all(r["status"] == "applied" for r in answer["results"])
+        push_rate = visits / (time.perf_counter() - start)
+
+        reader = Phone(client, writer.headers["Authorization"].split()[1])
+        start = time.perf_counter()
+        pulled = 0
+        while True:
+            answer = reader.sync([])
+            pulled += len(answer["changes"])
+            if not answer["has_more"]:
+                break
+        pull_rate = pulled / (time.perf_counter() - start)
+
+        # Incremental round trip: 10 mutations up, the 100 changes another phone made since down.
+        other_customer = str(uuid.uuid4())
+        other.sync(
+            [{"mid": 1, "entity": "customer", "op": "create", "id": other_customer, "fields": {"name": "x"}}]
+        )
+        other.mid = 1
+        lead_view = Phone(client, _sign_in(client, ADMIN[0], ADMIN[1]))
+        while lead_view.sync([])["has_more"]:
+            pass
+        lead_view.mid = 0
+        admin_customer = str(uuid.uuid4())
+        lead_view.sync(
+            lead_view.mutations(
+                lambda m: {"entity": "customer", "op": "create", "id": admin_customer, "fields": {"name": "y"}}, 1
+            )
+        )
+        timings = []
+        for _ in range(40):
+            other.sync(other.mutations(_visit(other_customer), 100), limit=1)
+            start = time.perf_counter()
+            answer = lead_view.sync(
+                lead_view.mutations(
+                    lambda m: {
+                        "entity": "customer",
+                        "op": "update",
+                        "id": admin_customer,
+                        "base_version": m - 1,
+                        "fields": {"name": f"y{m}"},
+                    },
+                    10,
+                ),
+                limit=PAGE,
+            )
+            timings.append((time.perf_counter() - start) * 1000)
+            assert len(answer["changes"]) >= 100, len(answer["changes"])
+        timings.sort()
+        return {
+            "push": push_rate,
+            "pull": pulled and pull_rate,
+            "pulled": pulled,
+            "rt_p50": statistics.median(timings),
+            "rt_p95": timings[int(len(timings) * 0.95) - 1],
+        }
+
+
+def measure_raw(visits: int) -> dict[str, float]:
+    """The same work with plain sqlite3 on a table shaped like ours: the floor under our figures."""
+    folder = Path(tempfile.mkdtemp(prefix="fieldgoal-raw-"))
+    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(
+        "CREATE TABLE visit (id TEXT PRIMARY KEY, rep_id TEXT, customer_id TEXT, check_in_at TEXT, lat REAL, lon REAL,"
+        " accuracy_m REAL, outcome TEXT, satisfaction INTEGER, notes TEXT, status TEXT, version INTEGER, seq INTEGER UNIQUE)"
+    )
+
+    def rows(n: int, start: int) -> list[tuple[Any, ...]]:
+        return [
+            (
+                str(uuid.uuid4()),
+                "rep",
+                "cust",
+                "2026-11-20T01:30:00",
+                31.23,
+                121.47,
+                10,
+                "follow_up",
+                4,
+                f"n{i}",
+                "draft",
+                1,
+                start + i,
+            )
+            for i in range(n)
+        ]
+
+    start = time.perf_counter()
+    for b in range(visits // BATCH):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO visit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows(BATCH, b * BATCH))
+        db.execute("COMMIT")
+    push_rate = visits / (time.perf_counter() - start)
+    start = time.perf_counter()
+    last, pulled = -1, 0
+    while True:
+        page = db.execute("SELECT * FROM visit WHERE seq > ? ORDER BY seq LIMIT ?", (last, PAGE)).fetchall()
+        if not page:
+            break
+        pulled += len(page)
+        last = page[-1][-1]
+    pull_rate = pulled / (time.perf_counter() - start)
+    timings = []
+    seq = visits
+    for _ in range(40):
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO visit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows(10, seq))
+        db.execute("COMMIT")
+        db.execute("SELECT * FROM visit WHERE seq > ? ORDER BY seq LIMIT 100", (seq - 90,)).fetchall()
+        timings.append((time.perf_counter() - start) * 1000)
+        seq += 10
+    db.close()
+    timings.sort()
+    return {
+        "push": push_rate,
+        "pull": pull_rate,
+        "pulled": pulled,
+        "rt_p50": statistics.median(timings),
+        "rt_p95": timings[int(len(timings) * 0.95) - 1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--visits", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    args = parser.parse_args()
+    ours, raw = [], []
+    for run in range(args.runs):
+        with server(args.database_url) as (base, _):
+            ours.append(measure_ours(base, args.visits))
+        raw.append(measure_raw(args.visits))
+        print(f"run {run + 1}: ours {ours[-1]}  raw {raw[-1]}", flush=True)
+
+    def med(results: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in results)
+
+    print(f"\nmedian of {args.runs} runs, {args.visits} visits, batches of {BATCH}, pages of {PAGE}")
+    print(f"{'figure':<34}{'ours':>12}{'raw db':>12}{'ours/raw':>10}")
+    for key, label, unit in (
+        ("push", "push (mutations/s)", ""),
+        ("pull", "full pull (records/s)", ""),
+        ("rt_p50", "round trip 10 up/100 down p50 (ms)", ""),
+        ("rt_p95", "round trip 10 up/100 down p95 (ms)", ""),
+    ):
+        a, b = med(ours, key), med(raw, key)
+        print(f"{label:<34}{a:>12.1f}{b:>12.1f}{a / b:>10.2f}{unit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""SYNC.md rule 3: a rejection is settled with its reason; only dependents of a rejected create follow it."""
+
+from __future__ import annotations
+
+from tests.sync.conftest import new_id, visit_fields
+
+
+def test_rejected_mutation_is_settled_and_the_queue_moves_on(org, phone):
+    rep = phone("rep2")  # speaks zh-CN
+    customer_id = new_id()
+    rep.queue_mutation("customer", "create", customer_id, fields={"name": "客户"})
+    rep.queue_mutation("visit", "create", fields=visit_fields(customer_id, satisfaction=9))
+    rep.queue_mutation("visit", "create", fields=visit_fields(customer_id))
+    body = rep.send()
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected", "applied"]
+    assert body["results"][1]["errors"] == [
+        {"field": "satisfaction", "code": "out_of_range", "message": "必须在 1 到 5 之间"}
+    ]
+    assert body["last_mid"] == 3
+    assert rep.queue == []  # a rejected mutation leaves the queue too; the app shows it
+
+
+def test_dependents_of_a_rejected_create_follow_it_in_this_and_later_batches(org, phone):
+    rep = phone("rep1")
+    bad_customer = new_id()
+    visit_id = new_id()
+    rep.queue_mutation("customer", "create", bad_customer, fields={"name": ""})
+    rep.queue_mutation("customer", "update", bad_customer, base_version=1, fields={"name": "fixed"})
+    rep.queue_mutation("customer", "create", fields={"name": "unrelated"})
+    first = rep.send()["results"]
+    assert [r["status"] for r in first] == ["rejected", "rejected", "applied"]
+    assert first[1]["errors"][0]["code"] == "depends_on_rejected"
+    # A later batch that touches the rejected id still follows it.
+    rep.queue_mutation("customer", "delete", bad_customer, base_version=1)
+    later = rep.send()["results"]
+    assert later[0]["status"] == "rejected"
+    assert later[0]["errors"][0]["code"] == "depends_on_rejected"
+    # A visit pointing to the rejected customer is rejected for its own reason (the customer is unknown).
+    rep.queue_mutation("visit", "create", visit_id, fields=visit_fields(bad_customer))
+    assert rep.send()["results"][0]["errors"][0]["field"] == "customer_id"
+
+
+def test_another_client_may_create_the_id_a_rejected_create_used(org, phone):
+    """depends_on_rejected is remembered per client: it must not poison the id for everyone."""
+    first, second = phone("rep1"), phone("rep1")
+    record = new_id()
+    first.queue_mutation("customer", "create", record, fields={"name": ""})
+    assert first.send()["results"][0]["status"] == "rejected"
+    second.queue_mutation("customer", "create", record, fields={"name": "好名字"})
+    assert second.send()["results"][0]["status"] == "applied"
