@@ -145,6 +145,9 @@ def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, ow
     record = session.get(model, record_id)
     if record is None or getattr(record, "deleted_at", None) is not None:
         raise NotFound()
+    # The identity map holds records weakly: keep this one for the session, so the next mutation of a
+    # batch that names it finds it without another query.
+    session.info.setdefault("fieldgoal.loaded", []).append(record)
     allowed = owner_ids(session, actor)
     if allowed is not None and getattr(record, owner_column.key) not in allowed:
         raise NotFound()

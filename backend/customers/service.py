@@ -78,8 +78,6 @@ def add_customer(
     owner_id = values.pop("owner_id", None) or actor.id
     if owner_id != actor.id:
         _owner_in_scope(session, actor, owner_id)
-    if session.get(Customer, customer_id) is not None:
-        raise InvalidInput.one("id", "already_exists")
     versions = {name: [1, actor.id] for name in values}
     customer = Customer(
         id=customer_id, owner_id=owner_id, field_versions=versions, created_at=now, updated_at=now, **values
@@ -93,7 +91,10 @@ def add_customer(
 def create_customer(session: Session, actor: Actor, data: Any, now: datetime, max_text: int) -> Customer:
     require_manager(actor)
     values = validate(data, {**MANAGER_FIELDS, "id": Uuid()}, max_text=max_text)
-    return add_customer(session, actor, values.pop("id", None) or new_id(), values, now)
+    customer_id = values.pop("id", None) or new_id()
+    if session.get(Customer, customer_id) is not None:
+        raise InvalidInput.one("id", "already_exists")
+    return add_customer(session, actor, customer_id, values, now)
 
 
 def update_customer(

@@ -72,8 +72,6 @@ def create_opportunity(
     session: Session, actor: Actor, opportunity_id: str, values: dict[str, Any], now: datetime
 ) -> Opportunity:
     customer = _customer_for(session, actor, values["customer_id"])
-    if session.get(Opportunity, opportunity_id) is not None:
-        raise InvalidInput.one("id", "already_exists")
     opportunity = Opportunity(
         id=opportunity_id,
         owner_id=customer.owner_id if actor.manages_people else actor.id,

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -153,6 +155,7 @@ def settle(
     )
     rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
     results: list[dict[str, Any]] = []
+    receipts: list[dict[str, Any]] = []
     for raw in envelope.mutations:
         mid = raw["mid"]
         if mid <= client.last_mid:
@@ -164,9 +167,12 @@ def settle(
             results.append({"mid": mid, "status": "gap", "expected": client.last_mid + 1})
             break
         result = _settle_one(ctx, client.client_id, raw, rejected_ids)
-        session.add(SyncReceipt(client_id=client.client_id, mid=mid, result=result, created_at=now))
+        receipts.append({"client_id": client.client_id, "mid": mid, "result": result, "created_at": now})
         client.last_mid = mid
         results.append(result)
+    # The receipts commit with the batch's effects (one transaction), written in one statement.
+    if receipts:
+        session.execute(insert(SyncReceipt), receipts)
     session.flush()
     return results, client.last_mid
 
@@ -195,9 +201,12 @@ def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids:
         mutation = _parse(raw)
         outcome = _dispatch(ctx, mutation)
         savepoint.commit()
-    except FieldgoalError as exc:
+    except (FieldgoalError, IntegrityError) as exc:
         savepoint.rollback()
         del pending_changes(session)[mark:]
+        if isinstance(exc, IntegrityError):
+            # Creates rely on the primary key instead of looking first: a taken id fails the insert.
+            exc = InvalidInput.one("id", "already_exists")
         errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
         if raw.get("op") == "create" and isinstance(raw.get("id"), str):
             session.merge(RejectedCreate(client_id=client_id, record_id=raw["id"][:64]))

@@ -20,8 +20,9 @@ from backend.audit.service import record_audit
 from backend.customers.models import Customer
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
-from backend.kpi.periods import InvalidPeriod, parse_period
+from backend.kpi.periods import InvalidPeriod, Period, parse_period
 from backend.notify.service import notify
+from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.policy import Actor, get_owned, managed_units
 from backend.sync.changelog import record_change
@@ -152,6 +153,13 @@ def _customer_for(session: Session, actor: Actor, customer_id: str) -> Customer:
         raise InvalidInput.one("customer_id", "not_found") from None
 
 
+def _opportunity_for(session: Session, actor: Actor, opportunity_id: str) -> None:
+    try:
+        get_owned(session, actor, Opportunity, opportunity_id, Opportunity.owner_id)
+    except NotFound:
+        raise InvalidInput.one("opportunity_id", "not_found") from None
+
+
 def _refresh_distance(session: Session, visit: Visit) -> None:
     customer = session.get(Customer, visit.customer_id)
     if customer and None not in (visit.lat, visit.lon, customer.lat, customer.lon):
@@ -162,21 +170,31 @@ def _refresh_distance(session: Session, visit: Visit) -> None:
 
 def locked_period(session: Session, rep_id: str, moment: datetime) -> str | None:
     """The closed period (of the rep's unit or any above it) that contains this moment, if any."""
-    row = session.execute(
-        select(Unit.path, Unit.timezone).join(User, col(User.unit_id) == Unit.id).where(User.id == rep_id)
-    ).first()
-    if row is None:
-        return None
-    path, timezone = row
-    ancestors = [part for part in path.split("/") if part]
-    day = moment.astimezone(ZoneInfo(timezone)).date()
-    for period_key in session.scalars(select(PeriodLock.period).where(col(PeriodLock.unit_id).in_(ancestors))):
-        try:
-            if parse_period(period_key).contains_day(day):
-                return period_key
-        except InvalidPeriod:
-            continue
-    return None
+    zone, periods = _locks_of(session, rep_id)
+    day = moment.astimezone(zone).date()
+    return next((period.key for period in periods if period.contains_day(day)), None)
+
+
+def _locks_of(session: Session, rep_id: str) -> tuple[ZoneInfo, list[Period]]:
+    """The rep's zone and the closed periods above them, read once per session: a sync batch asks for
+    every visit, and periods are closed by other requests."""
+    cache: dict[str, tuple[ZoneInfo, list[Period]]] = session.info.setdefault("fieldgoal.period_locks", {})
+    if rep_id not in cache:
+        row = session.execute(
+            select(Unit.path, Unit.timezone).join(User, col(User.unit_id) == Unit.id).where(User.id == rep_id)
+        ).first()
+        if row is None:
+            return ZoneInfo("UTC"), []
+        path, timezone = row
+        ancestors = [part for part in path.split("/") if part]
+        periods = []
+        for period_key in session.scalars(select(PeriodLock.period).where(col(PeriodLock.unit_id).in_(ancestors))):
+            try:
+                periods.append(parse_period(period_key))
+            except InvalidPeriod:
+                continue
+        cache[rep_id] = (ZoneInfo(timezone), periods)
+    return cache[rep_id]
 
 
 def _refuse_if_locked(session: Session, visit_rep: str, moment: datetime) -> None:
@@ -193,8 +211,8 @@ def _offset_minutes(moment: datetime) -> int:
 def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:
     """A new draft visit by the actor."""
     _customer_for(session, actor, values["customer_id"])
-    if session.get(Visit, visit_id) is not None:
-        raise InvalidInput.one("id", "already_exists")
+    if values.get("opportunity_id"):
+        _opportunity_for(session, actor, values["opportunity_id"])
     _refuse_if_locked(session, actor.id, values["check_in_at"])
     visit = Visit(
         id=visit_id,
@@ -225,6 +243,8 @@ def edit_visit(
         _refuse_if_locked(session, visit.rep_id, values["check_in_at"])
     if "customer_id" in values:
         _customer_for(session, actor, values["customer_id"])
+    if values.get("opportunity_id"):
+        _opportunity_for(session, actor, values["opportunity_id"])
     if visit.status == "approved":
         changed = {k: v for k, v in values.items() if getattr(visit, k) != v}
         conflicts = [

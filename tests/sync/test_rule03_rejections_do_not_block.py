@@ -48,3 +48,17 @@ def test_another_client_may_create_the_id_a_rejected_create_used(org, phone):
     assert first.send()["results"][0]["status"] == "rejected"
     second.queue_mutation("customer", "create", record, fields={"name": "好名字"})
     assert second.send()["results"][0]["status"] == "applied"
+
+
+def test_a_create_with_a_taken_id_is_rejected_and_the_batch_goes_on(org, phone):
+    first, second = phone("rep1"), phone("rep2")
+    taken = new_id()
+    first.queue_mutation("customer", "create", taken, fields={"name": "先到"})
+    first.send()
+    second.queue_mutation("customer", "create", taken, fields={"name": "后到"})
+    second.queue_mutation("customer", "create", fields={"name": "正常"})
+    results = second.send()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert results[0]["errors"][0] == {"field": "id", "code": "already_exists", "message": "该编号的记录已存在"}
+    first.sync()
+    assert first.of("customer")[taken]["name"] == "先到"
