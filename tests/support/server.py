@@ -4,9 +4,7 @@
 `ServerProcess` runs `python -m backend.cli serve --port <port> --no-worker` with its own data folder and
 the given database URL, waits for `/healthz` (bounded; the error quotes the process's stderr if it died),
 and can be `kill()`ed with SIGKILL and `restart()`ed on the same port and database. Its output goes to a
-log file in its data folder, never to a pipe that could fill up and stall it. On PostgreSQL it is launched
-as plain uvicorn on the same app factory after the test migrated the schema, until `fieldgoal serve` can
-start there (see POSTGRES_LAUNCHER).
+log file in its data folder, never to a pipe that could fill up and stall it.
 
 `TestDatabase` is the database the servers share: a SQLite file, or a PostgreSQL schema of its own (the URL's
 `options` set `search_path`, so Alembic's migration and every query land in that schema; `application_name`
@@ -46,14 +44,6 @@ from tests.conftest import Api, need
 from tests.factories import PASSWORD, Org, build_org
 
 ROOT = Path(__file__).resolve().parents[2]
-# How a server process is launched. "serve" is `fieldgoal serve` (migrate, then uvicorn), the real thing.
-# "uvicorn" runs the same app factory (`backend.server:app_from_env`) without the migration step; the test
-# migrates the database itself first (TestDatabase.migrate). It exists only because `fieldgoal serve`
-# cannot start on PostgreSQL today: migrations/env.py:32 calls make_engine(url, poolclass=NullPool), and
-# backend/db.py:92 always adds pool_size/max_overflow, which create_engine refuses with NullPool
-# (TypeError). tests/sync/test_crash_recovery.py::test_fieldgoal_serve_starts_on_postgresql shows it;
-# once it passes, POSTGRES_LAUNCHER can become "serve".
-POSTGRES_LAUNCHER = "serve"
 # Generous: the machine has two cores and other people run tests on it too.
 STARTUP_SECONDS = 60.0
 REQUEST_SECONDS = 60.0
@@ -154,21 +144,6 @@ class TestDatabase:
             session.commit()
         return org
 
-    def migrate(self) -> None:
-        """Migrate to head from the test process, over the test's own connection (see POSTGRES_LAUNCHER)."""
-        from alembic import command
-
-        from backend.migrate import alembic_config
-
-        config = alembic_config(self.url)
-        with self.engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-
-    @property
-    def launcher(self) -> str:
-        return POSTGRES_LAUNCHER if self.kind == "postgres" else "serve"
-
     def tables(self) -> set[str]:
         """Tables that exist in this database (on PostgreSQL: in this test's schema only)."""
         with self.engine.connect() as connection:
@@ -193,11 +168,7 @@ class TestDatabase:
 class ServerProcess:
     """One `fieldgoal serve` process on a fixed port; `kill()` is SIGKILL, `restart()` reuses port and DB."""
 
-    def __init__(
-        self, database: TestDatabase, data_dir: Path, name: str, port: int | None = None, launcher: str = "serve"
-    ):
-        assert launcher in ("serve", "uvicorn"), launcher
-        self.launcher = launcher
+    def __init__(self, database: TestDatabase, data_dir: Path, name: str, port: int | None = None):
         self.database = database
         self.data_dir = data_dir
         self.name = name
@@ -234,10 +205,7 @@ class ServerProcess:
         self._reap()
         self.starts += 1
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
-        if self.launcher == "serve":
-            command = [sys.executable, "-m", "backend.cli", "serve", *where, "--no-worker"]
-        else:
-            command = [sys.executable, "-m", "uvicorn", "backend.server:app_from_env", "--factory", *where]
+        command = [sys.executable, "-m", "backend.cli", "serve", *where, "--no-worker"]
         with open(self.log_path, "wb") as log:
             # cwd is the data folder, so no `.env` of the developer's leaks into the server's settings.
             self.process = subprocess.Popen(
@@ -331,13 +299,10 @@ class ServerPool:
         self.folder = folder
         self.servers: list[ServerProcess] = []
 
-    def start(self, database: TestDatabase, name: str | None = None, launcher: str | None = None) -> ServerProcess:
-        """A started server; by default launched the way `database.launcher` says (see POSTGRES_LAUNCHER)."""
+    def start(self, database: TestDatabase, name: str | None = None) -> ServerProcess:
+        """A started `fieldgoal serve` (it migrates the database first)."""
         name = name or f"server{len(self.servers) + 1}"
-        launcher = launcher or database.launcher
-        if launcher == "uvicorn":
-            database.migrate()
-        server = ServerProcess(database, self.folder / name, name, launcher=launcher)
+        server = ServerProcess(database, self.folder / name, name)
         self.servers.append(server)
         return server.start()
 

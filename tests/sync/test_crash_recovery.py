@@ -251,7 +251,7 @@ def test_fieldgoal_serve_starts_on_postgresql(tmp_path: Path) -> None:
     need(PG_URL is not None, "PostgreSQL is not configured (set FIELDGOAL_TEST_DATABASE_URL)")
     assert PG_URL is not None
     with TestDatabase.postgres(PG_URL) as db, ServerPool(tmp_path) as pool:
-        server: ServerProcess = pool.start(db, launcher="serve")
+        server: ServerProcess = pool.start(db)
         assert server.running
         assert {"alembic_version", "visit", "change_log", "sync_state"} <= db.tables()
         with Session(db.engine) as session:
