@@ -3,7 +3,7 @@
 // the offline fallback, static files cache-first, and NEVER caches /api/ (the replica lives in IndexedDB).
 // A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also: Background Sync,
 // and Web Push (show, click, resubscribe).
-const VERSION = '2026.11.27-1';
+const VERSION = '2026.11.27-4';
 const CACHE = `fieldgoal-${VERSION}`;
 const MODULES = [
   'api', 'app', 'db', 'events', 'i18n', 'model', 'outbox', 'push', 'session', 'sync', 'time', 'ui',
@@ -13,7 +13,9 @@ const MODULES = [
 const ASSETS = [
   ...MODULES.map((name) => `/static/js/${name}.js`),
   '/static/css/app.css',
-  '/static/icons/icon-192.png', '/static/icons/icon-512.png', '/static/icons/icon-maskable-512.png',
+  // Only the icon the page and notifications show. The 512 px icons are for installing, which needs the
+  // network anyway, and the manifest names them without `?v=`: precached versioned copies would never be used.
+  '/static/icons/icon-192.png',
 ].map((url) => `${url}?v=${VERSION}`);
 const SHELL = '/';
 const PRECACHE = [SHELL, '/manifest.webmanifest', ...ASSETS];
@@ -22,8 +24,10 @@ const SYNC_TAG = 'fieldgoal-sync';
 
 self.addEventListener('install', (event) => {
   // No skipWaiting here: a page running the old version must not get new files under it.
+  // 'no-cache' always asks the server, like 'reload', but conditionally: a server that answers 304 lets the
+  // files the page has just downloaded be reused instead of transferred twice.
   event.waitUntil(caches.open(CACHE).then((cache) =>
-    cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })))));
+    cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'no-cache' })))));
 });
 
 self.addEventListener('activate', (event) => {

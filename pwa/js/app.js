@@ -32,6 +32,9 @@ const ctx = {
   signedIn: async (user) => {
     ctx.user = user;
     setTimeZone(user.timezone);
+    // Same precedence as start(): the language chosen on this phone, else the user's own, else zh-CN.
+    const { locale } = await getMeta('locale');
+    setLocale(locale || user.locale || 'zh-CN');
     chrome();
     ctx.navigate('#/');
     sync.flush({ manual: true }).then(() => push.refresh());

@@ -92,7 +92,7 @@ const en = {
   'goals.title': 'Goals', 'goals.none': 'No goals yet; they appear after a sync', 'goals.team': 'Team',
   'goals.attainment': 'attained', 'goals.expected': 'on pace: {0}', 'goals.pace': 'Pace',
   'goals.ahead': 'ahead', 'goals.behind': 'behind', 'goals.forecast': 'Forecast {0}',
-  'goals.needed': '{0} needed per working day', 'goals.daysleft': '{0} working days left',
+  'goals.needed': '{0} needed per working day', 'goals.daysleft': 'working days left: {0}',
   'goals.provisional': 'Plus {0} unsent (provisional, not in the figures above)', 'goals.asof': 'As of {0}',
   'metric.revenue': 'Revenue', 'metric.visits': 'Visits', 'metric.conversion': 'Conversion',
   'metric.satisfaction': 'Satisfaction', 'metric.new_customers': 'New customers',

@@ -68,7 +68,7 @@ export async function settleIn(tx, results) {
     if (key === undefined) continue; // settled earlier (an overlapping request); nothing to do
     const entry = await req(store.get(key));
     const receipt = result.status === 'duplicate' && result.original ? result.original : result;
-    if (receipt.status === 'rejected') {
+    if (receipt.status === 'rejected' && !(await followsRefusedCreate(tx, entry, receipt))) {
       await req(tx.objectStore(REJECTED).add({
         mid: result.mid, mutation: wire(entry), errors: receipt.errors || [], at: new Date().toISOString(),
       }));
@@ -79,6 +79,16 @@ export async function settleIn(tx, results) {
     summary.settled++;
   }
   return summary;
+}
+
+/** A mutation refused only because the create it follows was refused (`depends_on_rejected`, SYNC.md rule 3)
+ * needs no card of its own while that create's card is shown: fixing the create resends the whole record,
+ * and "send again" on the follower could never succeed. */
+async function followsRefusedCreate(tx, entry, receipt) {
+  const errors = receipt.errors || [];
+  if (!errors.length || !errors.every((e) => e.code === 'depends_on_rejected')) return false;
+  const filed = await req(tx.objectStore(REJECTED).getAll());
+  return filed.some((r) => r.mutation.op === 'create' && r.mutation.entity === entry.entity && r.mutation.id === entry.id);
 }
 
 /** After a `gap` the server's `last_mid` is behind our queue (mids were lost on this phone): give every

@@ -26,8 +26,8 @@ function form(params, ctx) {
   let prefill = {};
   let fixKey;
   if (params.query.get('fix')) {
+    // Read, not taken (see views/visit.js): removed once the fixed customer is saved.
     const receipt = JSON.parse(sessionStorage.getItem('fieldgoal-fix') || 'null');
-    sessionStorage.removeItem('fieldgoal-fix');
     if (receipt) { prefill = receipt.mutation.fields || {}; fixKey = receipt.key; }
   }
   const input = (name, attrs = {}) => h('input', { type: 'text', 'data-test': `customer-${name}`, value: prefill[name] || '', ...attrs });
@@ -54,7 +54,10 @@ function form(params, ctx) {
     for (const [key, el] of Object.entries({ address, contact, phone })) if (el.value.trim()) fields[key] = el.value.trim();
     if (position) Object.assign(fields, position);
     await model.addCustomer(fields);
-    if (fixKey !== undefined) await model.dismissRejected(fixKey);
+    if (fixKey !== undefined) {
+      await model.dismissRejected(fixKey);
+      sessionStorage.removeItem('fieldgoal-fix');
+    }
     toast(t('notice.saved'));
     ctx.navigate('#/customers');
   };

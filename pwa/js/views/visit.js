@@ -19,8 +19,9 @@ export async function render(params, ctx) {
   }
   let prefill = visit || {};
   if (params.query.get('fix')) {
+    // Read, not taken: this screen may render twice (a redraw racing the navigation), and both renders must
+    // show the refused visit. It is removed once the fixed visit is saved.
     const receipt = JSON.parse(sessionStorage.getItem('fieldgoal-fix') || 'null');
-    sessionStorage.removeItem('fieldgoal-fix');
     if (receipt) prefill = { ...receipt.mutation.fields, fixKey: receipt.key };
   }
   if (!prefill.customer_id && params.query.get('c')) prefill.customer_id = params.query.get('c');
@@ -87,7 +88,10 @@ export async function render(params, ctx) {
         await model.logVisit({ customerId: customer.value, checkInAt, position, outcome: outcome.value,
           satisfaction: score, notes: notes.value, nextFollowUpOn: next.value || null,
           wonAmount: won.checked ? amount.value.trim() : null, dealTitle: t('visit.deal', name), submit: submit.checked });
-        if (prefill.fixKey !== undefined) await model.dismissRejected(prefill.fixKey);
+        if (prefill.fixKey !== undefined) {
+          await model.dismissRejected(prefill.fixKey);
+          sessionStorage.removeItem('fieldgoal-fix');
+        }
         toast(t('notice.saved'));
       }
       ctx.navigate('#/');
