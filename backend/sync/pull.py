@@ -132,10 +132,13 @@ def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
             wanted[row.entity].append(row.record_id)
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
-        model, _ = ENTITIES[entity]
+        table = ENTITIES[entity][0].__table__
         for start in range(0, len(ids), 500):
-            for record in session.scalars(select(model).where(model.id.in_(ids[start : start + 500]))):
-                found[(entity, record.id)] = record
+            # Plain rows, not ORM objects: a page is read-only, and building and tracking thousands of
+            # instances was most of a pull's time. The wire shapes read rows by attribute just the same.
+            query = sa_select(table).where(table.c.id.in_(ids[start : start + 500]))
+            for loaded in session.execute(query):
+                found[(entity, loaded.id)] = loaded
     changes: list[dict[str, Any]] = []
     for row in rows:
         record = found.get((row.entity, row.record_id))
