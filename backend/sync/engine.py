@@ -19,6 +19,7 @@ retry settles it; whatever committed has its receipt. Nothing is lost and nothin
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,30 +156,52 @@ def settle(
     )
     rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
     results: list[dict[str, Any]] = []
-    receipts: list[dict[str, Any]] = []
+    settled: dict[int, dict[str, Any]] = {}  # this batch's receipts, written after the loop
     for raw in envelope.mutations:
         mid = raw["mid"]
         if mid <= client.last_mid:
-            receipt = session.get(SyncReceipt, (client.client_id, mid))
-            original = receipt.result if receipt else {"mid": mid, "status": "unknown"}
-            results.append({"mid": mid, "status": "duplicate", "original": original})
+            results.append(
+                {"mid": mid, "status": "duplicate", "original": _receipt_of(session, client, mid, settled)}
+            )
             continue
         if mid > client.last_mid + 1:
             results.append({"mid": mid, "status": "gap", "expected": client.last_mid + 1})
             break
-        result = _settle_one(ctx, client.client_id, raw, rejected_ids)
-        receipts.append({"client_id": client.client_id, "mid": mid, "result": result, "created_at": now})
+        settled[mid] = _settle_one(ctx, client.client_id, raw, rejected_ids)
         client.last_mid = mid
-        results.append(result)
+        results.append(settled[mid])
     # The receipts commit with the batch's effects (one transaction), written in one statement.
-    if receipts:
-        session.execute(insert(SyncReceipt), receipts)
+    if settled:
+        rows = [
+            {"client_id": client.client_id, "mid": m, "result": r, "created_at": now} for m, r in settled.items()
+        ]
+        session.execute(insert(SyncReceipt), rows)
     session.flush()
     return results, client.last_mid
 
 
+def _receipt_of(
+    session: Session, client: SyncClient, mid: int, settled: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """The stored receipt of a settled mid (settled earlier in this very batch, or in an earlier one)."""
+    if mid in settled:
+        return settled[mid]
+    receipt = session.get(SyncReceipt, (client.client_id, mid))
+    return receipt.result if receipt else {"mid": mid, "status": "unknown"}
+
+
+def _canonical_id(value: Any) -> str | None:
+    """A record id as the server stores it, or None for anything that is not a UUID (it never reaches SQL)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
 def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str, Any]]) -> set[str]:
-    ids = {str(m.get("id")) for m in mutations if isinstance(m, dict)}
+    ids = {_canonical_id(m.get("id")) for m in mutations if isinstance(m, dict)} - {None}
     if not ids:
         return set()
     rows = session.scalars(
@@ -192,7 +215,8 @@ def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str
 def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids: set[str]) -> dict[str, Any]:
     mid = raw["mid"]
     base: dict[str, Any] = {"mid": mid, "entity": raw.get("entity"), "id": raw.get("id")}
-    if str(raw.get("id")) in rejected_ids:
+    record_id = _canonical_id(raw.get("id"))
+    if record_id in rejected_ids:
         return _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
     session = ctx.session
     mark = len(pending_changes(session))
@@ -208,9 +232,9 @@ def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids:
             # Creates rely on the primary key instead of looking first: a taken id fails the insert.
             exc = InvalidInput.one("id", "already_exists")
         errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
-        if raw.get("op") == "create" and isinstance(raw.get("id"), str):
-            session.merge(RejectedCreate(client_id=client_id, record_id=raw["id"][:64]))
-            rejected_ids.add(raw["id"])
+        if raw.get("op") == "create" and record_id is not None:
+            session.merge(RejectedCreate(client_id=client_id, record_id=record_id))
+            rejected_ids.add(record_id)
         return _rejection(ctx, base, errors)
     except Exception:
         # A bug must not block the rep's queue for ever: settle it as rejected (they see it and can resend).
