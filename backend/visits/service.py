@@ -285,7 +285,7 @@ def propose_amendment(
             f"amendment:{amendment.id}",
             {"rep": actor.name, "customer": customer.name if customer else ""},
             now,
-            {"url": f"/#/amendments/{amendment.id}", "amendment_id": amendment.id},
+            {"url": "/#/approvals", "amendment_id": amendment.id},
         )
     return amendment
 
@@ -375,18 +375,27 @@ def review(
         before,
         {"status": visit.status, "comment": comment},
     )
-    rep = session.get(User, visit.rep_id)
+    _tell_rep(
+        session,
+        visit.rep_id,
+        visit,
+        "visit_approved" if approve else "visit_rejected",
+        f"review:{visit.id}:{visit.version}",
+        now,
+        comment=comment or "",
+    )
+
+
+def _tell_rep(
+    session: Session, rep_id: str, visit: Visit, kind: str, dedupe_key: str, now: datetime, **params: str
+) -> None:
+    """A notification about this visit in the rep's inbox, linking to it."""
+    rep = session.get(User, rep_id)
+    if rep is None:
+        return
     customer = session.get(Customer, visit.customer_id)
-    if rep is not None:
-        notify(
-            session,
-            rep,
-            "visit_approved" if approve else "visit_rejected",
-            f"review:{visit.id}:{visit.version}",
-            {"customer": customer.name if customer else "", "comment": comment or ""},
-            now,
-            {"url": f"/#/visits/{visit.id}", "visit_id": visit.id},
-        )
+    params = {"customer": customer.name if customer else "", **params}
+    notify(session, rep, kind, dedupe_key, params, now, {"url": f"/#/visit/{visit.id}", "visit_id": visit.id})
 
 
 def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accept: bool, now: datetime) -> None:
@@ -418,18 +427,8 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
     amendment.version += 1
     amendment.updated_at = now
     _log_amendment(session, amendment)
-    rep = session.get(User, amendment.proposed_by)
-    customer = session.get(Customer, visit.customer_id)
-    if rep is not None:
-        notify(
-            session,
-            rep,
-            "amendment_accepted" if accept else "amendment_refused",
-            f"amendment-decided:{amendment.id}",
-            {"customer": customer.name if customer else ""},
-            now,
-            {"url": f"/#/visits/{visit.id}", "visit_id": visit.id},
-        )
+    kind = "amendment_accepted" if accept else "amendment_refused"
+    _tell_rep(session, amendment.proposed_by, visit, kind, f"amendment-decided:{amendment.id}", now)
 
 
 def _amendment_values(fields: dict[str, Any]) -> dict[str, Any]:
