@@ -16,6 +16,7 @@ from backend.db import make_engine, session_scope, utcnow
 from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
 from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
+from backend.notify.routes import ROUTES as NOTIFY_ROUTES  # [notify]
 from backend.org.routes import ROUTES as ORG_ROUTES
 from backend.settings import Settings
 from backend.sync.routes import sync
@@ -40,7 +41,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         bootstrap(session, settings)
     api = Router(
         path="/api/v1",
-        route_handlers=[login, logout, me, sync, *ORG_ROUTES, *CUSTOMER_ROUTES, *GOAL_ROUTES, *KPI_ROUTES],
+        route_handlers=[
+            login,
+            logout,
+            me,
+            sync,
+            *ORG_ROUTES,
+            *CUSTOMER_ROUTES,
+            *GOAL_ROUTES,
+            *KPI_ROUTES,
+            *NOTIFY_ROUTES,
+        ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]
     return Litestar(

@@ -57,7 +57,10 @@ async def provide_session(state: State) -> AsyncIterator[Session]:
     that may itself be waiting for that lock. The commit runs on the event loop, and is short.
     """
     engine: Engine = state.engine
-    session = Session(engine, expire_on_commit=False, info={CLOCK: state.clock})
+    # [notify] the settings ride along for the milestone thresholds the KPI hook applies (notify.milestones).
+    session = Session(
+        engine, expire_on_commit=False, info={CLOCK: state.clock, "fieldgoal.settings": state.settings}
+    )
     try:
         yield session
         session.commit()
@@ -165,8 +168,17 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+def _on_undecodable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The JSON decoder gives up on bodies nested thousands deep (RecursionError) or not UTF-8
+    (UnicodeDecodeError) with exceptions of its own: those are the client's malformed body, not a 500."""
+    log.info("undecodable body on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(request, MalformedRequest(errors=[FieldError("body", "malformed_request")]))
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     FieldgoalError: _on_domain_error,
     HTTPException: _on_http_error,
+    RecursionError: _on_undecodable_body,
+    UnicodeDecodeError: _on_undecodable_body,
     Exception: _on_unexpected,
 }

@@ -32,6 +32,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "has_children": {"en": "still has units or users below it", "zh-CN": "下面仍有组织单元或用户"},
     "weak_password": {"en": "must be at least {min} characters", "zh-CN": "至少需要 {min} 个字符"},
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
+    # [notify] push subscriptions (backend/push/endpoints.py)
+    "endpoint_not_allowed": {
+        "en": "is not at a push service this server may send to",
+        "zh-CN": "不是本服务器允许的推送服务地址",
+    },
+    "endpoint_not_https": {"en": "must be an https:// address", "zh-CN": "必须是 https:// 地址"},
+    "endpoint_invalid": {"en": "is not a valid push endpoint URL", "zh-CN": "不是有效的推送地址"},
     "invalid_role_unit": {
         "en": "a {role} belongs to a unit of kind {kind}",
         "zh-CN": "{role} 必须属于{kind}类型的单元",

@@ -7,7 +7,7 @@ from backend.auth.models import AuthToken, LoginFailure
 from backend.customers.models import Customer
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
 from backend.kpi.models import CalendarDay, DailyActivity, Progress  # [goals/kpi]
-from backend.notify.models import Notification
+from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.sync.models import ChangeLog, ConflictRecord, RejectedCreate, SyncClient, SyncReceipt, SyncState
@@ -24,6 +24,7 @@ __all__ = [
     "ConflictRecord",
     "Customer",
     "DailyActivity",  # [goals/kpi]
+    "Delivery",  # [notify]
     "Goal",
     "GoalChange",  # [goals/kpi]
     "LoginFailure",
@@ -31,6 +32,7 @@ __all__ = [
     "Opportunity",
     "PeriodLock",
     "Progress",  # [goals/kpi]
+    "PushSubscription",  # [notify]
     "RejectedCreate",
     "Seasonality",  # [goals/kpi]
     "SyncClient",

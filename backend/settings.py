@@ -62,6 +62,30 @@ class Settings:
     max_text_chars: int = 4000
     # How far in the future (after correcting for the phone's clock skew) a client time may lie.
     max_future_minutes: int = 10
+    # --- [notify] nudges and Web Push ---
+    # Attainment percentages that notify once each per goal when a goal's attainment crosses them.
+    milestones: tuple[int, ...] = (50, 80, 100, 120)
+    # A rep is "behind pace" when their pace is below 100 minus this many percent (85 % by default).
+    behind_pace_threshold: int = 15
+    # The local hour (in each user's time zone) from which the morning nudges (behind pace, approvals
+    # waiting, follow-ups due) are evaluated, once a day.
+    morning_hour: int = 8
+    # Quiet hours in the user's time zone: pushes created from `start` until `end` (local hours) wait
+    # until `end`; the inbox is never held. start == end means no quiet hours.
+    quiet_hours_start: int = 21
+    quiet_hours_end: int = 8
+    # How long a push service keeps a message for an offline phone (the TTL header), in seconds.
+    push_ttl_seconds: int = 24 * 60 * 60
+    # How long one push request may take before it counts as failed and is retried, in seconds.
+    push_timeout_seconds: int = 10
+    # Attempts per delivery before it is given up; the wait doubles from `push_retry_seconds` (capped at an hour).
+    push_max_attempts: int = 8
+    push_retry_seconds: int = 30
+    # Pushes one worker sends at once, and how many deliveries it claims per pass.
+    push_concurrency: int = 8
+    push_batch_size: int = 64
+    # How often an idle worker looks for due deliveries, in seconds.
+    worker_poll_seconds: int = 1
 
     def __post_init__(self) -> None:
         if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -73,6 +97,26 @@ class Settings:
         for name in ("sync_max_mutations", "sync_max_body_bytes", "sync_max_page", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        # [notify]
+        for name in ("morning_hour", "quiet_hours_start", "quiet_hours_end"):
+            if not 0 <= getattr(self, name) <= 23:
+                raise SettingsError(f"FIELDGOAL_{name.upper()} must be an hour from 0 to 23")
+        if not all(0 < m <= 1000 for m in self.milestones):
+            raise SettingsError("FIELDGOAL_MILESTONES must be percentages above 0, e.g. 50,80,100,120")
+        if not 0 <= self.behind_pace_threshold < 100:
+            raise SettingsError("FIELDGOAL_BEHIND_PACE_THRESHOLD must be a percentage from 0 to 99")
+        for name in (
+            "push_timeout_seconds",
+            "push_max_attempts",
+            "push_retry_seconds",
+            "push_concurrency",
+            "push_batch_size",
+            "worker_poll_seconds",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        if self.push_ttl_seconds < 0:
+            raise SettingsError("FIELDGOAL_PUSH_TTL_SECONDS must be 0 or more")
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +178,8 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
             return Path(raw)
         if f.name == "push_allowed_hosts":
             return parse_allowed_hosts(raw)
+        if f.name == "milestones":  # [notify] comma-separated percentages
+            return tuple(sorted({int(part) for part in raw.split(",") if part.strip()}))
     except ValueError as exc:
         raise SettingsError(f"{name} must be a {kind}, got {raw!r}: {exc}") from exc
     return raw

@@ -43,6 +43,7 @@ from backend.kpi.engine import Figures, Tally, figures, figures_public
 from backend.kpi.models import CalendarDay, DailyActivity, Progress
 from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
 from backend.kpi.workdays import WorkCalendar
+from backend.notify import milestones  # [notify]
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.policy import Actor, get_unit, get_user
@@ -263,8 +264,9 @@ def log_progress(session: Session, progress: Progress) -> None:
         record_change(session, "progress", progress.id, progress.version, unit_id=progress.subject_id)
 
 
-def store_progress(session: Session, goals: Sequence[Goal], now: datetime) -> int:
-    """Recompute the goals' progress records and rewrite those whose figures changed; returns how many."""
+def store_progress(session: Session, goals: Sequence[Goal], now: datetime, *, announce: bool = True) -> int:
+    """Recompute the goals' progress records and rewrite those whose figures changed; returns how many.
+    `announce=False` (a rebuild) notifies no milestones: a recomputation is not news."""
     computed = compute(session, goals, now)
     ids = {g.id: progress_id(g.subject_type, g.subject_id, g.metric, g.period) for g in goals}
     existing: dict[str, Progress] = {}
@@ -278,6 +280,7 @@ def store_progress(session: Session, goals: Sequence[Goal], now: datetime) -> in
             continue
         values = {name: getattr(result, name) for name in FIGURE_FIELDS}
         found = existing.get(ids[goal.id])
+        before = found.attainment if found is not None else None  # [notify] for the milestone hook below
         if found is None:
             row = Progress(
                 id=ids[goal.id],
@@ -302,6 +305,9 @@ def store_progress(session: Session, goals: Sequence[Goal], now: datetime) -> in
             row.updated_at = now
         log_progress(session, row)
         written += 1
+        # [notify] milestones (50, 80, 100, 120 %) notify in the transaction of the figure that crossed them.
+        if announce:
+            milestones.progress_changed(session, goal, before, row.attainment, now)
     session.flush()
     return written
 
@@ -600,7 +606,7 @@ def rebuild_activity(session: Session, rep_ids: Sequence[str] | None = None) -> 
 def rebuild(session: Session, now: datetime) -> None:
     """Rebuild every per-day row and every progress record (after a bulk import, or to repair)."""
     rebuild_activity(session)
-    store_progress(session, list(session.scalars(select(Goal))), now)
+    store_progress(session, list(session.scalars(select(Goal))), now, announce=False)  # [notify]
 
 
 # --- reading: GET /progress, GET /leaderboard --------------------------------------------------------------

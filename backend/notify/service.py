@@ -1,7 +1,12 @@
 """Putting a message in a user's inbox, once, in their language, and marking it read.
 
 Every notification has a dedupe key: a rule evaluated many times still notifies once (the unique key
-makes a second insert a no-op). The inbox syncs to the phone as the `notification` entity.
+makes a second insert a no-op, even when two workers evaluate the same rule at once). The inbox syncs to the
+phone as the `notification` entity; each new notification also queues one push per subscription of its user
+(backend/notify/delivery.py sends them).
+
+Titles and bodies are rendered once, at creation, in the recipient's locale. A param may be a mapping of
+locale to text (a metric's name), and is then rendered in the recipient's language too.
 """
 
 from __future__ import annotations
@@ -9,9 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
+from backend.notify.delivery import enqueue_pushes
 from backend.notify.models import Notification
 from backend.org.models import User
 from backend.sync.changelog import record_change
@@ -37,6 +44,33 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "amendment_refused": {
         "en": ("Amendment refused", "Your change to the visit to {customer} was refused."),
         "zh-CN": ("修改申请被拒绝", "您对{customer}拜访记录的修改未被接受。"),
+    },
+    # [notify] the rules of backend/notify/rules.py
+    "milestone": {
+        "en": (
+            "{percent} % of the {metric} goal",
+            "{subject}: {metric} for {period} has reached {percent} % of its target.",
+        ),
+        "zh-CN": ("目标达成 {percent}%", "{subject}{period}的{metric}目标已完成 {percent}%。"),
+    },
+    "behind_pace": {
+        "en": (
+            "Behind pace: {metric}",
+            "{metric} for {period}: {actual} of {target}, {pace} % of the expected pace. "
+            "{needed} a working day for the {days_left} working days left reaches the target.",
+        ),
+        "zh-CN": (
+            "进度落后：{metric}",
+            "{period}{metric}已完成 {actual}/{target}，为应有进度的 {pace}%。剩余 {days_left} 个工作日，每天需完成 {needed}。",
+        ),
+    },
+    "approvals_waiting": {
+        "en": ("{count} visits to approve", "{count} visits from your team are waiting for your approval."),
+        "zh-CN": ("{count} 条拜访待审批", "团队有 {count} 条拜访记录等待您审批。"),
+    },
+    "follow_ups_due": {
+        "en": ("{count} follow-ups today", "Follow up today with: {customers}."),
+        "zh-CN": ("今日 {count} 个跟进", "今天需要跟进：{customers}。"),
     },
 }
 
@@ -74,21 +108,45 @@ def notify(
     if session.scalars(select(Notification.id).where(Notification.dedupe_key == key)).first():
         return None
     templates = TEMPLATES[kind]
-    title, body = templates.get(user.locale) or templates["zh-CN"]
+    locale = user.locale if user.locale in templates else "zh-CN"
+    title, body = templates[locale]
+    texts = {name: _in_locale(value, locale) for name, value in params.items()}
     notification = Notification(
         user_id=user.id,
         kind=kind,
         dedupe_key=key,
-        title=title.format(**params),
-        body=body.format(**params),
+        title=title.format(**texts),
+        body=body.format(**texts),
         data=data or {},
         created_at=now,
         updated_at=now,
     )
-    session.add(notification)
-    session.flush()
+    try:
+        # A savepoint: when another transaction (a second worker) inserted the same key meanwhile, only this
+        # insert is undone, and the caller's transaction goes on.
+        with session.begin_nested():
+            session.add(notification)
+            session.flush()
+    except IntegrityError:
+        return None
     log_notification(session, notification)
+    enqueue_pushes(session, notification, now)
     return notification
+
+
+def _in_locale(value: Any, locale: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(locale) or value.get("zh-CN") or next(iter(value.values()), "")
+    return value
+
+
+def inbox(session: Session, user_id: str, *, unread_only: bool, limit: int) -> list[Notification]:
+    """The user's notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(col(Notification.read_at).is_(None))
+    query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
+    return list(session.scalars(query))
 
 
 def mark_read(session: Session, notification: Notification, now: datetime) -> bool:

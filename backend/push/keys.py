@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -51,6 +52,12 @@ def load_or_create_vapid_key(data_dir: Path, configured: str | None) -> VapidKey
     return _from_private_key(
         parse_private_key(path.read_text("ascii", errors="replace"), source=str(path)), path=path
     )
+
+
+@functools.lru_cache(maxsize=8)
+def cached_vapid_key(data_dir: Path, configured: str | None) -> VapidKey:
+    """`load_or_create_vapid_key`, read once per process: the web server answers the public key often."""
+    return load_or_create_vapid_key(data_dir, configured)
 
 
 def parse_private_key(text: str, *, source: str = "the VAPID key") -> ec.EllipticCurvePrivateKey:

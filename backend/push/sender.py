@@ -127,7 +127,7 @@ def send(
     if not (subject.startswith("mailto:") or subject.startswith("https://")):
         raise ValueError(f"FIELDGOAL_VAPID_SUBJECT must be a mailto: or https:// URL, got {subject!r}")
     audience = _origin(subscription.endpoint)
-    _check_keys(subscription)
+    check_keys(subscription)
 
     # A new dict on every call: pywebpush writes `aud` and `exp` into the claims it is given and keeps them
     # while they look valid, so a reused dict would sign the first endpoint's audience for every other one.
@@ -218,8 +218,9 @@ def _origin(endpoint: str) -> str:
     return f"{url.scheme}://{host}"
 
 
-def _check_keys(subscription: Subscription) -> None:
-    """Refuse keys the browser cannot have made; pywebpush would check only the p256dh length."""
+def check_keys(subscription: Subscription) -> None:
+    """Refuse keys the browser cannot have made (InvalidSubscription, naming the key); pywebpush would check
+    only the p256dh length. Also used when a browser subscribes, so a bad key is refused at once."""
     try:
         p256dh = _b64url(subscription.p256dh)
         auth = _b64url(subscription.auth)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 00:08:19.613714
+Create Date: 2026-11-28 00:41:39.627382
 """
 
 from collections.abc import Sequence
@@ -340,6 +340,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_period_lock_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
+        "push_subscription",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("endpoint", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
+        sa.Column("p256dh", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("auth", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("endpoint"),
+    )
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_subscription_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "seasonality",
         sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("weights", sa.JSON(), nullable=False),
@@ -371,6 +390,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_client_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "delivery",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("notification_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("subscription_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("due_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("lease_until", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["notification_id"],
+            ["notification.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["push_subscription.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_notification_id"), ["notification_id"], unique=False)
+        batch_op.create_index("ix_delivery_status_due", ["status", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_delivery_subscription_id"), ["subscription_id"], unique=False)
 
     op.create_table(
         "goal_change",
@@ -541,11 +589,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_goal_change_goal_id"))
 
     op.drop_table("goal_change")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_subscription_id"))
+        batch_op.drop_index("ix_delivery_status_due")
+        batch_op.drop_index(batch_op.f("ix_delivery_notification_id"))
+
+    op.drop_table("delivery")
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_client_user_id"))
 
     op.drop_table("sync_client")
     op.drop_table("seasonality")
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscription_user_id"))
+
+    op.drop_table("push_subscription")
     with op.batch_alter_table("period_lock", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_period_lock_unit_id"))
 

@@ -1,0 +1,111 @@
+"""Push subscriptions: a browser asks to receive pushes for the signed-in user, or stops.
+
+The endpoint is a URL the server will POST to, so it is checked against the allow list of push services
+(`backend.push.endpoints`, FIELDGOAL_PUSH_ALLOWED_HOSTS) and the https rule before it is stored; the keys
+are checked to be a real P-256 point and a 16-byte secret, so a bad subscription is refused at once rather
+than failing at every send.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.errors import InvalidInput
+from backend.notify.delivery import forget_subscription
+from backend.notify.models import Delivery, PushSubscription
+from backend.policy import Actor
+from backend.push import sender
+from backend.push.endpoints import endpoint_allowed
+
+# A user signs in on a few devices; more subscriptions than this are old browsers: the oldest go.
+MAX_PER_USER = 10
+
+
+def subscription_public(subscription: PushSubscription) -> dict[str, Any]:
+    return {
+        "id": subscription.id,
+        "endpoint": subscription.endpoint,
+        "created_at": subscription.created_at.isoformat(),
+        "updated_at": subscription.updated_at.isoformat(),
+    }
+
+
+def _endpoint(data: Any, allowed_hosts: tuple[str, ...]) -> str:
+    if not isinstance(data, dict):
+        raise InvalidInput.one("body", "wrong_type", expected="object")
+    endpoint = data.get("endpoint")
+    if endpoint is None:
+        raise InvalidInput.one("endpoint", "required")
+    if not isinstance(endpoint, str):
+        raise InvalidInput.one("endpoint", "wrong_type", expected="string")
+    broken = endpoint_allowed(endpoint, allowed_hosts)
+    if broken is not None:
+        raise InvalidInput.one("endpoint", broken)
+    return endpoint
+
+
+def subscribe(
+    session: Session, actor: Actor, data: Any, allowed_hosts: tuple[str, ...], now: datetime
+) -> PushSubscription:
+    """Store (or take over, or refresh the keys of) the browser's subscription for the caller."""
+    endpoint = _endpoint(data, allowed_hosts)
+    keys = data.get("keys")
+    if not isinstance(keys, dict):
+        raise InvalidInput.one("keys", "required" if keys is None else "wrong_type", expected="object")
+    for name in ("p256dh", "auth"):
+        if not isinstance(keys.get(name), str) or not keys[name]:
+            raise InvalidInput.one(
+                f"keys.{name}", "required" if keys.get(name) is None else "wrong_type", expected="string"
+            )
+    try:
+        sender.check_keys(sender.Subscription(endpoint, keys["p256dh"], keys["auth"]))
+    except sender.InvalidSubscription as exc:
+        field = "keys.auth" if str(exc).startswith("auth") else "keys.p256dh"
+        raise InvalidInput.one(field, "invalid_format", format="push key") from exc
+    found = session.scalars(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
+    if found is None:
+        found = PushSubscription(
+            user_id=actor.id, endpoint=endpoint, p256dh="", auth="", created_at=now, updated_at=now
+        )
+        session.add(found)
+    elif found.user_id != actor.id:
+        # Another user signed in on this browser: pushes still queued for the previous one must not show here.
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.subscription_id) == found.id, col(Delivery.status) == "pending")
+            .values(status="gone")
+        )
+        found.user_id = actor.id
+    found.p256dh, found.auth, found.updated_at = keys["p256dh"], keys["auth"], now
+    session.flush()
+    _keep_newest(session, actor.id)
+    return found
+
+
+def unsubscribe(session: Session, actor: Actor, data: Any, allowed_hosts: tuple[str, ...]) -> None:
+    """Forget the caller's subscription with this endpoint; nothing happens when there is none (idempotent)."""
+    if not isinstance(data, dict) or not isinstance(data.get("endpoint"), str):
+        _endpoint(data, allowed_hosts)  # raises the precise error
+    found = session.scalars(
+        select(PushSubscription).where(
+            PushSubscription.endpoint == data["endpoint"], PushSubscription.user_id == actor.id
+        )
+    ).first()
+    if found is not None:
+        forget_subscription(session, found.id)
+
+
+def _keep_newest(session: Session, user_id: str) -> None:
+    stale = session.scalars(
+        select(PushSubscription.id)
+        .where(PushSubscription.user_id == user_id)
+        .order_by(col(PushSubscription.updated_at).desc(), col(PushSubscription.id))
+        .offset(MAX_PER_USER)
+    ).all()
+    for subscription_id in stale:
+        forget_subscription(session, subscription_id)

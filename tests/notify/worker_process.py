@@ -1,0 +1,37 @@
+"""A worker process for tests/notify/test_two_workers.py: `python -m tests.notify.worker_process DB_URL
+DATA_DIR ALLOWED_HOST GO_FILE` waits for GO_FILE to exist (so that both processes start together), sends
+every due push, and prints how many it attempted."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from backend.settings import Settings
+from backend.worker import Worker
+
+
+def main() -> None:
+    url, data_dir, host, go = sys.argv[1:5]
+    settings = Settings(
+        database_url=url,
+        data_dir=Path(data_dir),
+        push_allowed_hosts=(host,),
+        push_batch_size=8,
+        push_concurrency=4,
+        quiet_hours_start=0,  # no quiet hours: the test runs at whatever hour it is
+        quiet_hours_end=0,
+    )
+    worker = Worker(settings)
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(go).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print(worker.deliver(), flush=True)
+    finally:
+        worker.close()
+
+
+if __name__ == "__main__":
+    main()
