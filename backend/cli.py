@@ -46,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin it loads at INFO; an operator wants to hear only of problems.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env().with_generated_secrets()
     except SettingsError as exc:
@@ -100,7 +102,8 @@ def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
 
 
 def _create_user(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import or_, select
+    from sqlalchemy import or_
+    from sqlmodel import select
 
     from backend import migrate
     from backend.db import make_engine, session_scope, utcnow
@@ -108,6 +111,7 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     from backend.org.models import Unit
     from backend.org.service import create_user
     from backend.policy import Actor
+    from backend.sync.changelog import record_change
 
     password = sys.stdin.readline().rstrip("\n")
     migrate.upgrade(settings.database_url)
@@ -115,6 +119,13 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(engine) as session:
             unit = session.scalars(select(Unit).where(or_(Unit.id == args.unit, Unit.name == args.unit))).first()
+            if unit is None and session.scalars(select(Unit.id)).first() is None:
+                # A fresh install: the first user's unit becomes the root of the tree.
+                unit = Unit(name=args.unit, kind="company", path="")
+                unit.path = f"/{unit.id}/"
+                session.add(unit)
+                session.flush()
+                record_change(session, "unit", unit.id, unit.version, unit_id=unit.id)
             if unit is None:
                 print(f"fieldgoal: no unit {args.unit!r}", file=sys.stderr)
                 return 1
