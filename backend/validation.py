@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from backend.errors import FieldError, InvalidInput
 from backend.kpi.periods import InvalidPeriod, parse_period
@@ -225,10 +225,6 @@ def _zones() -> set[str]:
     if not _ZONES:
         _ZONES.update(available_timezones())
     return _ZONES
-
-
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 def validate(
