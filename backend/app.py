@@ -10,7 +10,9 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy import Engine, text
 
+from backend.audit.routes import ROUTES as AUDIT_ROUTES  # [coaching]
 from backend.auth.routes import login, logout, me
+from backend.coaching.routes import ROUTES as COACHING_ROUTES  # [coaching]
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
 from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
@@ -18,8 +20,11 @@ from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
 from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES  # [notify]
 from backend.org.routes import ROUTES as ORG_ROUTES
+from backend.reports.routes import ROUTES as REPORT_ROUTES  # [reports]
+from backend.rewards.routes import ROUTES as REWARD_ROUTES  # [rewards]
 from backend.settings import Settings
 from backend.sync.routes import sync
+from backend.visits.routes import ROUTES as VISIT_ROUTES  # [coaching] the approval desk
 from backend.web.routes import web_routes
 
 
@@ -51,6 +56,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *GOAL_ROUTES,
             *KPI_ROUTES,
             *NOTIFY_ROUTES,
+            *VISIT_ROUTES,  # [coaching] the approval desk
+            *AUDIT_ROUTES,  # [coaching]
+            *COACHING_ROUTES,  # [coaching]
+            *REWARD_ROUTES,  # [rewards]
+            *REPORT_ROUTES,  # [reports]
         ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]

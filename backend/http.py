@@ -31,7 +31,7 @@ from backend.errors import (
 )
 from backend.i18n import negotiate
 from backend.policy import Actor
-from backend.settings import Settings
+from backend.settings import SESSION_KEY, Settings
 from backend.sync.changelog import CLOCK
 
 log = logging.getLogger("fieldgoal")
@@ -57,10 +57,8 @@ async def provide_session(state: State) -> AsyncIterator[Session]:
     that may itself be waiting for that lock. The commit runs on the event loop, and is short.
     """
     engine: Engine = state.engine
-    # [notify] the settings ride along for the milestone thresholds the KPI hook applies (notify.milestones).
-    session = Session(
-        engine, expire_on_commit=False, info={CLOCK: state.clock, "fieldgoal.settings": state.settings}
-    )
+    # The settings ride along for the rules the services apply (milestone thresholds, badge streaks).
+    session = Session(engine, expire_on_commit=False, info={CLOCK: state.clock, SESSION_KEY: state.settings})
     try:
         yield session
         session.commit()

@@ -85,9 +85,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "must have the parent goal's metric and period",
         "zh-CN": "必须与上级目标的指标和期间一致",
     },
+    # [coaching]
+    "review_exists": {
+        "en": "this rep already has a review for {period}",
+        "zh-CN": "该销售代表已有 {period} 的考评",
+    },
+    "plan_open": {"en": "already has an open improvement plan", "zh-CN": "已有进行中的改进计划"},
+    "too_many": {"en": "at most {max} at once", "zh-CN": "一次最多 {max} 条"},
     "over_allocated": {
         "en": "allocations add up to {total}, more than the parent's {target}",
         "zh-CN": "分配合计 {total}，超过上级目标 {target}",
+    },
+    # [rewards] commissions (backend/rewards/service.py)
+    "top_tier_open": {"en": "the last tier must have no upper bound", "zh-CN": "最高一档不能设上限"},
+    "tiers_not_ascending": {
+        "en": "must be above the previous tier's bound",
+        "zh-CN": "必须高于上一档的上限",
+    },
+    "outside_plan_unit": {"en": "is not inside the plan's unit", "zh-CN": "不在该方案所属的组织单元内"},
+    "no_commission_plan": {"en": "No commission plan applies to this rep.", "zh-CN": "该销售没有适用的提成方案。"},
+    "no_revenue_goal": {
+        "en": "There is no revenue target for {period}.",
+        "zh-CN": "{period} 没有销售额目标。",
+    },
+    "period_not_ended": {"en": "The period {period} has not ended yet.", "zh-CN": "{period} 期间尚未结束。"},
+    "statement_issued": {
+        "en": "The statement for {period} has already been issued.",
+        "zh-CN": "{period} 的提成结算单已发布。",
     },
 }
 

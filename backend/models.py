@@ -4,12 +4,14 @@ from sqlmodel import SQLModel
 
 from backend.audit.models import AuditEntry
 from backend.auth.models import AuthToken, LoginFailure
+from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension  # [coaching]
 from backend.customers.models import Customer
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
 from backend.kpi.models import CalendarDay, DailyActivity, Progress  # [goals/kpi]
 from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
+from backend.rewards.models import Badge, CommissionAssignment, CommissionPlan, Statement  # [rewards]
 from backend.sync.models import ChangeLog, ConflictRecord, RejectedCreate, SyncClient, SyncReceipt, SyncState
 from backend.visits.models import Amendment, PeriodLock, Visit
 
@@ -19,22 +21,30 @@ __all__ = [
     "Amendment",
     "AuditEntry",
     "AuthToken",
+    "Badge",  # [rewards]
     "CalendarDay",  # [goals/kpi]
     "ChangeLog",
+    "CommissionAssignment",  # [rewards]
+    "CommissionPlan",  # [rewards]
     "ConflictRecord",
     "Customer",
     "DailyActivity",  # [goals/kpi]
     "Delivery",  # [notify]
     "Goal",
     "GoalChange",  # [goals/kpi]
+    "ImprovementPlan",  # [coaching]
     "LoginFailure",
     "Notification",
     "Opportunity",
     "PeriodLock",
+    "PlanAction",  # [coaching]
     "Progress",  # [goals/kpi]
     "PushSubscription",  # [notify]
     "RejectedCreate",
+    "Review",  # [coaching]
+    "ReviewDimension",  # [coaching]
     "Seasonality",  # [goals/kpi]
+    "Statement",  # [rewards]
     "SyncClient",
     "SyncReceipt",
     "SyncState",

@@ -86,6 +86,10 @@ class Settings:
     push_batch_size: int = 64
     # How often an idle worker looks for due deliveries, in seconds.
     worker_poll_seconds: int = 1
+    # Reps on an open improvement plan are left out of the ranks their peers see (leads see everyone).
+    hide_reps_on_plan_from_ranks: bool = True
+    # Working days in a row with a visit that earn the streak badge.
+    badge_visit_streak_days: int = 5
 
     def __post_init__(self) -> None:
         if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -183,3 +187,13 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
     except ValueError as exc:
         raise SettingsError(f"{name} must be a {kind}, got {raw!r}: {exc}") from exc
     return raw
+
+
+# The key under which a session carries the Settings (the request's and the worker's sessions do).
+SESSION_KEY = "fieldgoal.settings"
+
+
+def session_settings(session: Any) -> Settings:
+    """The settings a session carries; the defaults where it carries none (a test's own session)."""
+    settings = session.info.get(SESSION_KEY)
+    return settings if isinstance(settings, Settings) else Settings()

@@ -29,13 +29,14 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from backend.coaching.service import notify_plan_suggestions
 from backend.db import make_engine, session_scope, utcnow
 from backend.kpi import service as kpi
 from backend.notify import rules
 from backend.notify.delivery import deliver_due
-from backend.notify.milestones import SETTINGS_KEY
 from backend.push.keys import load_or_create_vapid_key
-from backend.settings import Settings
+from backend.rewards.badges import evaluate_badges
+from backend.settings import SESSION_KEY, Settings
 from backend.sync.changelog import purge_tombstones
 
 log = logging.getLogger("fieldgoal.worker")
@@ -65,7 +66,7 @@ class Worker:
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with session_scope(self.engine) as session:
-            session.info[SETTINGS_KEY] = self.settings
+            session.info[SESSION_KEY] = self.settings
             yield session
 
     def housekeeping(self) -> None:
@@ -73,6 +74,9 @@ class Worker:
             purged = purge_tombstones(session, self.settings.tombstone_days)
         with self._session() as session:
             kpi.refresh_daily(session, self.clock())
+        with self._session() as session:
+            evaluate_badges(session, self.clock())
+            notify_plan_suggestions(session, self.clock())
         if purged:
             log.info("purged %d tombstones older than %d days", purged, self.settings.tombstone_days)
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from backend.audit.models import AuditEntry
 from backend.db import utcnow
+from backend.errors import Forbidden
+from backend.policy import Actor, owners
+from backend.validation import Day, Integer, Text, Uuid, validate
+from backend.versioning import wire
 
 
 def record_audit(
@@ -30,3 +37,48 @@ def record_audit(
     )
     session.add(entry)
     return entry
+
+
+# --- [coaching] reading the trail: GET /api/v1/audit ---------------------------------------------------------
+
+AUDIT_QUERY = {
+    "actor_id": Uuid(),
+    "entity": Text(max_len=32),
+    "record_id": Uuid(),
+    "action": Text(max_len=64),
+    "from": Day(),
+    "to": Day(),
+    "limit": Integer(min=1, max=500),
+}
+
+
+def audit_public(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "entity": entry.entity,
+        "record_id": entry.record_id,
+        "before": entry.before,
+        "after": entry.after,
+        "at": wire(entry.at),
+    }
+
+
+def audit_trail(session: Session, actor: Actor, params: dict[str, Any]) -> list[AuditEntry]:
+    """Newest first: what the manager and the people below them decided. Managers and admins only; `from`
+    and `to` are days of the manager's time zone, both included."""
+    if actor.role not in ("manager", "admin"):
+        raise Forbidden()
+    values = validate({k: v for k, v in params.items() if v not in (None, "")}, AUDIT_QUERY)
+    query = select(AuditEntry).where(owners(actor, AuditEntry.actor_id))
+    for name in ("actor_id", "entity", "record_id", "action"):
+        if name in values:
+            query = query.where(getattr(AuditEntry, name) == values[name])
+    zone = ZoneInfo(actor.timezone)
+    if "from" in values:
+        query = query.where(col(AuditEntry.at) >= datetime.combine(values["from"], time(), zone))
+    if "to" in values:
+        query = query.where(col(AuditEntry.at) < datetime.combine(values["to"] + timedelta(days=1), time(), zone))
+    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id)).limit(values.get("limit", 100))
+    return list(session.scalars(query))

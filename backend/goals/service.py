@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.audit.service import record_audit  # [coaching]
 from backend.errors import FieldError, Forbidden, InvalidInput, NotFound, OverAllocated
 from backend.goals.models import ADDITIVE_METRICS, METRICS, SUBJECT_TYPES, Goal, GoalChange, Seasonality
 from backend.kpi import service as kpi
@@ -182,6 +183,16 @@ def _set_target(session: Session, goal: Goal, target: Decimal, actor: Actor, now
             new_target=target,
             via=via,
         )
+    )
+    # [coaching] the audit trail keeps every goal change with the other decisions managers read (GET /audit).
+    record_audit(
+        session,
+        actor.id,
+        "goal.target",
+        "goal",
+        goal.id,
+        {"target": amount_text(goal.metric, goal.target)},
+        {"target": amount_text(goal.metric, target), "via": via},
     )
     goal.target = target
     return True

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.http import DB, CurrentActor, Now
 from backend.kpi import service
+from backend.rewards.leaderboard import public_leaderboard
 
 
 @get("/progress", sync_to_thread=True)
@@ -34,8 +35,11 @@ def leaderboard(
     metric: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
 ) -> list[dict[str, Any]]:
-    """The unit's people ranked by attainment of their own target. Defaults: own unit, revenue, this month."""
-    return service.leaderboard(db, actor, now, unit_id, metric, period)
+    """The unit's people ranked by attainment of their own target. Defaults: own unit, revenue, this month.
+
+    Reps on an open improvement plan are out of the ranks other reps see (FIELDGOAL_HIDE_REPS_ON_PLAN_FROM_RANKS).
+    """
+    return public_leaderboard(db, actor, now, unit_id, metric, period)
 
 
 @get("/calendars/{unit_id:str}", sync_to_thread=True)

@@ -21,11 +21,7 @@ from backend.goals.models import ADDITIVE_METRICS, Goal
 from backend.notify.models import Notification
 from backend.notify.service import notify
 from backend.org.models import Unit, User
-from backend.settings import Settings
-
-# The key under which a session may carry the Settings (the request's and the worker's sessions do); without
-# it the defaults apply.
-SETTINGS_KEY = "fieldgoal.settings"
+from backend.settings import session_settings
 
 METRIC_NAMES: dict[str, dict[str, str]] = {
     "revenue": {"en": "revenue", "zh-CN": "销售额"},
@@ -37,8 +33,7 @@ METRIC_NAMES: dict[str, dict[str, str]] = {
 
 
 def thresholds(session: Session) -> tuple[int, ...]:
-    settings = session.info.get(SETTINGS_KEY)
-    return settings.milestones if isinstance(settings, Settings) else Settings.milestones
+    return session_settings(session).milestones
 
 
 def progress_changed(

@@ -68,6 +68,23 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("{count} visits to approve", "{count} visits from your team are waiting for your approval."),
         "zh-CN": ("{count} 条拜访待审批", "团队有 {count} 条拜访记录等待您审批。"),
     },
+    # [rewards] backend/rewards/badges.py
+    "badge_earned": {
+        "en": ("Badge earned: {badge}", "You earned the {badge} badge."),
+        "zh-CN": ("获得徽章：{badge}", "恭喜您获得「{badge}」徽章。"),
+    },
+    # [coaching] backend/coaching/service.py
+    "review_shared": {
+        "en": ("Your review for {period}", "{reviewer} shared your review for {period}. Read and acknowledge it."),
+        "zh-CN": ("{period} 考评已发布", "{reviewer}已发布您 {period} 的考评，请查看并确认。"),
+    },
+    "plan_suggested": {
+        "en": (
+            "Improvement plan suggested",
+            "{rep} has been under {percent} % of target for two months running (to {periods}).",
+        ),
+        "zh-CN": ("建议制定改进计划", "{rep}已连续两个月低于目标的 {percent}%（截至 {periods}）。"),
+    },
     "follow_ups_due": {
         "en": ("{count} follow-ups today", "Follow up today with: {customers}."),
         "zh-CN": ("今日 {count} 个跟进", "今天需要跟进：{customers}。"),

@@ -19,6 +19,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.coaching.models import ImprovementPlan, Review  # [coaching]
+from backend.coaching.service import plan_public, review_public  # [coaching]
 from backend.customers.models import Customer
 from backend.customers.service import customer_public
 from backend.goals.models import Goal
@@ -32,6 +34,8 @@ from backend.opportunities.service import opportunity_public
 from backend.org.models import Unit, User
 from backend.org.service import unit_public, user_public
 from backend.policy import Actor, owners, visible_units
+from backend.rewards.badges import badge_public  # [rewards]
+from backend.rewards.models import Badge  # [rewards]
 from backend.sync.changelog import last_position, purged_through
 from backend.sync.models import ChangeLog, ConflictRecord
 from backend.versioning import wire
@@ -69,6 +73,9 @@ ENTITIES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
     "notification": (Notification, notification_public),
     "amendment": (Amendment, amendment_public),
     "conflict": (ConflictRecord, conflict_public),
+    "review": (Review, review_public),  # [coaching] read-only; change-log owner_id = the rep
+    "plan": (ImprovementPlan, plan_public),  # [coaching] read-only; change-log owner_id = the rep
+    "badge": (Badge, badge_public),  # [rewards] read-only, keyed by the rep (owner_id)
 }
 # Records only their owner pulls, never their lead.
 PRIVATE = ("notification",)

@@ -60,12 +60,17 @@ class Amendment(SQLModel, table=True):
 
 
 class PeriodLock(SQLModel, table=True):
-    """A closed period of a unit (and everything below it): its visits are read-only."""
+    """A closed period of a unit (and everything below it), or of one rep: its visits are read-only.
+
+    [coaching] With `rep_id` the lock is the rep's alone (a closed review, backend/coaching): it follows the rep
+    wherever they move, and `unit_id` only records the team they were in when it was closed.
+    """
 
     __tablename__ = "period_lock"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     unit_id: str = Field(foreign_key="unit.id", index=True, max_length=36)
     period: str = Field(max_length=16)
+    rep_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=36)  # [coaching]
     locked_by: str = Field(foreign_key="user.id", max_length=36)
     locked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

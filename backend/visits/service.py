@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -188,13 +189,28 @@ def _locks_of(session: Session, rep_id: str) -> tuple[ZoneInfo, list[Period]]:
         path, timezone = row
         ancestors = [part for part in path.split("/") if part]
         periods = []
-        for period_key in session.scalars(select(PeriodLock.period).where(col(PeriodLock.unit_id).in_(ancestors))):
+        # [coaching] a unit's lock covers everyone below it; a rep's lock (a closed review) covers that rep only.
+        applies = or_(
+            and_(col(PeriodLock.rep_id).is_(None), col(PeriodLock.unit_id).in_(ancestors)),
+            col(PeriodLock.rep_id) == rep_id,
+        )
+        for period_key in session.scalars(select(PeriodLock.period).where(applies)):
             try:
                 periods.append(parse_period(period_key))
             except InvalidPeriod:
                 continue
         cache[rep_id] = (ZoneInfo(timezone), periods)
     return cache[rep_id]
+
+
+def lock_period_for_rep(session: Session, rep_id: str, unit_id: str, period: str, locked_by: str) -> PeriodLock:
+    """[coaching] Close `period` for one rep (their review was closed): their visits in it become read-only."""
+    lock = PeriodLock(rep_id=rep_id, unit_id=unit_id, period=period, locked_by=locked_by)
+    session.add(lock)
+    session.flush()
+    # The locks are read once per session (`_locks_of`): forget this rep's, so the rest of the request sees it.
+    session.info.get("fieldgoal.period_locks", {}).pop(rep_id, None)
+    return lock
 
 
 def _refuse_if_locked(session: Session, visit_rep: str, moment: datetime) -> None:

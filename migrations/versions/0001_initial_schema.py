@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 00:41:39.627382
+Create Date: 2026-11-28 01:04:42.161991
 """
 
 from collections.abc import Sequence
@@ -182,6 +182,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_token_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "badge",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("earned_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("rep_id", "kind", "key"),
+    )
+    with op.batch_alter_table("badge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_badge_rep_id"), ["rep_id"], unique=False)
+
+    op.create_table(
         "calendar_day",
         sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -198,6 +218,59 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("unit_id", "day"),
     )
+    op.create_table(
+        "commission_plan",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("tiers", sa.JSON(), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["unit.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("commission_plan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commission_plan_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "commission_statement",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("plan_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("target", backend.db.Fixed(), nullable=False),
+        sa.Column("revenue", backend.db.Fixed(), nullable=False),
+        sa.Column("commission", backend.db.Fixed(), nullable=False),
+        sa.Column("clawback", backend.db.Fixed(), nullable=False),
+        sa.Column("total", backend.db.Fixed(), nullable=False),
+        sa.Column("deals", sa.JSON(), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("issued_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("issued_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issued_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("rep_id", "period"),
+    )
+    with op.batch_alter_table("commission_statement", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commission_statement_rep_id"), ["rep_id"], unique=False)
+
     op.create_table(
         "conflict",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -281,6 +354,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_goal_subject_id"), ["subject_id"], unique=False)
 
     op.create_table(
+        "improvement_plan",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("opened_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("goal", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("trigger", sa.JSON(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("exit_criteria", sa.JSON(), nullable=False),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("outcome_note", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("closed_at", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["closed_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["opened_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("improvement_plan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_improvement_plan_rep_id"), ["rep_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_improvement_plan_status"), ["status"], unique=False)
+
+    op.create_table(
         "kpi_daily",
         sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -324,10 +433,15 @@ def upgrade() -> None:
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
         sa.Column("locked_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("locked_at", backend.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["locked_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
             ["user.id"],
         ),
         sa.ForeignKeyConstraint(
@@ -337,6 +451,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("period_lock", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_period_lock_rep_id"), ["rep_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_period_lock_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
@@ -357,6 +472,72 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("push_subscription", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_push_subscription_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "review",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("rep_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("reviewer_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column("figures_as_of", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("dimensions", sa.JSON(), nullable=False),
+        sa.Column("ratings", sa.JSON(), nullable=False),
+        sa.Column("comments", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("score", backend.db.Fixed(), nullable=True),
+        sa.Column("shared_at", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rep_comment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("closed_at", backend.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["closed_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("rep_id", "period"),
+    )
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_rep_id"), ["rep_id"], unique=False)
+
+    op.create_table(
+        "review_dimension",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("unit_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("name_en", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name_zh", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("weight", backend.db.Fixed(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["unit.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"],
+            ["user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("unit_id", "key"),
+    )
+    with op.batch_alter_table("review_dimension", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_dimension_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "seasonality",
@@ -390,6 +571,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_client_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "commission_assignment",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("plan_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("subject_type", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("subject_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("assigned_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("assigned_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assigned_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["commission_plan.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("subject_type", "subject_id"),
+    )
+    with op.batch_alter_table("commission_assignment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commission_assignment_plan_id"), ["plan_id"], unique=False)
 
     op.create_table(
         "delivery",
@@ -473,6 +676,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_opportunity_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index("ix_opportunity_owner_closed", ["owner_id", "closed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunity_owner_id"), ["owner_id"], unique=False)
+
+    op.create_table(
+        "plan_action",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("plan_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["improvement_plan.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("plan_action", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_action_plan_id"), ["plan_id"], unique=False)
 
     op.create_table(
         "visit",
@@ -578,6 +806,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_visit_check_in_at"))
 
     op.drop_table("visit")
+    with op.batch_alter_table("plan_action", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_action_plan_id"))
+
+    op.drop_table("plan_action")
     with op.batch_alter_table("opportunity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opportunity_owner_id"))
         batch_op.drop_index("ix_opportunity_owner_closed")
@@ -595,17 +827,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_notification_id"))
 
     op.drop_table("delivery")
+    with op.batch_alter_table("commission_assignment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commission_assignment_plan_id"))
+
+    op.drop_table("commission_assignment")
     with op.batch_alter_table("sync_client", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_client_user_id"))
 
     op.drop_table("sync_client")
     op.drop_table("seasonality")
+    with op.batch_alter_table("review_dimension", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_dimension_unit_id"))
+
+    op.drop_table("review_dimension")
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_rep_id"))
+
+    op.drop_table("review")
     with op.batch_alter_table("push_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_push_subscription_user_id"))
 
     op.drop_table("push_subscription")
     with op.batch_alter_table("period_lock", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_period_lock_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_period_lock_rep_id"))
 
     op.drop_table("period_lock")
     with op.batch_alter_table("notification", schema=None) as batch_op:
@@ -613,6 +858,11 @@ def downgrade() -> None:
 
     op.drop_table("notification")
     op.drop_table("kpi_daily")
+    with op.batch_alter_table("improvement_plan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_improvement_plan_status"))
+        batch_op.drop_index(batch_op.f("ix_improvement_plan_rep_id"))
+
+    op.drop_table("improvement_plan")
     with op.batch_alter_table("goal", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_goal_subject_id"))
         batch_op.drop_index(batch_op.f("ix_goal_period"))
@@ -628,7 +878,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conflict_owner_id"))
 
     op.drop_table("conflict")
+    with op.batch_alter_table("commission_statement", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commission_statement_rep_id"))
+
+    op.drop_table("commission_statement")
+    with op.batch_alter_table("commission_plan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commission_plan_unit_id"))
+
+    op.drop_table("commission_plan")
     op.drop_table("calendar_day")
+    with op.batch_alter_table("badge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_badge_rep_id"))
+
+    op.drop_table("badge")
     with op.batch_alter_table("auth_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_token_user_id"))
 

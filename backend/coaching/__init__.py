@@ -1,0 +1,1 @@
+"""Coaching: reviews, scorecards and improvement plans."""

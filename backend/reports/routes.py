@@ -1,0 +1,128 @@
+"""Reports API: GET /reports/{trend,comparison,regions,funnel,evidence}?format=json|csv|xlsx|svg.
+
+`format=csv` writes one table (`table=`, default the report's first); `xlsx` writes them all, one sheet each;
+`svg` draws the report's chart with its table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.params import FromQuery
+
+from backend.errors import InvalidInput
+from backend.http import DB, CurrentActor, Now
+from backend.reports import charts, export, service
+from backend.reports.service import Report
+
+FORMATS = ("json", "csv", "xlsx", "svg")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def render(report: Report, output: str | None, table: str | None) -> Response[Any]:
+    """The report in the format asked for (JSON by default)."""
+    kind = output or "json"
+    if kind not in FORMATS:
+        raise InvalidInput.one("format", "not_one_of", choices=list(FORMATS))
+    if kind == "json":
+        return Response(report.public(), media_type="application/json")
+    if kind == "svg":
+        return Response(charts.render(report), media_type="image/svg+xml; charset=utf-8")
+    if kind == "csv":
+        chosen = report.table(table)
+        filename = f"{report.kind}-{chosen.name}.csv"
+        return Response(
+            export.to_csv(chosen),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return Response(
+        export.to_xlsx(report.tables),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{report.kind}.xlsx"'},
+    )
+
+
+@get("/reports/trend", sync_to_thread=True)
+def trend(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    subject_type: FromQuery[str | None] = None,
+    subject_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    periods: FromQuery[int | None] = None,
+    metric: FromQuery[str | None] = None,
+    format: FromQuery[str | None] = None,
+    table: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Each KPI over the last `periods` periods (default 6 months) ending with `period`, against target."""
+    report = service.trend(db, actor, now, subject_type, subject_id, period, periods, metric)
+    return render(report, format, table)
+
+
+@get("/reports/comparison", sync_to_thread=True)
+def comparison(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    unit_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    by: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
+    order: FromQuery[str | None] = None,
+    format: FromQuery[str | None] = None,
+    table: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Reps (`by=rep`) or child units (`by=team`) side by side; `sort=<metric>_<actual|attainment|pace>`."""
+    return render(service.comparison(db, actor, now, unit_id, period, by, sort, order), format, table)
+
+
+@get("/reports/regions", sync_to_thread=True)
+def regions(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    unit_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    format: FromQuery[str | None] = None,
+    table: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Child units with their KPIs, customers by city, and customers' coordinates (tables: regions, cities, points)."""
+    return render(service.regions(db, actor, now, unit_id, period), format, table)
+
+
+@get("/reports/funnel", sync_to_thread=True)
+def funnel(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    subject_type: FromQuery[str | None] = None,
+    subject_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    format: FromQuery[str | None] = None,
+    table: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Counts and amounts per stage, conversion between stages, days in stage; won and lost in the period."""
+    return render(service.funnel(db, actor, now, subject_type, subject_id, period), format, table)
+
+
+@get("/reports/evidence", sync_to_thread=True)
+def evidence(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    subject_type: FromQuery[str | None] = None,
+    subject_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    max_distance_m: FromQuery[float | None] = None,
+    format: FromQuery[str | None] = None,
+    table: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Per rep: distance to the customer, GPS accuracy, time on site, share of out-of-range visits."""
+    report = service.evidence(db, actor, now, subject_type, subject_id, period, max_distance_m)
+    return render(report, format, table)
+
+
+ROUTES = [trend, comparison, regions, funnel, evidence]

@@ -1,0 +1,751 @@
+"""Reports a manager reads: trend, comparison, regions, funnel, visit evidence.
+
+Every KPI figure here comes from the KPI engine (`kpi.service.compute`, or `kpi.service.subject_tallies`
+for the summable parts): a report never counts a KPI its own way, so the dashboard and the progress API
+cannot disagree. Where a subject has a goal for the metric and period, the stored goal is used (the very
+figures GET /progress shows); where it has none, the engine computes the actual against no target, and
+target, attainment and pace are null.
+
+What is not a KPI is counted here, and says so: customers by city, open opportunities by stage, days in
+stage, GPS evidence of visits. Won and lost reasons are not stored anywhere (the opportunity table has no
+reason column), so the funnel reports them as `null` with a note instead of inventing them.
+
+Each report is a `Report`: some `Table`s (what the CSV and XLSX exports write, what JSON shows) and one
+`Chart` spec (what `charts.py` draws from one of those tables). Scope: a unit the caller manages (a lead
+their team, a manager their subtree, an admin all) or a person they manage, or themselves; anything else
+answers NotFound, exactly like a missing id.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.customers.models import Customer
+from backend.db import new_id
+from backend.errors import InvalidInput
+from backend.goals.models import METRICS, Goal
+from backend.kpi import service as kpi
+from backend.kpi.engine import Figures, figures_public
+from backend.kpi.periods import Period, parse_period, period_containing
+from backend.opportunities.models import STAGES, Opportunity
+from backend.org.models import Unit, User
+from backend.policy import Actor, get_unit, get_user
+from backend.validation import Choice, PeriodKey, Uuid, validate
+from backend.visits.models import Visit
+
+OPEN_STAGES = tuple(s for s in STAGES if s not in ("won", "lost"))
+MAX_TREND_PERIODS = 24
+MAX_POINTS = 2000  # customers drawn on the regional plot; more is ink, not information
+DEFAULT_MAX_DISTANCE_M = 500.0
+UNITS = {
+    "revenue": "CNY",
+    "visits": "visits",
+    "conversion": "ratio",
+    "satisfaction": "1–5",
+    "new_customers": "customers",
+}
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    unit: str | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "columns": [{"key": c.key, "label": c.label, "unit": c.unit} for c in self.columns],
+            "rows": self.rows,
+        }
+
+
+@dataclass
+class Chart:
+    """What to draw: `kind` bar|line|scatter, from `table`, labels from `label_key`, one series per value key."""
+
+    kind: str
+    title: str
+    unit: str
+    table: str
+    label_key: str
+    value_keys: list[str]
+    reference_key: str | None = None  # a target drawn as a dashed line (trend)
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    meta: dict[str, Any]
+    tables: list[Table]
+    chart: Chart
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, name: str | None) -> Table:
+        if name is None:
+            return self.tables[0]
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise InvalidInput.one("table", "not_one_of", choices=[t.name for t in self.tables])
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "report": self.kind,
+            "title": self.title,
+            **self.meta,
+            "tables": {t.name: t.public() for t in self.tables},
+            "notes": self.notes,
+        }
+
+
+# --- scope and periods -------------------------------------------------------------------------------------
+
+
+def _given(**params: Any) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if value is not None and value != ""}
+
+
+def _subject(
+    session: Session, actor: Actor, subject_type: str, subject_id: str | None
+) -> tuple[str, str, str, str]:
+    """(type, id, name, time zone) of a subject the caller may report on; NotFound otherwise."""
+    if subject_type == "unit":
+        unit = get_unit(session, actor, subject_id or actor.unit_id)
+        return "unit", unit.id, unit.name, unit.timezone
+    if subject_id is None or subject_id == actor.id:
+        return "user", actor.id, actor.name, actor.timezone
+    user = get_user(session, actor, subject_id)
+    return "user", user.id, user.name, user.timezone
+
+
+def _period(period_key: str | None, zone: str, now: datetime) -> Period:
+    if period_key:
+        return parse_period(period_key)
+    return period_containing("month", now.astimezone(ZoneInfo(zone)).date())
+
+
+def _reps_below(session: Session, unit_path: str) -> list[tuple[str, str, str]]:
+    """(id, name, unit id) of everyone in the subtree: whose work rolls up into the unit."""
+    query = (
+        select(User.id, User.name, User.unit_id)
+        .join(Unit, col(Unit.id) == User.unit_id)
+        .where(col(Unit.path).startswith(unit_path, autoescape=True))
+    )
+    return [(i, n, u) for i, n, u in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class _NoGoal:
+    """What `kpi.compute` reads of a goal, for a subject with none: never saved, and far cheaper to build
+    than an ORM Goal (a 500-rep comparison builds thousands)."""
+
+    id: str
+    subject_type: str
+    subject_id: str
+    metric: str
+    period: str
+    target: Decimal = Decimal(0)
+
+
+def engine_figures(
+    session: Session,
+    subjects: list[tuple[str, str]],
+    periods: list[str],
+    now: datetime,
+    metrics: tuple[str, ...] = METRICS,
+) -> dict[tuple[str, str, str, str], tuple[Figures, bool]]:
+    """The engine's figures for every (subject type, subject id, metric, period), and whether a goal exists.
+
+    Stored goals are computed as they are (the progress API's figures); a missing goal is stood in for by an
+    unsaved one with no target, so the actual still comes from the same computation.
+    """
+    stored: dict[tuple[str, str, str, str], Goal] = {}
+    ids_by_type: dict[str, list[str]] = defaultdict(list)
+    for subject_type, subject_id in subjects:
+        ids_by_type[subject_type].append(subject_id)
+    for subject_type, ids in ids_by_type.items():
+        for start in range(0, len(ids), 500):
+            query = select(Goal).where(
+                col(Goal.subject_type) == subject_type,
+                col(Goal.subject_id).in_(ids[start : start + 500]),
+                col(Goal.period).in_(periods),
+                col(Goal.metric).in_(metrics),
+            )
+            for goal in session.scalars(query):
+                stored[(goal.subject_type, goal.subject_id, goal.metric, goal.period)] = goal
+    goals: list[Goal] = []
+    keys: dict[str, tuple[tuple[str, str, str, str], bool]] = {}
+    for subject_type, subject_id in subjects:
+        for period in periods:
+            for metric in metrics:
+                key = (subject_type, subject_id, metric, period)
+                found = stored.get(key)
+                has_goal = found is not None
+                goal = found or cast(Goal, _NoGoal(new_id(), subject_type, subject_id, metric, period))
+                goals.append(goal)
+                keys[goal.id] = (key, has_goal)
+    computed = kpi.compute(session, goals, now)
+    return {keys[goal_id][0]: (result, keys[goal_id][1]) for goal_id, result in computed.items()}
+
+
+def _kpi_cells(result: Figures, has_goal: bool, prefix: str = "") -> dict[str, Any]:
+    shown = figures_public(result)
+    return {
+        f"{prefix}actual": shown["actual"],
+        f"{prefix}target": shown["target"] if has_goal else None,
+        f"{prefix}attainment": shown["attainment"] if has_goal else None,
+        f"{prefix}pace": shown["pace"] if has_goal else None,
+    }
+
+
+def _label(actor: Actor, zh: str, en: str) -> str:
+    return zh if actor.locale.startswith("zh") else en
+
+
+METRIC_LABELS = {
+    "revenue": ("销售额", "Revenue"),
+    "visits": ("拜访量", "Visits"),
+    "conversion": ("转化率", "Conversion"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "new_customers": ("新客户", "New customers"),
+}
+
+
+def _metric(actor: Actor, metric: str) -> str:
+    return _label(actor, *METRIC_LABELS[metric])
+
+
+# --- trend -------------------------------------------------------------------------------------------------
+
+TREND_QUERY = {
+    "subject_type": Choice(choices=("unit", "user")),
+    "subject_id": Uuid(),
+    "period": PeriodKey(),
+    "metric": Choice(choices=METRICS),
+}
+
+
+def trend(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    period: str | None = None,
+    periods: int | None = None,
+    metric: str | None = None,
+) -> Report:
+    """Each KPI over the `periods` periods ending with `period` (default: the last 6 months), against target."""
+    query = validate(
+        _given(subject_type=subject_type, subject_id=subject_id, period=period, metric=metric), TREND_QUERY
+    )
+    count = 6 if periods is None else periods
+    if not 1 <= count <= MAX_TREND_PERIODS:
+        raise InvalidInput.one("periods", "out_of_range", min=1, max=MAX_TREND_PERIODS)
+    kind, sid, name, zone = _subject(session, actor, query.get("subject_type", "user"), query.get("subject_id"))
+    last = _period(query.get("period"), zone, now)
+    keys = [last]
+    while len(keys) < count:
+        keys.insert(0, keys[0].previous())
+    shown_metric = query.get("metric", "revenue")
+    results = engine_figures(session, [(kind, sid)], [p.key for p in keys], now)
+    columns = [Column("period", _label(actor, "期间", "Period"))]
+    for m in METRICS:
+        columns += [
+            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
+            Column(
+                f"{m}_target", _label(actor, f"{_metric(actor, m)}目标", f"{_metric(actor, m)} target"), UNITS[m]
+            ),
+            Column(
+                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
+            ),
+        ]
+    rows = []
+    for p in keys:
+        row: dict[str, Any] = {"period": p.key}
+        for m in METRICS:
+            result, has_goal = results[(kind, sid, m, p.key)]
+            cells = _kpi_cells(result, has_goal, f"{m}_")
+            row |= {k: v for k, v in cells.items() if not k.endswith("_pace")}
+        rows.append(row)
+    title = _label(
+        actor, f"{name} 趋势：{_metric(actor, shown_metric)}", f"{name}: {_metric(actor, shown_metric)} trend"
+    )
+    return Report(
+        "trend",
+        title,
+        {"subject_type": kind, "subject_id": sid, "periods": [p.key for p in keys], "metric": shown_metric},
+        [Table("trend", title, columns, rows)],
+        Chart(
+            "line",
+            title,
+            UNITS[shown_metric],
+            "trend",
+            "period",
+            [f"{shown_metric}_actual"],
+            reference_key=f"{shown_metric}_target",
+        ),
+    )
+
+
+# --- comparison --------------------------------------------------------------------------------------------
+
+COMPARISON_QUERY = {
+    "unit_id": Uuid(),
+    "period": PeriodKey(),
+    "by": Choice(choices=("rep", "team")),
+    "sort": Choice(
+        choices=("name", *(f"{m}_{f}" for m in METRICS for f in ("actual", "target", "attainment", "pace")))
+    ),
+    "order": Choice(choices=("asc", "desc")),
+}
+
+
+def _members(session: Session, unit: Unit, by: str) -> list[tuple[str, str, str]]:
+    """(subject type, id, name) to compare: the people of the subtree, or the unit's child units."""
+    if by == "rep":
+        return [("user", i, n) for i, n, _ in _reps_below(session, unit.path) if i]
+    children = session.execute(
+        select(Unit.id, Unit.name).where(col(Unit.parent_id) == unit.id).order_by(Unit.name)
+    )
+    return [("unit", i, n) for i, n in children]
+
+
+def _sort_key(value: Any) -> tuple[int, float | str]:
+    if value is None:
+        return (1, 0.0)
+    if isinstance(value, str):
+        try:
+            return (0, float(value))
+        except ValueError:
+            return (0, value)
+    return (0, float(value))
+
+
+def comparison(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    unit_id: str | None = None,
+    period: str | None = None,
+    by: str | None = None,
+    sort: str | None = None,
+    order: str | None = None,
+) -> Report:
+    """The unit's reps (or child units) side by side: the five KPIs' actual, target, attainment and pace."""
+    query = validate(_given(unit_id=unit_id, period=period, by=by, sort=sort, order=order), COMPARISON_QUERY)
+    unit = get_unit(session, actor, query.get("unit_id", actor.unit_id))
+    the_period = _period(query.get("period"), unit.timezone, now)
+    grouping = query.get("by", "rep")
+    members = _members(session, unit, grouping)
+    results = engine_figures(session, [(t, i) for t, i, _ in members], [the_period.key], now)
+    columns = [Column("name", _label(actor, "名称", "Name"))]
+    for m in METRICS:
+        columns += [
+            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
+            Column(
+                f"{m}_target", _label(actor, f"{_metric(actor, m)}目标", f"{_metric(actor, m)} target"), UNITS[m]
+            ),
+            Column(
+                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
+            ),
+            Column(f"{m}_pace", _label(actor, f"{_metric(actor, m)}进度", f"{_metric(actor, m)} pace")),
+        ]
+    rows = []
+    for subject_type, subject_id, name in members:
+        row: dict[str, Any] = {"subject_type": subject_type, "subject_id": subject_id, "name": name}
+        for m in METRICS:
+            result, has_goal = results[(subject_type, subject_id, m, the_period.key)]
+            row |= _kpi_cells(result, has_goal, f"{m}_")
+        rows.append(row)
+    sort_by = query.get("sort", "revenue_attainment")
+    descending = query.get("order", "asc" if sort_by == "name" else "desc") == "desc"
+    present = [r for r in rows if r[sort_by] is not None]
+    present.sort(key=lambda r: (_sort_key(r[sort_by]), r["name"]), reverse=descending)
+    rows = present + sorted((r for r in rows if r[sort_by] is None), key=lambda r: r["name"])
+    title = _label(actor, f"{unit.name} {the_period.key} 对比", f"{unit.name} {the_period.key}: comparison")
+    return Report(
+        "comparison",
+        title,
+        {"unit_id": unit.id, "period": the_period.key, "by": grouping, "sort": sort_by},
+        [Table("comparison", title, columns, rows)],
+        Chart(
+            "bar",
+            _label(actor, "销售额达成率", "Revenue attainment"),
+            "%",
+            "comparison",
+            "name",
+            ["revenue_attainment"],
+        ),
+    )
+
+
+# --- regions -----------------------------------------------------------------------------------------------
+
+REGIONS_QUERY = {"unit_id": Uuid(), "period": PeriodKey()}
+
+
+def regions(
+    session: Session, actor: Actor, now: datetime, unit_id: str | None = None, period: str | None = None
+) -> Report:
+    """The unit's child units (its regions, or teams) with their KPIs; customers by city; customers' points."""
+    query = validate(_given(unit_id=unit_id, period=period), REGIONS_QUERY)
+    unit = get_unit(session, actor, query.get("unit_id", actor.unit_id))
+    the_period = _period(query.get("period"), unit.timezone, now)
+    children = _members(session, unit, "team")
+    results = engine_figures(session, [(t, i) for t, i, _ in children], [the_period.key], now)
+    region_columns = [Column("name", _label(actor, "区域", "Region"))]
+    for m in METRICS:
+        region_columns += [
+            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
+            Column(
+                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
+            ),
+        ]
+    region_rows = []
+    for subject_type, subject_id, name in children:
+        row: dict[str, Any] = {"unit_id": subject_id, "name": name}
+        for m in METRICS:
+            result, has_goal = results[(subject_type, subject_id, m, the_period.key)]
+            cells = _kpi_cells(result, has_goal, f"{m}_")
+            row[f"{m}_actual"], row[f"{m}_attainment"] = cells[f"{m}_actual"], cells[f"{m}_attainment"]
+        region_rows.append(row)
+
+    owners = (
+        select(User.id)
+        .join(Unit, col(Unit.id) == User.unit_id)
+        .where(col(Unit.path).startswith(unit.path, autoescape=True))
+    )
+    live = (col(Customer.owner_id).in_(owners), col(Customer.deleted_at).is_(None))
+    in_period = (col(Customer.first_won_on) >= the_period.start, col(Customer.first_won_on) < the_period.end)
+    cities: dict[str | None, dict[str, Any]] = {}
+    for city, count in session.execute(
+        select(Customer.city, func.count()).where(*live).group_by(col(Customer.city))
+    ):
+        cities[city] = {"city": city or "", "customers": int(count), "new_customers": 0}
+    new_query = select(Customer.city, func.count()).where(*live, *in_period).group_by(col(Customer.city))
+    for city, count in session.execute(new_query):
+        cities.setdefault(city, {"city": city or "", "customers": 0, "new_customers": 0})["new_customers"] = int(
+            count
+        )
+    city_rows = sorted(cities.values(), key=lambda r: (-r["customers"], r["city"]))
+    placed = (*live, col(Customer.lat).is_not(None), col(Customer.lon).is_not(None))
+    points_total = session.execute(select(func.count()).select_from(Customer).where(*placed)).scalar_one()
+    point_rows = [
+        {"customer_id": i, "name": n, "city": c or "", "lat": lat, "lon": lon}
+        for i, n, c, lat, lon in session.execute(
+            sa_select(
+                col(Customer.id), col(Customer.name), col(Customer.city), col(Customer.lat), col(Customer.lon)
+            )
+            .where(*placed)
+            .order_by(Customer.id)
+            .limit(MAX_POINTS)
+        )
+    ]
+    title = _label(actor, f"{unit.name} {the_period.key} 区域分布", f"{unit.name} {the_period.key}: regions")
+    return Report(
+        "regions",
+        title,
+        {
+            "unit_id": unit.id,
+            "period": the_period.key,
+            "points_total": points_total,
+            "points_shown": len(point_rows),
+        },
+        [
+            Table("regions", title, region_columns, region_rows),
+            Table(
+                "cities",
+                _label(actor, "城市", "Cities"),
+                [
+                    Column("city", _label(actor, "城市", "City")),
+                    Column("customers", _label(actor, "客户数", "Customers"), "customers"),
+                    Column("new_customers", _label(actor, "新客户", "New customers"), "customers"),
+                ],
+                city_rows,
+            ),
+            Table(
+                "points",
+                _label(actor, "客户位置", "Customer locations"),
+                [
+                    Column("customer_id", "id"),
+                    Column("name", _label(actor, "客户", "Customer")),
+                    Column("city", _label(actor, "城市", "City")),
+                    Column("lat", _label(actor, "纬度", "Latitude"), "°"),
+                    Column("lon", _label(actor, "经度", "Longitude"), "°"),
+                ],
+                point_rows,
+            ),
+        ],
+        Chart("scatter", _label(actor, "客户位置", "Customer locations"), "°", "points", "name", ["lon", "lat"]),
+        notes=[
+            "cities: counts of customers (new: first won deal in the period, the KPI's definition); the KPI "
+            "engine rolls up by rep and unit, not by city"
+        ],
+    )
+
+
+# --- funnel ------------------------------------------------------------------------------------------------
+
+FUNNEL_QUERY = {"subject_type": Choice(choices=("unit", "user")), "subject_id": Uuid(), "period": PeriodKey()}
+
+
+def funnel(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    period: str | None = None,
+) -> Report:
+    """Open opportunities by stage today (count, amount, days in stage); won and lost in the period (from the
+    KPI engine); conversion between stages for the deals created in the period."""
+    query = validate(_given(subject_type=subject_type, subject_id=subject_id, period=period), FUNNEL_QUERY)
+    kind, sid, name, zone = _subject(session, actor, query.get("subject_type", "unit"), query.get("subject_id"))
+    the_period = _period(query.get("period"), zone, now)
+    if kind == "unit":
+        path = session.execute(select(Unit.path).where(Unit.id == sid)).scalar_one()
+        owners: Any = (
+            select(User.id)
+            .join(Unit, col(Unit.id) == User.unit_id)
+            .where(col(Unit.path).startswith(path, autoescape=True))
+        )
+    else:
+        owners = [sid]
+    live = (col(Opportunity.owner_id).in_(owners), col(Opportunity.deleted_at).is_(None))
+    # Won and lost in the period: the engine's tally (the revenue and conversion KPIs' own parts).
+    subject = kpi.resolve_subjects(session, [(kind, sid)])[(kind, sid)]
+    tally = kpi.subject_tallies(session, [subject], the_period)[(kind, sid)]
+    start, end = the_period.bounds(subject.zone)
+    lost_amount = session.execute(
+        sa_select(func.sum(col(Opportunity.amount))).where(
+            *live,
+            col(Opportunity.stage) == "lost",
+            col(Opportunity.closed_at) >= start,
+            col(Opportunity.closed_at) < end,
+        )
+    ).scalar_one()
+    days: dict[str, list[float]] = defaultdict(list)
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    open_query = sa_select(
+        col(Opportunity.stage), col(Opportunity.amount), col(Opportunity.stage_changed_at)
+    ).where(*live, col(Opportunity.stage).in_(OPEN_STAGES))
+    for stage, amount, changed in session.execute(open_query):
+        days[stage].append(max((now - changed).total_seconds() / 86400, 0.0))
+        amounts[stage] += amount or Decimal(0)
+    # Stage reached, for the deals created in the period: the table keeps only the present stage, so a deal
+    # reached every stage up to its present one; a lost deal's last open stage is not kept, so it counts as
+    # having reached only the first.
+    cohort = select(Opportunity.stage, func.count()).where(
+        *live, col(Opportunity.created_at) >= start, col(Opportunity.created_at) < end
+    )
+    present = {s: int(n) for s, n in session.execute(cohort.group_by(col(Opportunity.stage)))}
+    order = [*OPEN_STAGES, "won"]
+    reached = {}
+    for index, stage in enumerate(order):
+        reached[stage] = sum(present.get(s, 0) for s in order[index:]) + (
+            present.get("lost", 0) if index == 0 else 0
+        )
+    rows: list[dict[str, Any]] = []
+    for index, stage in enumerate(order):
+        if stage == "won":
+            count, amount, spent = tally.won_count, tally.won_amount, None
+        else:
+            count, amount = len(days[stage]), amounts[stage]
+            spent = round(statistics.mean(days[stage]), 1) if days[stage] else None
+        previous = reached[order[index - 1]] if index else None
+        rows.append(
+            {
+                "stage": stage,
+                "count": count,
+                "amount": str(amount.quantize(Decimal("0.01"))),
+                "mean_days_in_stage": spent,
+                "median_days_in_stage": round(statistics.median(days[stage]), 1) if days.get(stage) else None,
+                "cohort_reached": reached[stage],
+                "conversion_from_previous": round(reached[stage] / previous, 4) if previous else None,
+            }
+        )
+    rows.append(
+        {
+            "stage": "lost",
+            "count": tally.lost_count,
+            "amount": str(Decimal(lost_amount or 0).quantize(Decimal("0.01"))),
+            "mean_days_in_stage": None,
+            "median_days_in_stage": None,
+            "cohort_reached": present.get("lost", 0),
+            "conversion_from_previous": None,
+        }
+    )
+    closed = tally.won_count + tally.lost_count
+    title = _label(actor, f"{name} {the_period.key} 销售漏斗", f"{name} {the_period.key}: funnel")
+    columns = [
+        Column("stage", _label(actor, "阶段", "Stage")),
+        Column("count", _label(actor, "数量", "Count"), "deals"),
+        Column("amount", _label(actor, "金额", "Amount"), "CNY"),
+        Column("mean_days_in_stage", _label(actor, "平均停留天数", "Mean days in stage"), "days"),
+        Column("median_days_in_stage", _label(actor, "停留天数中位数", "Median days in stage"), "days"),
+        Column("cohort_reached", _label(actor, "本期新建已达", "Created in period, reached"), "deals"),
+        Column("conversion_from_previous", _label(actor, "阶段转化率", "Conversion from previous")),
+    ]
+    reasons = Table(
+        "reasons",
+        _label(actor, "赢单/丢单原因", "Won and lost reasons"),
+        [Column("outcome", "outcome"), Column("reason", "reason"), Column("count", "count", "deals")],
+        [],
+    )
+    return Report(
+        "funnel",
+        title,
+        {
+            "subject_type": kind,
+            "subject_id": sid,
+            "period": the_period.key,
+            "conversion": str((Decimal(tally.won_count) / closed).quantize(Decimal("0.0001"))) if closed else None,
+            "won_reasons": None,
+            "lost_reasons": None,
+        },
+        [Table("funnel", title, columns, rows), reasons],
+        Chart("bar", title, "deals", "funnel", "stage", ["count"]),
+        notes=[
+            "open stages: opportunities open today; won and lost: closed in the period (the KPI engine's tally)",
+            "won and lost reasons are not recorded (no reason field on opportunities): the reasons table is empty",
+            "stage history is not stored: a lost deal's last open stage is unknown, so it counts as reaching the first",
+        ],
+    )
+
+
+# --- visit evidence ----------------------------------------------------------------------------------------
+
+EVIDENCE_QUERY = {"subject_type": Choice(choices=("unit", "user")), "subject_id": Uuid(), "period": PeriodKey()}
+
+
+def _minutes_on_site(session: Session) -> Any:
+    """Check-out minus check-in in minutes, computed by the database: a month of a company's visits is
+    tens of thousands of rows, and decoding two instants per row in Python is most of the report's time."""
+    check_in, check_out = col(Visit.check_in_at), col(Visit.check_out_at)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", check_out - check_in) / 60
+    return (func.julianday(check_out) - func.julianday(check_in)) * 1440
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def evidence(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    period: str | None = None,
+    max_distance_m: float | None = None,
+) -> Report:
+    """Per rep: logged visits in the period, distance to the customer, GPS accuracy, time on site, and the
+    share of visits checked in farther than `max_distance_m` from the customer (default 500 m)."""
+    query = validate(_given(subject_type=subject_type, subject_id=subject_id, period=period), EVIDENCE_QUERY)
+    limit = DEFAULT_MAX_DISTANCE_M if max_distance_m is None else max_distance_m
+    if not 0 < limit <= 100_000:
+        raise InvalidInput.one("max_distance_m", "out_of_range", min=0, max=100_000)
+    kind, sid, name, zone = _subject(session, actor, query.get("subject_type", "unit"), query.get("subject_id"))
+    the_period = _period(query.get("period"), zone, now)
+    if kind == "unit":
+        path = session.execute(select(Unit.path).where(Unit.id == sid)).scalar_one()
+        reps = [(i, n) for i, n, _ in _reps_below(session, path)]
+    else:
+        reps = [(sid, name)]
+    names = dict(reps)
+    approved = engine_figures(session, [("user", i) for i in names], [the_period.key], now, ("visits",))
+    start, end = the_period.bounds(ZoneInfo(zone))
+    gathered: dict[str, dict[str, list[float]]] = {i: defaultdict(list) for i in names}
+    logged: dict[str, int] = defaultdict(int)
+    visits = sa_select(
+        col(Visit.rep_id), col(Visit.distance_m), col(Visit.accuracy_m), _minutes_on_site(session)
+    ).where(
+        col(Visit.rep_id).in_(list(names)),
+        col(Visit.deleted_at).is_(None),
+        col(Visit.status) != "draft",
+        col(Visit.check_in_at) >= start,
+        col(Visit.check_in_at) < end,
+    )
+    for rep_id, distance, accuracy, minutes in session.execute(visits):
+        logged[rep_id] += 1
+        parts = gathered[rep_id]
+        if distance is not None:
+            parts["distance"].append(distance)
+            if distance > limit:
+                parts["out"].append(1)
+        if accuracy is not None:
+            parts["accuracy"].append(accuracy)
+        if minutes is not None:
+            parts["minutes"].append(max(float(minutes), 0.0))
+    rows = []
+    for rep_id, rep_name in sorted(reps, key=lambda r: r[1]):
+        parts = gathered[rep_id]
+        measured = len(parts["distance"])
+        result, _ = approved[("user", rep_id, "visits", the_period.key)]
+        rows.append(
+            {
+                "rep_id": rep_id,
+                "name": rep_name,
+                "visits_logged": logged[rep_id],
+                "visits_approved": figures_public(result)["actual"],
+                "median_distance_m": _median(parts["distance"]),
+                "max_distance_m": round(max(parts["distance"]), 1) if measured else None,
+                "median_accuracy_m": _median(parts["accuracy"]),
+                "median_minutes_on_site": _median(parts["minutes"]),
+                "out_of_range": len(parts["out"]),
+                "out_of_range_share": round(len(parts["out"]) / measured, 4) if measured else None,
+            }
+        )
+    title = _label(actor, f"{name} {the_period.key} 拜访证据", f"{name} {the_period.key}: visit evidence")
+    columns = [
+        Column("name", _label(actor, "销售", "Rep")),
+        Column("visits_logged", _label(actor, "提交拜访", "Visits logged"), "visits"),
+        Column("visits_approved", _label(actor, "已批准拜访", "Visits approved"), "visits"),
+        Column("median_distance_m", _label(actor, "距离中位数", "Median distance"), "m"),
+        Column("max_distance_m", _label(actor, "最大距离", "Max distance"), "m"),
+        Column("median_accuracy_m", _label(actor, "GPS精度中位数", "Median GPS accuracy"), "m"),
+        Column("median_minutes_on_site", _label(actor, "在场时长中位数", "Median time on site"), "min"),
+        Column("out_of_range", _label(actor, "超范围拜访", "Out of range"), "visits"),
+        Column("out_of_range_share", _label(actor, "超范围占比", "Out-of-range share")),
+    ]
+    return Report(
+        "evidence",
+        title,
+        {"subject_type": kind, "subject_id": sid, "period": the_period.key, "max_distance_m": limit},
+        [Table("evidence", title, columns, rows)],
+        Chart(
+            "bar",
+            _label(actor, "超范围拜访占比", "Out-of-range share"),
+            "%",
+            "evidence",
+            "name",
+            ["out_of_range_share"],
+        ),
+        notes=[
+            "visits_logged: submitted, approved and rejected visits checked in during the period (the rep's zone "
+            "for a rep, the unit's for a unit); visits_approved: the visits KPI"
+        ],
+    )

@@ -1,0 +1,74 @@
+"""Rewards API: commission plans, statements and the phone's estimate; badges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from backend.http import DB, CurrentActor, Now
+from backend.policy import get_user
+from backend.rewards import badges, service
+from backend.validation import Uuid, validate
+
+
+@get("/commissions/plans", sync_to_thread=True)
+def list_plans(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Plans of the units the caller sees."""
+    return [service.plan_public(p) for p in service.list_plans(db, actor)]
+
+
+@post("/commissions/plans", sync_to_thread=True)
+def create_plan(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    """Manager: {name, unit_id, mode: marginal|whole, tiers: [{up_to_attainment: "0.8"|null, rate: "0.03"}]}."""
+    return service.plan_public(service.create_plan(db, actor, data, now))
+
+
+@post("/commissions/plans/{plan_id:str}/assign", sync_to_thread=True)
+def assign_plan(
+    db: DB, actor: CurrentActor, now: Now, plan_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Manager: {subject_type: unit|user, subject_id}; a unit's plan is inherited by everyone below it."""
+    found = service.assign_plan(db, actor, plan_id, data, now)
+    return {"plan_id": found.plan_id, "subject_type": found.subject_type, "subject_id": found.subject_id}
+
+
+@get("/commissions/statements", sync_to_thread=True)
+def statement(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    user_id: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """The rep's statement for the period (issued, or the draft as of now). Defaults: the caller, this month."""
+    return service.get_statement(db, actor, user_id, period, now)
+
+
+@post("/commissions/statements/issue", sync_to_thread=True)
+def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    """Manager: {user_id, period} of an ended period; stored as computed, later statements claw back against it."""
+    return service.statement_public(service.issue_statement(db, actor, data, now))
+
+
+@get("/commissions/estimate", sync_to_thread=True)
+def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None) -> dict[str, Any]:
+    """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month."""
+    return service.estimate(db, actor, period, now)
+
+
+@get("/badges", sync_to_thread=True)
+def list_badges(
+    db: DB, actor: CurrentActor, now: Now, user_id: FromQuery[str | None] = None
+) -> list[dict[str, Any]]:
+    """The badges of the caller (evaluated first, so a new one shows at once) or of a rep they manage."""
+    if user_id is None or user_id == actor.id:
+        badges.evaluate_badges(db, now, [actor.id])
+        rep_id = actor.id
+    else:
+        rep_id = get_user(db, actor, validate({"user_id": user_id}, {"user_id": Uuid()})["user_id"]).id
+    return [badges.badge_public(b) for b in badges.badges_of(db, rep_id)]
+
+
+ROUTES = [list_plans, create_plan, assign_plan, statement, issue, estimate, list_badges]

@@ -1,0 +1,120 @@
+"""The approval desk: a lead's or manager's view of visits beyond the phone queue, and bulk review.
+
+Bulk review follows the sync engine's rules exactly (backend/sync/engine.py): each decision in its own
+SAVEPOINT through `visits.service.review`, so a decision that fails is undone alone and the others stand;
+each answers a receipt in the shape of a sync receipt (`applied`, `conflict` with `stale_review`, or
+`rejected` with errors).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from backend.errors import FieldError, FieldgoalError, InvalidInput, NotFound
+from backend.policy import Actor, get_user, owners, require_manager
+from backend.sync.changelog import pending_changes
+from backend.sync.merge import FieldConflict
+from backend.validation import Choice, Day, Flag, Integer, Number, Text, Uuid, validate
+from backend.visits.models import VISIT_STATUSES, Visit
+from backend.visits.service import StaleReview, get_visit, review
+
+DESK_QUERY = {
+    "rep_id": Uuid(),
+    "from": Day(),
+    "to": Day(),
+    "status": Choice(choices=VISIT_STATUSES),
+    "min_distance_m": Number(min=0),
+    "max_distance_m": Number(min=0),
+    "max_accuracy_m": Number(min=0),
+    "limit": Integer(min=1, max=500),
+}
+DECISION = {
+    "id": Uuid(required=True, nullable=False),
+    "base_version": Integer(min=1),
+    "approve": Flag(required=True, nullable=False),
+    "comment": Text(max_len=2000),
+}
+
+
+def desk(session: Session, actor: Actor, params: dict[str, Any]) -> list[Visit]:
+    """Visits of the people the actor manages (never their own), oldest check-in first; by default those
+    waiting (`submitted`). `from`/`to` are days of the actor's zone, both included; evidence filters leave
+    out visits without that evidence."""
+    require_manager(actor)
+    values = validate({k: v for k, v in params.items() if v not in (None, "")}, DESK_QUERY)
+    query = select(Visit).where(
+        owners(actor, Visit.rep_id),
+        col(Visit.rep_id) != actor.id,
+        col(Visit.deleted_at).is_(None),
+        Visit.status == values.get("status", "submitted"),
+    )
+    if "rep_id" in values:
+        get_user(session, actor, values["rep_id"])  # someone outside the actor's people: NotFound
+        query = query.where(Visit.rep_id == values["rep_id"])
+    zone = ZoneInfo(actor.timezone)
+    if "from" in values:
+        query = query.where(col(Visit.check_in_at) >= datetime.combine(values["from"], time(), zone))
+    if "to" in values:
+        end = datetime.combine(values["to"] + timedelta(days=1), time(), zone)
+        query = query.where(col(Visit.check_in_at) < end)
+    if "min_distance_m" in values:
+        query = query.where(col(Visit.distance_m) >= values["min_distance_m"])
+    if "max_distance_m" in values:
+        query = query.where(col(Visit.distance_m) <= values["max_distance_m"])
+    if "max_accuracy_m" in values:
+        query = query.where(col(Visit.accuracy_m) <= values["max_accuracy_m"])
+    query = query.order_by(col(Visit.check_in_at), col(Visit.id)).limit(values.get("limit", 200))
+    return list(session.scalars(query))
+
+
+def review_many(
+    session: Session, actor: Actor, data: Any, now: datetime, max_decisions: int
+) -> list[dict[str, Any]]:
+    """Settle each decision alone and answer one receipt per decision, in order."""
+    require_manager(actor)
+    decisions = data.get("decisions") if isinstance(data, dict) else None
+    if not isinstance(decisions, list) or not decisions:
+        raise InvalidInput.one("decisions", "required")
+    if len(decisions) > max_decisions:
+        raise InvalidInput.one("decisions", "too_many", max=max_decisions)
+    return [_decide(session, actor, raw, now) for raw in decisions]
+
+
+def _decide(session: Session, actor: Actor, raw: Any, now: datetime) -> dict[str, Any]:
+    base: dict[str, Any] = {"entity": "visit", "id": raw.get("id") if isinstance(raw, dict) else None}
+    mark = len(pending_changes(session))
+    savepoint = session.begin_nested()
+    try:
+        values = validate(raw, DECISION)
+        base["id"] = values["id"]
+        visit = get_visit(session, actor, values["id"])
+        try:
+            review(
+                session,
+                actor,
+                visit,
+                values["approve"],
+                values.get("comment") or None,
+                values.get("base_version"),
+                now,
+            )
+        except StaleReview:
+            # As in sync: the lead looked at an older version; nothing changes and they must look again.
+            savepoint.rollback()
+            del pending_changes(session)[mark:]
+            stale = FieldConflict(
+                "version", values.get("base_version"), visit.version, "theirs", "stale_review", None
+            )
+            return {**base, "version": visit.version, "status": "conflict", "conflicts": [stale.receipt()]}
+        savepoint.commit()
+    except FieldgoalError as exc:
+        savepoint.rollback()
+        del pending_changes(session)[mark:]
+        errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
+        return {**base, "status": "rejected", "errors": [e.render(actor.locale) for e in errors]}
+    return {**base, "version": visit.version, "status": "applied"}

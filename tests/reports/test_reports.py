@@ -1,0 +1,237 @@
+"""Reports as a manager reads them: the same figures as the progress API, scoped like it, exported and drawn."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy.orm import Session
+
+from backend.goals.models import METRICS
+from tests.kpi.helpers import actor, customer, deal, goal, visit
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+REPORTS = ("trend", "comparison", "regions", "funnel", "evidence")
+
+
+@pytest.fixture
+def work(org: Any, engine: Any) -> Any:
+    """November 2026 for team1 (rep1, rep2) and team2 (rep3): visits, deals and goals for rep1 and team1."""
+    with Session(engine, expire_on_commit=False) as session:
+        boss, lead1, lead2 = (actor(session, org.user(k)) for k in ("boss", "lead1", "lead2"))
+        rep1, rep2, rep3 = (actor(session, org.user(k)) for k in ("rep1", "rep2", "rep3"))
+        c1, c2 = customer(session, rep1, NOW, "上海五金"), customer(session, rep2, NOW, "杭州机电")
+        c3 = customer(session, rep3, NOW)
+        for day, score in (("03", 4), ("04", 5), ("10", 3)):
+            visit(session, rep1, lead1, c1, f"2026-11-{day}T02:00:00+00:00", score, NOW)
+        visit(session, rep1, lead1, c1, "2026-10-15T02:00:00+00:00", 5, NOW)
+        visit(session, rep2, lead1, c2, "2026-11-05T02:00:00+00:00", 2, NOW)
+        visit(session, rep3, lead2, c3, "2026-11-05T02:00:00+00:00", 4, NOW)
+        deal(session, rep1, c1, "12000.50", "won", "2026-11-06T03:00:00+00:00", NOW)
+        deal(session, rep1, c1, "5000", "lost", "2026-11-07T03:00:00+00:00", NOW)
+        deal(session, rep2, c2, "8000", "won", "2026-10-20T03:00:00+00:00", NOW)
+        for metric, target in zip(METRICS, ("50000", "20", "0.5", "4.5", "2"), strict=True):
+            goal(session, boss, ("user", org.user("rep1")), metric, "2026-11", target, NOW)
+            goal(session, boss, ("unit", org.unit("team1")), metric, "2026-11", target, NOW)
+        session.commit()
+    return org
+
+
+def _progress(api: Any, subject_type: str, subject_id: str, period: str = "2026-11") -> dict[str, Any]:
+    response = api.get(
+        "/api/v1/progress", params={"subject_type": subject_type, "subject_id": subject_id, "period": period}
+    )
+    assert response.status_code == 200, response.text
+    return {row["metric"]: row for row in response.json()}
+
+
+def test_comparison_and_trend_show_the_progress_apis_figures(work, sign_in):
+    lead = sign_in("lead1@example.com")
+    response = lead.get("/api/v1/reports/comparison", params={"unit_id": work.unit("team1"), "period": "2026-11"})
+    assert response.status_code == 200, response.text
+    rows = {r["subject_id"]: r for r in response.json()["tables"]["comparison"]["rows"]}
+    rep1 = _progress(lead, "user", work.user("rep1"))
+    for metric in METRICS:
+        for figure in ("actual", "target", "attainment", "pace"):
+            assert rows[work.user("rep1")][f"{metric}_{figure}"] == rep1[metric][figure], (metric, figure)
+    assert rows[work.user("rep1")]["revenue_actual"] == "12000.50"
+    # No goal: the actual still comes from the engine; target and attainment stay empty.
+    assert rows[work.user("rep2")]["visits_actual"] == "1"
+    assert rows[work.user("rep2")]["visits_target"] is None
+    # Dashboard totals: the team's trend for November equals the team's progress, and the sum of its reps.
+    trend = lead.get(
+        "/api/v1/reports/trend",
+        params={"subject_type": "unit", "subject_id": work.unit("team1"), "period": "2026-11", "periods": 3},
+    ).json()
+    assert trend["periods"] == ["2026-09", "2026-10", "2026-11"]
+    november = trend["tables"]["trend"]["rows"][-1]
+    team1 = _progress(lead, "unit", work.unit("team1"))
+    for metric in METRICS:
+        assert november[f"{metric}_actual"] == team1[metric]["actual"]
+        assert november[f"{metric}_attainment"] == team1[metric]["attainment"]
+    assert int(november["visits_actual"]) == sum(int(r["visits_actual"]) for r in rows.values())
+    october = trend["tables"]["trend"]["rows"][1]
+    assert (october["visits_actual"], october["revenue_actual"]) == ("1", "8000.00")
+
+
+def test_comparison_sorts_by_any_figure(work, sign_in):
+    boss = sign_in("boss@example.com")
+    params = {"unit_id": work.unit("company"), "period": "2026-11", "sort": "visits_actual", "order": "desc"}
+    rows = boss.get("/api/v1/reports/comparison", params=params).json()["tables"]["comparison"]["rows"]
+    visits = [int(r["visits_actual"]) for r in rows]
+    assert visits == sorted(visits, reverse=True) and visits[0] == 3
+    teams = boss.get("/api/v1/reports/comparison", params={**params, "unit_id": work.unit("east"), "by": "team"})
+    assert {r["name"] for r in teams.json()["tables"]["comparison"]["rows"]} == {"team1", "team2"}
+    bad = boss.get("/api/v1/reports/comparison", params={"sort": "height", "period": "2026-13"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"sort", "period"}
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_a_lead_asking_for_another_teams_report_gets_404_like_a_missing_id(work, sign_in, report):
+    lead = sign_in("lead1@example.com")
+    for unit_id in (work.unit("team2"), str(uuid.uuid4())):
+        params = {"unit_id": unit_id, "subject_type": "unit", "subject_id": unit_id}
+        response = lead.get(f"/api/v1/reports/{report}", params=params)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    own = lead.get(f"/api/v1/reports/{report}", params={"unit_id": work.unit("team1"), "subject_type": "unit"})
+    assert own.status_code == 200, own.text
+
+
+def test_another_teams_rep_is_404_for_a_lead(work, sign_in):
+    lead = sign_in("lead1@example.com")
+    for report in ("trend", "funnel", "evidence"):
+        response = lead.get(
+            f"/api/v1/reports/{report}", params={"subject_type": "user", "subject_id": work.user("rep3")}
+        )
+        assert response.status_code == 404
+
+
+def test_funnel_counts_won_and_lost_from_the_engine_and_leaves_reasons_empty(work, sign_in):
+    lead = sign_in("lead1@example.com")
+    body = lead.get(
+        "/api/v1/reports/funnel",
+        params={"subject_type": "unit", "subject_id": work.unit("team1"), "period": "2026-11"},
+    ).json()
+    stages = {r["stage"]: r for r in body["tables"]["funnel"]["rows"]}
+    assert (stages["won"]["count"], stages["won"]["amount"]) == (1, "12000.50")
+    assert (stages["lost"]["count"], stages["lost"]["amount"]) == (1, "5000.00")
+    assert body["conversion"] == "0.5000"
+    assert body["conversion"] == _progress(lead, "unit", work.unit("team1"))["conversion"]["actual"]
+    assert body["won_reasons"] is None and body["tables"]["reasons"]["rows"] == []
+
+
+def test_evidence_counts_approved_visits_as_the_kpi_does(work, sign_in, engine):
+    from datetime import timedelta
+
+    from backend.visits.models import Visit
+
+    with Session(engine) as session:
+        for i, found in enumerate(session.query(Visit).filter(Visit.rep_id == work.user("rep1")).all()):
+            found.check_out_at = found.check_in_at + timedelta(minutes=30)
+            found.distance_m, found.accuracy_m = (120.0, 800.0, 40.0, 900.0)[i], 15.0
+        session.commit()
+    lead = sign_in("lead1@example.com")
+    body = lead.get("/api/v1/reports/evidence", params={"subject_type": "unit", "period": "2026-11"}).json()
+    rows = {r["rep_id"]: r for r in body["tables"]["evidence"]["rows"]}
+    assert rows[work.user("rep1")]["visits_approved"] == "3"
+    assert rows[work.user("rep1")]["visits_logged"] == 3
+    assert body["max_distance_m"] == 500.0
+    rep1 = rows[work.user("rep1")]
+    assert (rep1["median_minutes_on_site"], rep1["median_accuracy_m"]) == (30.0, 15.0)
+    # November's three visits: 120, 800 and 40 m from the customer; one beyond 500 m.
+    assert (rep1["out_of_range"], rep1["out_of_range_share"], rep1["max_distance_m"]) == (1, 0.3333, 800.0)
+
+
+def test_csv_starts_with_a_bom_and_round_trips_chinese(work, sign_in):
+    boss = sign_in("rep2@example.com")  # zh-CN user: Chinese headers
+    lead = sign_in("lead1@example.com")
+    for report in REPORTS:
+        response = lead.get(f"/api/v1/reports/{report}", params={"format": "csv", "subject_type": "unit"})
+        assert response.status_code == 200, (report, response.text)
+        assert response.content.startswith(b"\xef\xbb\xbf")
+        assert response.headers["content-type"].startswith("text/csv")
+    response = lead.get("/api/v1/reports/regions", params={"format": "csv", "table": "cities"})
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "City"
+    assert (
+        boss.get("/api/v1/reports/trend", params={"format": "csv"}).content.decode("utf-8-sig").startswith("期间")
+    )
+    evidence = lead.get("/api/v1/reports/comparison", params={"format": "csv"}).content.decode("utf-8-sig")
+    names = [r[0] for r in csv.reader(io.StringIO(evidence))][1:]
+    assert sorted(names) == ["Lead1", "Rep1", "Rep2"]
+
+
+def test_csv_round_trips_chinese_names(engine, org, sign_in):
+    with Session(engine, expire_on_commit=False) as session:
+        rep2 = actor(session, org.user("rep2"))
+        customer(session, rep2, NOW, "北京·朝阳五金")
+        session.commit()
+    lead = sign_in("lead1@example.com")
+    text = lead.get("/api/v1/reports/regions", params={"format": "csv", "table": "points"})
+    assert text.status_code == 200
+    # No coordinates, no point: the table is the header alone, still with a BOM.
+    assert text.content.startswith(b"\xef\xbb\xbf")
+    from backend.reports.export import to_csv
+    from backend.reports.service import Column, Table
+
+    table = Table("t", "客户", [Column("name", "客户名称", "元")], [{"name": "北京·朝阳五金"}])
+    back = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
+    assert back == [["客户名称 (元)"], ["北京·朝阳五金"]]
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_svg_is_well_formed_with_a_title(work, sign_in, report):
+    lead = sign_in("lead1@example.com")
+    response = lead.get(f"/api/v1/reports/{report}", params={"format": "svg", "subject_type": "unit"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    root = ElementTree.fromstring(response.content)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg" and "viewBox" in root.attrib
+    title = root.find(f"{ns}title")
+    assert title is not None and title.text
+
+
+def test_regions_plot_customers_without_map_tiles(work, sign_in, engine):
+    from backend.customers.models import Customer
+
+    with Session(engine) as session:
+        for i, found in enumerate(session.query(Customer).all()):
+            found.lat, found.lon, found.city = 31.2 + i / 10, 121.4 + i / 10, "上海"
+        session.commit()
+    boss = sign_in("boss@example.com")
+    body = boss.get("/api/v1/reports/regions", params={"period": "2026-11"}).json()
+    assert {r["name"] for r in body["tables"]["regions"]["rows"]} == {"east", "south"}
+    assert body["tables"]["cities"]["rows"] == [
+        {"city": "上海", "customers": 3, "new_customers": 1}
+    ]  # rep2 won in October
+    assert body["points_shown"] == 3
+    east = next(r for r in body["tables"]["regions"]["rows"] if r["name"] == "east")
+    assert east["visits_actual"] == "5"
+    svg = boss.get("/api/v1/reports/regions", params={"format": "svg"}).text
+    root = ElementTree.fromstring(svg)
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == 3
+    assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_xlsx_is_a_workbook_with_a_sheet_per_table(work, sign_in):
+    lead = sign_in("lead1@example.com")
+    response = lead.get("/api/v1/reports/regions", params={"format": "xlsx"})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+        names = set(book.namelist())
+        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet3.xml"} <= names
+        for name in names:
+            ElementTree.fromstring(book.read(name))
+        workbook = book.read("xl/workbook.xml").decode()
+        assert 'name="regions"' in workbook and 'name="points"' in workbook
+    bad = lead.get("/api/v1/reports/trend", params={"format": "pdf"})
+    assert bad.status_code == 422
