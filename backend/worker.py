@@ -6,8 +6,8 @@ may run against one PostgreSQL database. Each loop:
 - every `worker_poll_seconds`: send the due pushes (backend/notify/delivery.py; rows are claimed with
   `FOR UPDATE SKIP LOCKED`, so two workers never send one delivery), at once again while a batch was full;
 - every minute: the morning nudges of the users whose morning it is (backend/notify/rules.py);
-- every five minutes: purge expired sync tombstones and rewrite the progress figures that move with the
-  calendar alone (SYNC.md rule 12), before the nudges read them.
+- every five minutes: purge expired sync tombstones, rewrite the progress figures that move with the
+  calendar alone (SYNC.md rule 12) before the nudges read them, award badges and suggest improvement plans.
 
 Every task is idempotent (dedupe keys, leases, recounts), so overlapping workers are safe.
 """
