@@ -190,6 +190,12 @@ def _receipt_of(
     return receipt.result if receipt else {"mid": mid, "status": "unknown"}
 
 
+def _short(value: Any) -> Any:
+    return (
+        value if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 64 else None
+    )
+
+
 def _canonical_id(value: Any) -> str | None:
     """A record id as the server stores it, or None for anything that is not a UUID (it never reaches SQL)."""
     if not isinstance(value, str) or len(value) > 64:
@@ -214,8 +220,11 @@ def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str
 
 def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids: set[str]) -> dict[str, Any]:
     mid = raw["mid"]
-    base: dict[str, Any] = {"mid": mid, "entity": raw.get("entity"), "id": raw.get("id")}
     record_id = _canonical_id(raw.get("id"))
+    entity = raw.get("entity")
+    # The receipt echoes what the client named, but never stores a client's megabyte of garbage.
+    echoed_entity = entity if isinstance(entity, str) and len(entity) <= 32 else None
+    base: dict[str, Any] = {"mid": mid, "entity": echoed_entity, "id": record_id or _short(raw.get("id"))}
     if record_id in rejected_ids:
         return _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
     session = ctx.session

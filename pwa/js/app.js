@@ -15,6 +15,7 @@ import * as goals from './views/goals.js';
 import * as inbox from './views/inbox.js';
 import * as approvals from './views/approvals.js';
 import * as me from './views/me.js';
+import * as reviews from './views/reviews.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
@@ -22,6 +23,7 @@ const LEADS = new Set(['lead', 'manager', 'admin']);
 const ROUTES = [
   [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
+  [/^\/reviews?(?:\/([^/]+))?$/, reviews],
 ];
 
 const ctx = {
@@ -70,11 +72,13 @@ async function show() {
     }
   }
   if (view === approvals && !LEADS.has(ctx.user?.role)) view = home;
+  // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
+  if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   const node = await view.render(params, ctx);
   if (ticket !== showing) return; // a later navigation won
   current = view;
   $('view').replaceChildren(node);
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${path || '/'}`);
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews ? '/me' : path || '/'}`);
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */

@@ -6,7 +6,8 @@
 //                     with its `mid` (unique index `mid`), plus `queued_at` which never goes on the wire.
 //   rejected          receipts of rejected mutations, kept until the rep dismisses or resends them.
 //   meta              key → value: cursor, next_mid, client_id, token, user, last_synced_at, locale,
-//                     push_endpoint.
+//                     push_endpoint, commission_estimate ({data | error, fetched_at}: the last answer of
+//                     GET /commissions/estimate, shown offline with its time; coaching.js).
 //
 // Other modules work through the small helpers below; only this file names stores or opens the database.
 

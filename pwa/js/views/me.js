@@ -1,14 +1,114 @@
-// views/me.js: the user, language, notifications, conflicts about their records, signing out.
+// views/me.js: the user, language, notifications, conflicts about their records, signing out; and for a rep
+// their coaching: badges (replica `badge`), their latest shared review with "acknowledge" (online only), their
+// open improvement plan (replica `plan`; its actions when online) and the commission estimate (online, else
+// the cached answer marked with its time). Leads find their team's reviews (#/reviews) here too.
 import { h } from '../ui.js';
-import { t, getLocale, dateTime } from '../i18n.js';
+import { t, getLocale, dateTime, day, money, percent } from '../i18n.js';
 import * as model from '../model.js';
 import * as push from '../push.js';
+import * as coaching from '../coaching.js';
+
+export const live = true;
 
 const PUSH_TEXT = { on: 'me.push.on', denied: 'me.push.denied', unsupported: 'me.push.unsupported', failed: 'me.push.failed' };
+const LEADS = new Set(['lead', 'manager', 'admin']);
+
+/** A dimension's or badge's name in the current language. */
+export const dimensionName = (d) => (getLocale() === 'zh-CN' ? d.name_zh : d.name_en) || d.name_en || d.key;
+
+function badgeItem(b) {
+  const known = t(`badge.${b.kind}`) !== `badge.${b.kind}`;
+  const label = known ? t(`badge.${b.kind}`, b.key) : [b.kind, b.key].filter(Boolean).join(' · ');
+  return h('li', { class: 'card badge', 'data-test': 'badge-item', 'data-kind': b.kind, 'data-key': b.key },
+    h('strong', {}, `🏅 ${label}`), h('small', { class: 'hint' }, ` ${dateTime(b.earned_at)}`));
+}
+
+/** Frozen KPI figures and the scorecard of a review (shared by the rep's card and the lead's screen). */
+export function figures(review) {
+  const byMetric = new Map((review.figures || []).map((f) => [f.metric, f]));
+  return (review.scorecard?.lines || review.dimensions || []).map((line) => {
+    const dimension = (review.dimensions || []).find((d) => d.key === line.key) || line;
+    const value = line.source === 'kpi' ? percent(byMetric.get(line.metric)?.attainment)
+      : review.ratings?.[line.key] ? `${'★'.repeat(review.ratings[line.key])} ${review.ratings[line.key]}/5` : '—';
+    return h('p', { class: 'row', 'data-test': 'review-line', 'data-key': line.key },
+      h('span', { class: 'row-main' }, dimensionName(dimension)), h('b', { class: 'row-side' }, value));
+  });
+}
+
+function reviewCard(review, ctx) {
+  const message = h('p', { class: 'hint', 'data-test': 'review-ack-message', role: 'status' });
+  const comment = h('textarea', { 'data-test': 'review-ack-comment', rows: 2, maxlength: 4000, placeholder: t('review.ack.comment') });
+  const button = h('button', { class: 'btn btn-primary btn-wide', 'data-test': 'review-acknowledge', onclick: async () => {
+    if (!navigator.onLine) { message.textContent = t('coach.offline'); return; }
+    button.disabled = true;
+    const answer = await coaching.acknowledgeReview(review.id, comment.value.trim());
+    if (answer.ok) { message.textContent = t('review.ack.done'); ctx.refresh(); return; }
+    button.disabled = false;
+    message.textContent = answer.offline ? t('coach.offline') : (answer.message || t('coach.failed'));
+  } }, t('review.ack'));
+  return h('div', { class: 'card', 'data-test': 'review-card', 'data-id': review.id, 'data-status': review.status,
+    'data-acknowledged': review.acknowledged_at ? 'yes' : 'no' },
+  h('div', { class: 'goal-head' }, h('strong', {}, t('review.title', review.period)),
+    h('b', { class: 'big', 'data-test': 'review-score' }, review.score ?? review.scorecard?.total ?? '—')),
+  h('p', { class: 'hint' }, t('review.shared', dateTime(review.shared_at))),
+  figures(review),
+  review.comments ? h('p', { 'data-test': 'review-lead-comments' }, review.comments) : null,
+  review.acknowledged_at
+    ? h('p', { class: 'hint', 'data-test': 'review-acknowledged' }, t('review.ack.at', dateTime(review.acknowledged_at)),
+      review.rep_comment ? ` · ${review.rep_comment}` : '')
+    : [comment, button, message]);
+}
+
+function planCard(plan) {
+  const actions = h('div', { 'data-test': 'plan-actions' });
+  if (navigator.onLine) {
+    coaching.getPlan(plan.id).then((answer) => {
+      if (!answer.ok) return;
+      actions.replaceChildren(...(answer.data.actions || []).map((a) => h('p', { class: 'row', 'data-test': 'plan-action' },
+        h('span', { class: 'row-main' }, `${t(`plan.kind.${a.kind}`)} · ${a.title}`),
+        h('small', { class: 'row-side' }, a.done_on ? `✓ ${day(a.done_on)}` : t('plan.due', day(a.due_on))))));
+    }).catch(() => {});
+  } else {
+    actions.append(h('p', { class: 'hint' }, t('plan.actions.offline')));
+  }
+  return h('div', { class: 'card', 'data-test': 'plan-card', 'data-id': plan.id },
+    h('strong', {}, t('plan.title')),
+    plan.goal ? h('p', {}, plan.goal) : null,
+    h('p', { class: 'hint' }, `${day(plan.starts_on)} – ${day(plan.ends_on)}`),
+    h('p', { class: 'hint' }, t('plan.exit')),
+    (plan.exit_criteria || []).map((c) => h('p', { class: 'row', 'data-test': 'plan-criterion' },
+      h('span', { class: 'row-main' }, `${t(`metric.${c.metric}`)} · ${c.period}`),
+      h('b', { class: 'row-side' }, `≥ ${percent(c.min_attainment)}`))),
+    actions);
+}
+
+function estimateCard(cached, offline) {
+  const data = cached?.data;
+  const attrs = { class: 'card', 'data-test': 'commission-estimate' };
+  if (!cached) {
+    return h('div', attrs, h('strong', {}, t('commission.title')), h('p', { class: 'hint' }, offline ? t('commission.none.offline') : t('app.loading')));
+  }
+  const when = h('p', { class: 'hint', 'data-test': 'commission-as-of' },
+    (offline ? t('commission.cached', dateTime(cached.fetched_at)) : t('commission.asof', dateTime(cached.fetched_at))));
+  if (!data) {
+    return h('div', attrs, h('strong', {}, t('commission.title')),
+      h('p', { class: 'hint' }, cached.error === 'no_commission_plan' ? t('commission.noplan') : cached.error), when);
+  }
+  const next = data.next;
+  return h('div', { ...attrs, 'data-total': data.total, 'data-more-revenue': next?.more_revenue ?? '',
+    'data-pays-extra': next?.pays_extra ?? '', 'data-pays-total': next?.pays_total ?? '', 'data-cached': offline ? 'yes' : 'no' },
+  h('div', { class: 'goal-head' }, h('strong', {}, t('commission.title', data.period)),
+    h('b', { class: 'big', 'data-test': 'commission-total' }, money(data.total))),
+  h('p', { class: 'hint' }, t('commission.sofar', money(data.revenue), percent(data.attainment))),
+  next ? h('p', { 'data-test': 'commission-next' }, t('commission.next', money(next.more_revenue), money(next.pays_extra), money(next.pays_total)))
+    : h('p', { 'data-test': 'commission-next' }, t('commission.top')),
+  when);
+}
 
 export async function render(_params, ctx) {
   const user = ctx.user;
-  const [pushState, conflicts] = await Promise.all([push.state(), model.replica('conflict')]);
+  const [pushState, conflicts, badges, reviews, plans, cached] = await Promise.all([push.state(), model.replica('conflict'),
+    model.replica('badge'), model.replica('review'), model.replica('plan'), coaching.cachedEstimate()]);
   const status = h('p', { class: 'hint', 'data-test': 'push-status' }, PUSH_TEXT[pushState] ? t(PUSH_TEXT[pushState]) : '');
   const pushButton = h('button', { class: 'btn btn-wide', 'data-test': 'push-enable', disabled: pushState === 'on' || pushState === 'unsupported',
     onclick: async () => {
@@ -24,9 +124,34 @@ export async function render(_params, ctx) {
     await ctx.signOut();
   } }, t('me.signout'));
   conflicts.sort((a, b) => (b.at || '').localeCompare(a.at || ''));
-  return h('section', { class: 'screen' },
+
+  const mine = badges.filter((b) => b.rep_id === user.id).sort((a, b) => (b.earned_at || '').localeCompare(a.earned_at || ''));
+  const review = reviews.filter((r) => r.rep_id === user.id && r.status !== 'draft' && r.shared_at)
+    .sort((a, b) => (b.shared_at || '').localeCompare(a.shared_at || ''))[0];
+  const plan = plans.filter((p) => p.rep_id === user.id && p.status === 'open')
+    .sort((a, b) => (b.starts_on || '').localeCompare(a.starts_on || ''))[0];
+
+  // The estimate: the cached answer now, the server's as soon as it comes (online only).
+  let estimate = estimateCard(cached, !navigator.onLine);
+  if (navigator.onLine) {
+    coaching.refreshEstimate().then(({ cached: fresh, offline }) => {
+      const next = estimateCard(fresh, offline);
+      estimate.replaceWith(next);
+      estimate = next;
+    }).catch(() => {});
+  }
+
+  return h('section', { class: 'screen', 'data-test': 'me' },
     h('div', { class: 'card' }, h('strong', {}, user.name || user.email), h('p', { class: 'hint' },
       `${user.email} · ${t(`role.${user.role}`)}`)),
+    LEADS.has(user.role) ? h('a', { class: 'btn btn-primary btn-wide', href: '#/reviews', 'data-test': 'nav-reviews' }, t('reviews.title')) : null,
+    h('h2', {}, t('coach.title')),
+    estimate,
+    review ? reviewCard(review, ctx) : h('p', { class: 'empty', 'data-test': 'review-none' }, t('review.none')),
+    plan ? planCard(plan) : null,
+    h('h2', {}, t('badge.title')),
+    mine.length ? h('ul', { class: 'badges' }, mine.map(badgeItem)) : h('p', { class: 'empty', 'data-test': 'badge-none' }, t('badge.none')),
+    h('h2', {}, t('me.settings')),
     h('button', { class: 'btn btn-wide', 'data-test': 'lang-switch', onclick: () => ctx.setLocale(getLocale() === 'zh-CN' ? 'en' : 'zh-CN') },
       t('me.language')),
     pushButton, status,

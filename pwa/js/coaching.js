@@ -1,0 +1,54 @@
+// coaching.js: the online-only coaching and rewards calls (reviews, a plan's actions, the commission
+// estimate). These are not sync mutations: a lead's review and a rep's acknowledgement go straight to the
+// server, and the screens say so when the phone is offline. The last estimate is kept in `meta`
+// (`commission_estimate`, with the time it was fetched) so the rep still sees it offline.
+import { getMeta, setMeta } from './db.js';
+import { call, problemMessage, NetworkError } from './api.js';
+import * as session from './session.js';
+import { flush } from './sync.js';
+
+/** `{ok, status, data, message, offline}` for one authenticated call; never throws. */
+export async function request(method, path, body) {
+  if (!navigator.onLine) return { ok: false, offline: true, status: 0, data: null, message: '' };
+  const { token } = await getMeta('token');
+  try {
+    const answer = await call(method, path, { body, token, timeoutMs: 15000 });
+    if (answer.status === 401) await session.tokenRejected();
+    return { ...answer, message: problemMessage(answer.data), offline: false };
+  } catch (error) {
+    if (error instanceof NetworkError) return { ok: false, offline: true, status: 0, data: null, message: '' };
+    throw error;
+  }
+}
+
+export const listReviews = () => request('GET', '/api/v1/reviews');
+export const getReview = (id) => request('GET', `/api/v1/reviews/${encodeURIComponent(id)}`);
+export const openReview = (repId, period) => request('POST', '/api/v1/reviews', { rep_id: repId, period });
+export const saveReview = (id, ratings, comments) =>
+  request('PATCH', `/api/v1/reviews/${encodeURIComponent(id)}`, { ratings, comments });
+export const shareReview = (id) => request('POST', `/api/v1/reviews/${encodeURIComponent(id)}/share`);
+export const getPlan = (id) => request('GET', `/api/v1/plans/${encodeURIComponent(id)}`);
+
+/** The rep acknowledges a shared review; on success a sync brings the acknowledged review into the replica. */
+export async function acknowledgeReview(id, comment) {
+  const answer = await request('POST', `/api/v1/reviews/${encodeURIComponent(id)}/acknowledge`, comment ? { comment } : {});
+  if (answer.ok) await flush({ manual: true }).catch(() => {});
+  return answer;
+}
+
+/** The cached estimate: `{data, fetched_at}` or `{error, fetched_at}` (no plan), or undefined. */
+export async function cachedEstimate() {
+  return (await getMeta('commission_estimate')).commission_estimate;
+}
+
+/** Asks the server for the estimate (online) and caches the answer; resolves with the cache either way. */
+export async function refreshEstimate() {
+  const answer = await request('GET', '/api/v1/commissions/estimate');
+  if (answer.ok) {
+    await setMeta({ commission_estimate: { data: answer.data, fetched_at: new Date().toISOString() } });
+  } else if (!answer.offline && answer.status >= 400 && answer.status < 500 && answer.status !== 401) {
+    await setMeta({ commission_estimate: { error: answer.data?.code || answer.message || String(answer.status),
+      fetched_at: new Date().toISOString() } });
+  }
+  return { cached: await cachedEstimate(), offline: answer.offline };
+}

@@ -1,0 +1,102 @@
+// views/reviews.js: a lead's reviews of their team (online only: drafts never reach a phone's replica).
+// #/reviews lists them (GET /reviews) and opens a new one for a rep and a period; #/reviews/{id} shows the
+// frozen figures, a 1–5 rating per rating dimension and the comments (PATCH), and shares the review with the
+// rep (POST …/share), after which it is read-only.
+import { h, field, toast, empty } from '../ui.js';
+import { t, dateTime } from '../i18n.js';
+import * as model from '../model.js';
+import * as coaching from '../coaching.js';
+import { figures, dimensionName } from './me.js';
+
+const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
+const problem = (answer) => (answer.offline ? t('coach.offline') : answer.message || t('coach.failed'));
+
+function thisMonth(timeZone) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date());
+  return `${parts.find((p) => p.type === 'year').value}-${parts.find((p) => p.type === 'month').value}`;
+}
+
+async function list(ctx) {
+  const [answer, users] = await Promise.all([coaching.listReviews(), model.replica('user')]);
+  const name = new Map(users.map((u) => [u.id, u.name || u.email]));
+  const message = h('p', { class: 'hint', 'data-test': 'reviews-message', role: 'status' });
+  const reps = users.filter((u) => u.id !== ctx.user.id && u.role === 'rep' && u.active !== false)
+    .sort((a, b) => (a.name || '').localeCompare(b.name || ''));
+  const rep = h('select', { 'data-test': 'review-new-rep' }, reps.map((u) => h('option', { value: u.id }, u.name || u.email)));
+  const period = h('input', { type: 'text', 'data-test': 'review-new-period', value: thisMonth(ctx.timeZone), maxlength: 7 });
+  const open = h('button', { class: 'btn btn-primary btn-wide', 'data-test': 'review-new', onclick: async () => {
+    open.disabled = true;
+    const created = await coaching.openReview(rep.value, period.value.trim());
+    open.disabled = false;
+    if (created.ok) ctx.navigate(`#/reviews/${created.data.id}`);
+    else message.textContent = problem(created);
+  } }, t('reviews.open'));
+  const reviews = answer.ok ? [...answer.data].sort((a, b) => (b.updated_at || '').localeCompare(a.updated_at || '')) : [];
+  return h('section', { class: 'screen', 'data-test': 'reviews' },
+    h('h1', {}, t('reviews.title')),
+    answer.ok ? null : answer.offline ? offlineNotice() : h('p', { class: 'error' }, problem(answer)),
+    reviews.length ? reviews.map((r) => h('a', { class: 'card row', href: `#/reviews/${r.id}`, 'data-test': 'review-item',
+      'data-id': r.id, 'data-status': r.status, 'data-rep': r.rep_id },
+    h('span', { class: 'row-main' }, h('strong', {}, name.get(r.rep_id) || '—'), h('small', { class: 'hint' }, ` · ${r.period}`)),
+    h('span', { class: `chip chip-${r.status === 'draft' ? 'pending' : 'approved'} row-side` },
+      t(`reviews.status.${r.status}`), r.score ? ` · ${r.score}` : ''))) : answer.ok ? empty(t('reviews.none')) : null,
+    answer.ok && reps.length ? h('div', { class: 'card form' }, h('strong', {}, t('reviews.new')),
+      field(t('reviews.rep'), rep), field(t('reviews.period'), period), open, message) : null);
+}
+
+async function detail(id, ctx) {
+  const [answer, users] = await Promise.all([coaching.getReview(id), model.replica('user')]);
+  const back = h('a', { class: 'btn btn-quiet', href: '#/reviews', 'data-test': 'reviews-back' }, `← ${t('reviews.back')}`);
+  if (!answer.ok) {
+    return h('section', { class: 'screen', 'data-test': 'review-detail' }, back,
+      answer.offline ? offlineNotice() : h('p', { class: 'error' }, problem(answer)));
+  }
+  const review = answer.data;
+  const draft = review.status === 'draft';
+  const rep = users.find((u) => u.id === review.rep_id);
+  const message = h('p', { class: 'hint', 'data-test': 'review-message', role: 'status' });
+  const ratings = (review.dimensions || []).filter((d) => d.source === 'rating').map((d) => {
+    const select = h('select', { 'data-test': 'review-rating', 'data-key': d.key, disabled: !draft },
+      h('option', { value: '' }, '—'),
+      [1, 2, 3, 4, 5].map((n) => h('option', { value: String(n), selected: review.ratings?.[d.key] === n }, `${'★'.repeat(n)} ${n}`)));
+    return { key: d.key, select, row: field(`${dimensionName(d)} (1–5)`, select) };
+  });
+  const comments = h('textarea', { 'data-test': 'review-comments', rows: 4, maxlength: 4000, disabled: !draft, value: review.comments || '' });
+  const save = async () => {
+    const values = {};
+    for (const r of ratings) if (r.select.value) values[r.key] = Number(r.select.value);
+    return coaching.saveReview(review.id, values, comments.value.trim());
+  };
+  const saveButton = h('button', { class: 'btn btn-wide', 'data-test': 'review-save', disabled: !draft, onclick: async () => {
+    saveButton.disabled = true;
+    const saved = await save();
+    saveButton.disabled = false;
+    message.textContent = saved.ok ? t('reviews.saved') : problem(saved);
+    if (saved.ok) toast(t('reviews.saved'));
+  } }, t('reviews.save'));
+  const shareButton = h('button', { class: 'btn btn-primary btn-wide', 'data-test': 'review-share', disabled: !draft, onclick: async () => {
+    shareButton.disabled = true;
+    const saved = await save();
+    const shared = saved.ok ? await coaching.shareReview(review.id) : saved;
+    if (shared.ok) { toast(t('reviews.shared')); ctx.refresh(); return; }
+    shareButton.disabled = false;
+    message.textContent = problem(shared);
+  } }, t('reviews.share'));
+  return h('section', { class: 'screen', 'data-test': 'review-detail', 'data-id': review.id, 'data-status': review.status }, back,
+    h('div', { class: 'card' },
+      h('div', { class: 'goal-head' }, h('strong', {}, `${rep?.name || ''} · ${t('review.title', review.period)}`),
+        h('span', { class: 'chip', 'data-test': 'review-status' }, t(`reviews.status.${review.status}`))),
+      h('p', { class: 'hint' }, t('reviews.figures', dateTime(review.figures_as_of))),
+      figures(review),
+      review.scorecard?.total ? h('p', { class: 'row' }, h('span', { class: 'row-main' }, '∑'), h('b', { class: 'row-side' }, review.score ?? review.scorecard.total)) : null),
+    h('div', { class: 'form' },
+      ratings.map((r) => r.row),
+      field(t('reviews.comments'), comments),
+      draft ? [saveButton, shareButton] : h('p', { class: 'hint' }, t('reviews.readonly'),
+        review.acknowledged_at ? ` · ${t('review.ack.at', dateTime(review.acknowledged_at))}` : ''),
+      message));
+}
+
+export async function render(params, ctx) {
+  return params.id ? detail(params.id, ctx) : list(ctx);
+}
