@@ -24,7 +24,7 @@ def render(report: Report, output: str | None, table: str | None) -> Response[An
     """The report in the format asked for (JSON by default)."""
     kind = output or "json"
     if kind not in FORMATS:
-        raise InvalidInput.one("format", "not_one_of", choices=list(FORMATS))
+        raise InvalidInput.one("format", "invalid_choice", choices=", ".join(FORMATS))
     if kind == "json":
         return Response(report.public(), media_type="application/json")
     if kind == "svg":

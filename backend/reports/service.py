@@ -107,7 +107,7 @@ class Report:
         for table in self.tables:
             if table.name == name:
                 return table
-        raise InvalidInput.one("table", "not_one_of", choices=[t.name for t in self.tables])
+        raise InvalidInput.one("table", "invalid_choice", choices=", ".join(t.name for t in self.tables))
 
     def public(self) -> dict[str, Any]:
         return {

@@ -235,3 +235,16 @@ def test_xlsx_is_a_workbook_with_a_sheet_per_table(work, sign_in):
         assert 'name="regions"' in workbook and 'name="points"' in workbook
     bad = lead.get("/api/v1/reports/trend", params={"format": "pdf"})
     assert bad.status_code == 422
+
+
+def test_an_unknown_format_or_table_names_the_choices(work, sign_in):
+    lead = sign_in("lead1@example.com")
+    bad_format = lead.get("/api/v1/reports/regions", params={"format": "pdf"})
+    assert bad_format.status_code == 422
+    assert bad_format.json()["errors"] == [
+        {"field": "format", "code": "invalid_choice", "message": "must be one of: json, csv, xlsx, svg"}
+    ]
+    bad_table = lead.get("/api/v1/reports/regions", params={"format": "csv", "table": "moons"})
+    assert bad_table.json()["errors"] == [
+        {"field": "table", "code": "invalid_choice", "message": "must be one of: regions, cities, points"}
+    ]
