@@ -46,6 +46,7 @@ from backend.kpi import service as kpi
 from backend.kpi.periods import Period, period_containing, split_target
 from backend.kpi.workdays import WorkCalendar
 from backend.models import metadata
+from backend.rewards.models import CommissionAssignment, CommissionPlan
 from backend.settings import Settings
 from backend.sync.changelog import ensure_state
 from backend.visits.service import distance_m
@@ -498,10 +499,42 @@ class _Seeder:
         # bypass: rebuild them once. Progress is as of now, so it alone is not derived from the seed; its
         # change-log rows are stamped after ours at commit.
         kpi.rebuild(self.session, utcnow())
+        self._commission_plan()
         for name in ("kpi_daily", "progress"):
             count = self.session.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one()
             self.writer.counts[name] = count
         return self.writer.counts
+
+    def _commission_plan(self) -> None:
+        """The method's example plan for the whole company: 3 % up to 80 %, 5 % to 100 %, 8 % above, marginal.
+
+        Made last, so its ids do not shift the seed's other ids."""
+        now = utcnow()
+        plan_id = self.new_id()
+        tiers = [
+            {"up_to_attainment": "0.8", "rate": "0.03"},
+            {"up_to_attainment": "1", "rate": "0.05"},
+            {"up_to_attainment": None, "rate": "0.08"},
+        ]
+        plan = {
+            "id": plan_id,
+            "name": "销售提成方案 2026",
+            "unit_id": self.company_id,
+            "mode": "marginal",
+            "tiers": tiers,
+        }
+        self.session.execute(
+            insert(CommissionPlan), [plan | {"created_by": self.admin_id, "created_at": now, "updated_at": now}]
+        )
+        assignment = {
+            "id": self.new_id(),
+            "plan_id": plan_id,
+            "subject_type": "unit",
+            "subject_id": self.company_id,
+        }
+        self.session.execute(
+            insert(CommissionAssignment), [assignment | {"assigned_by": self.admin_id, "assigned_at": now}]
+        )
 
     # -- the org tree ------------------------------------------------------------------------------------
 
