@@ -16,6 +16,7 @@ import * as inbox from './views/inbox.js';
 import * as approvals from './views/approvals.js';
 import * as me from './views/me.js';
 import * as reviews from './views/reviews.js';
+import * as statement from './views/statement.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
@@ -23,7 +24,7 @@ const LEADS = new Set(['lead', 'manager', 'admin']);
 const ROUTES = [
   [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
-  [/^\/reviews?(?:\/([^/]+))?$/, reviews],
+  [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement],
 ];
 
 const ctx = {
@@ -78,7 +79,7 @@ async function show() {
   if (ticket !== showing) return; // a later navigation won
   current = view;
   $('view').replaceChildren(node);
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews ? '/me' : path || '/'}`);
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews || view === statement ? '/me' : path || '/'}`);
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */

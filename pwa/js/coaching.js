@@ -1,7 +1,8 @@
 // coaching.js: the online-only coaching and rewards calls (reviews, a plan's actions, the commission
 // estimate). These are not sync mutations: a lead's review and a rep's acknowledgement go straight to the
 // server, and the screens say so when the phone is offline. The last estimate is kept in `meta`
-// (`commission_estimate`, with the time it was fetched) so the rep still sees it offline.
+// (`commission_estimate`, with the time it was fetched) so the rep still sees it offline; likewise the last
+// statement shown (`commission_statement`).
 import { getMeta, setMeta } from './db.js';
 import { call, problemMessage, NetworkError } from './api.js';
 import * as session from './session.js';
@@ -51,4 +52,19 @@ export async function refreshEstimate() {
       fetched_at: new Date().toISOString() } });
   }
   return { cached: await cachedEstimate(), offline: answer.offline };
+}
+
+/** The last statement shown: `{data, period, fetched_at}`, or undefined. */
+export async function cachedStatement() {
+  return (await getMeta('commission_statement')).commission_statement;
+}
+
+/** The rep's statement for a period (default: this month): `{ok, offline, data, message}`; cached when ok. */
+export async function fetchStatement(period) {
+  const query = period ? `?period=${encodeURIComponent(period)}` : '';
+  const answer = await request('GET', `/api/v1/commissions/statements${query}`);
+  if (answer.ok) {
+    await setMeta({ commission_statement: { data: answer.data, period: period || '', fetched_at: new Date().toISOString() } });
+  }
+  return answer;
 }

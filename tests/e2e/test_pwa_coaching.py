@@ -84,7 +84,9 @@ def test_lead_shares_a_review_and_the_rep_acknowledges_it(live: Live, new_contex
     assert not rep.errors and not lead.errors
 
 
-def test_rep_sees_the_commission_estimate_online_and_offline(live: Live, new_context: Any) -> None:
+@pytest.fixture(scope="module")
+def commission_plan(live: Live) -> None:
+    """Once per module (one server): a marginal plan for team1 and rep1's revenue goal for this month."""
     boss = live.api("boss")
     created = boss.post(
         "/api/v1/commissions/plans",
@@ -107,6 +109,11 @@ def test_rep_sees_the_commission_estimate_online_and_offline(live: Live, new_con
         },
     )
     assert goal.status_code == 201, goal.text
+
+
+def test_rep_sees_the_commission_estimate_online_and_offline(
+    live: Live, new_context: Any, commission_plan: None
+) -> None:
     estimate = live.api("rep1").get("/api/v1/commissions/estimate").json()
     step = estimate["next"]
     assert step is not None, estimate
@@ -131,5 +138,51 @@ def test_rep_sees_the_commission_estimate_online_and_offline(live: Live, new_con
     expect(card).to_have_attribute("data-cached", "yes")
     expect(card).to_have_attribute("data-pays-extra", step["pays_extra"])
     expect(card.locator(hook("commission-as-of"))).to_contain_text("Offline")
+    rep.online()
+    assert not rep.errors
+
+
+def test_rep_opens_the_statement_from_me_and_sees_the_servers_lines(
+    live: Live, new_context: Any, commission_plan: None
+) -> None:
+    answer = live.api("rep1").get("/api/v1/commissions/statements")
+    assert answer.status_code == 200, answer.text
+    statement = answer.json()
+    lines = statement["lines"]
+    assert lines, statement
+
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
+    rep.go("#/me")
+    rep.at("statement-open").click()
+    screen = rep.at("statement")
+    expect(screen).to_have_attribute("data-period", statement["period"])
+    expect(screen).to_have_attribute("data-cached", "no")
+    expect(rep.at("statement-status")).to_have_attribute("data-status", statement["status"])
+    expect(rep.at("statement-status")).to_contain_text("Draft" if statement["status"] == "draft" else "Issued")
+    shown = rep.at("statement-line")
+    expect(shown).to_have_count(len(lines))
+    for index, line in enumerate(lines):
+        row = shown.nth(index)
+        expect(row).to_have_attribute("data-kind", line["kind"])
+        expect(row).to_have_attribute("data-amount", line["amount"])
+        expect(row).to_contain_text(yuan(line["amount"]))
+        if line["kind"] == "tier":
+            expect(row).to_have_attribute("data-tier", str(line["tier"]))
+            expect(row).to_have_attribute("data-base", line["base"])
+            expect(row).to_have_attribute("data-rate", line["rate"])
+            expect(row).to_contain_text(yuan(line["base"]))
+    total = rep.at("statement-total")
+    expect(total).to_have_attribute("data-total", statement["total"])
+    expect(total).to_have_text(yuan(statement["total"]))
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shot(rep, "me-statement")
+
+    rep.offline()
+    rep.go("#/")
+    expect(rep.at("home")).to_be_visible()
+    rep.go(f"#/statement?period={statement['period']}")
+    expect(rep.at("statement-offline")).to_contain_text("offline")
+    expect(screen).to_have_attribute("data-cached", "yes")
+    expect(rep.at("statement-line")).to_have_count(len(lines))
     rep.online()
     assert not rep.errors

@@ -102,7 +102,9 @@ function estimateCard(cached, offline) {
   h('p', { class: 'hint' }, t('commission.sofar', money(data.revenue), percent(data.attainment))),
   next ? h('p', { 'data-test': 'commission-next' }, t('commission.next', money(next.more_revenue), money(next.pays_extra), money(next.pays_total)))
     : h('p', { 'data-test': 'commission-next' }, t('commission.top')),
-  when);
+  when,
+  h('a', { class: 'btn btn-wide', href: `#/statement?period=${encodeURIComponent(data.period)}`, 'data-test': 'statement-open' },
+    t('statement.open')));
 }
 
 export async function render(_params, ctx) {
