@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.org.models import Unit, User
 
 T = TypeVar("T")
@@ -152,3 +152,14 @@ def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, ow
     if allowed is not None and getattr(record, owner_column.key) not in allowed:
         raise NotFound()
     return record
+
+
+def get_referenced(
+    session: Session, actor: Actor, model: type[T], record_id: str, owner_column: Any, field: str
+) -> T:
+    """A record that another one names by id (a visit's `customer_id`): missing or outside the actor's scope,
+    it is the naming field that is refused, `not_found`, so the user learns which reference is wrong."""
+    try:
+        return get_owned(session, actor, model, record_id, owner_column)
+    except NotFound:
+        raise InvalidInput.one(field, "not_found") from None

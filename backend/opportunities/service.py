@@ -15,11 +15,11 @@ from sqlmodel import col, select
 
 from backend.customers.models import Customer
 from backend.customers.service import log_customer
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import Forbidden
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.opportunities.models import STAGES, Opportunity
 from backend.org.models import User
-from backend.policy import Actor, get_owned
+from backend.policy import Actor, get_owned, get_referenced
 from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
 from backend.validation import Choice, Day, Instant, Money, Text, Uuid
@@ -61,17 +61,10 @@ def get_opportunity(session: Session, actor: Actor, opportunity_id: str) -> Oppo
     return get_owned(session, actor, Opportunity, opportunity_id, Opportunity.owner_id)
 
 
-def _customer_for(session: Session, actor: Actor, customer_id: str) -> Customer:
-    try:
-        return get_owned(session, actor, Customer, customer_id, Customer.owner_id)
-    except NotFound:
-        raise InvalidInput.one("customer_id", "not_found") from None
-
-
 def create_opportunity(
     session: Session, actor: Actor, opportunity_id: str, values: dict[str, Any], now: datetime
 ) -> Opportunity:
-    customer = _customer_for(session, actor, values["customer_id"])
+    customer = get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     opportunity = Opportunity(
         id=opportunity_id,
         owner_id=customer.owner_id if actor.manages_people else actor.id,
@@ -97,7 +90,7 @@ def edit_opportunity(
     now: datetime,
 ) -> tuple[bool, list[FieldConflict]]:
     if "customer_id" in values:
-        _customer_for(session, actor, values["customer_id"])
+        get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     outcome = three_way("opportunity", opportunity.stage, opportunity, values, base_version)
     before = kpi.opportunity_before(session, opportunity) if opportunity.stage == "won" else None  # [goals/kpi]
     if set_fields(opportunity, outcome.apply, actor.id, now):

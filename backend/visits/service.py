@@ -25,7 +25,7 @@ from backend.kpi.periods import InvalidPeriod, Period, parse_period
 from backend.notify.service import notify
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
-from backend.policy import Actor, get_owned, managed_units
+from backend.policy import Actor, get_owned, get_referenced, managed_units
 from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
 from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, validate
@@ -147,20 +147,6 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return round(2 * radius * math.asin(math.sqrt(a)), 1)
 
 
-def _customer_for(session: Session, actor: Actor, customer_id: str) -> Customer:
-    try:
-        return get_owned(session, actor, Customer, customer_id, Customer.owner_id)
-    except NotFound:
-        raise InvalidInput.one("customer_id", "not_found") from None
-
-
-def _opportunity_for(session: Session, actor: Actor, opportunity_id: str) -> None:
-    try:
-        get_owned(session, actor, Opportunity, opportunity_id, Opportunity.owner_id)
-    except NotFound:
-        raise InvalidInput.one("opportunity_id", "not_found") from None
-
-
 def _refresh_distance(session: Session, visit: Visit) -> None:
     customer = session.get(Customer, visit.customer_id)
     if customer and None not in (visit.lat, visit.lon, customer.lat, customer.lon):
@@ -226,9 +212,11 @@ def _offset_minutes(moment: datetime) -> int:
 
 def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:
     """A new draft visit by the actor."""
-    _customer_for(session, actor, values["customer_id"])
+    get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     if values.get("opportunity_id"):
-        _opportunity_for(session, actor, values["opportunity_id"])
+        get_referenced(
+            session, actor, Opportunity, values["opportunity_id"], Opportunity.owner_id, "opportunity_id"
+        )
     _refuse_if_locked(session, actor.id, values["check_in_at"])
     visit = Visit(
         id=visit_id,
@@ -258,9 +246,11 @@ def edit_visit(
     if "check_in_at" in values:
         _refuse_if_locked(session, visit.rep_id, values["check_in_at"])
     if "customer_id" in values:
-        _customer_for(session, actor, values["customer_id"])
+        get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     if values.get("opportunity_id"):
-        _opportunity_for(session, actor, values["opportunity_id"])
+        get_referenced(
+            session, actor, Opportunity, values["opportunity_id"], Opportunity.owner_id, "opportunity_id"
+        )
     if visit.status == "approved":
         changed = {k: v for k, v in values.items() if getattr(visit, k) != v}
         conflicts = [
