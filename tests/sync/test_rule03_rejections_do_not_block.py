@@ -62,3 +62,28 @@ def test_a_create_with_a_taken_id_is_rejected_and_the_batch_goes_on(org, phone):
     assert results[0]["errors"][0] == {"field": "id", "code": "already_exists", "message": "该编号的记录已存在"}
     first.sync()
     assert first.of("customer")[taken]["name"] == "先到"
+
+
+def test_a_mutation_that_fails_unexpectedly_is_settled_and_the_queue_moves_on(org, phone, monkeypatch):
+    """A server bug in one mutation must not block the rep's queue for ever: it settles as rejected with
+    `server_error` (the rep sees it and can resend), leaves no trace, and the next mutation applies."""
+    from backend.sync import entities
+
+    create_customer = entities.HANDLERS["customer"]
+
+    def broken_for_one_name(ctx, mutation):  # type: ignore[no-untyped-def]
+        if mutation.fields.get("name") == "触发故障":
+            create_customer(ctx, mutation)  # its writes happen, then the bug strikes
+            raise RuntimeError("a bug")
+        return create_customer(ctx, mutation)
+
+    monkeypatch.setitem(entities.HANDLERS, "customer", broken_for_one_name)
+    rep = phone("rep1")
+    broken = rep.queue_mutation("customer", "create", fields={"name": "触发故障"})["id"]
+    rep.queue_mutation("customer", "create", fields={"name": "正常"})
+    results = rep.send()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert results[0]["errors"][0]["code"] == "server_error"
+    rep.sync()
+    assert broken not in rep.of("customer")
+    assert [c["name"] for c in rep.of("customer").values()] == ["正常"]
