@@ -19,7 +19,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, String, TypeDecorator, create_engine, event, make_url
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    String,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -71,6 +81,12 @@ class UUIDString(TypeDecorator[str]):
 
     impl = String(36)
     cache_ok = True
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for Core statements that write many rows at once without building ORM objects."""
+    table: Table = model.__table__
+    return table
 
 
 def new_id() -> str:

@@ -39,11 +39,28 @@ class Rule:
         raise NotImplementedError
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The form `str(uuid.UUID(...))` gives: most ids arrive in it already, and need no parsing.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(value: Any) -> str | None:
+    """`value` as the canonical text of a UUID, or None when it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
 def _clean_text(value: Any, max_len: int) -> str:
     if not isinstance(value, str):
         raise _Broken("wrong_type", expected="string")
     # NUL and lone surrogates cannot be stored by PostgreSQL (and mean nothing to a person).
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+    if _UNSTORABLE.search(value):
         raise _Broken("invalid_text")
     if len(value) > max_len:
         raise _Broken("too_long", max=max_len)
@@ -136,12 +153,10 @@ class Money(Rule):
 @dataclass(frozen=True)
 class Uuid(Rule):
     def check(self, value: Any, max_text: int) -> Any:
-        if not isinstance(value, str) or len(value) > 64:
+        canonical = canonical_uuid(value)
+        if canonical is None:
             raise _Broken("wrong_type", expected="uuid")
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            raise _Broken("wrong_type", expected="uuid") from None
+        return canonical
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import utcnow
+from backend.db import table_of, utcnow
 from backend.sync.models import ChangeLog, SyncState
 
 PENDING = "fieldgoal.pending_changes"
@@ -103,7 +103,7 @@ def _stamp(session: Session) -> None:
         for offset, c in enumerate(latest.values(), start=1)
     ]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ChangeLog)
+    statement = insert(table_of(ChangeLog))
     statement = statement.on_conflict_do_update(
         index_elements=["entity", "record_id"],
         set_={

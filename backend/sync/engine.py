@@ -19,7 +19,6 @@ retry settles it; whatever committed has its receipt. Nothing is lost and nothin
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.db import table_of
 from backend.errors import (
     FieldError,
     FieldgoalError,
@@ -44,9 +44,18 @@ from backend.errors import (
 from backend.policy import Actor
 from backend.settings import Settings
 from backend.sync.changelog import pending_changes
-from backend.sync.entities import ACTIONS, HANDLERS, READ_ONLY, WRITABLE_OPS, Context, Mutation, Outcome
+from backend.sync.entities import (
+    ACTIONS,
+    BATCHED_CREATES,
+    HANDLERS,
+    READ_ONLY,
+    WRITABLE_OPS,
+    Context,
+    Mutation,
+    Outcome,
+)
 from backend.sync.models import RejectedCreate, SyncClient, SyncReceipt
-from backend.validation import Choice, Instant, Integer, Text, Uuid, validate
+from backend.validation import Choice, Instant, Integer, Text, Uuid, canonical_uuid, validate
 
 log = logging.getLogger("fieldgoal.sync")
 
@@ -157,8 +166,24 @@ def settle(
     rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
     results: list[dict[str, Any]] = []
     settled: dict[int, dict[str, Any]] = {}  # this batch's receipts, written after the loop
+    run: list[dict[str, Any]] = []  # consecutive creates of one batched entity, settled together
+
+    def settle_run() -> None:
+        for receipt in _settle_run(ctx, client.client_id, run, rejected_ids):
+            settled[receipt["mid"]] = receipt
+            results.append(receipt)
+        run.clear()
+
     for raw in envelope.mutations:
         mid = raw["mid"]
+        if mid == client.last_mid + 1 and _batched(raw):
+            if run and run[0]["entity"] != raw["entity"]:
+                settle_run()
+            run.append(raw)
+            client.last_mid = mid
+            continue
+        if run:
+            settle_run()
         if mid <= client.last_mid:
             results.append(
                 {"mid": mid, "status": "duplicate", "original": _receipt_of(session, client, mid, settled)}
@@ -170,12 +195,14 @@ def settle(
         settled[mid] = _settle_one(ctx, client.client_id, raw, rejected_ids)
         client.last_mid = mid
         results.append(settled[mid])
+    if run:
+        settle_run()
     # The receipts commit with the batch's effects (one transaction), written in one statement.
     if settled:
         rows = [
             {"client_id": client.client_id, "mid": m, "result": r, "created_at": now} for m, r in settled.items()
         ]
-        session.execute(insert(SyncReceipt), rows)
+        session.execute(insert(table_of(SyncReceipt)), rows)
     session.flush()
     return results, client.last_mid
 
@@ -196,18 +223,8 @@ def _short(value: Any) -> Any:
     )
 
 
-def _canonical_id(value: Any) -> str | None:
-    """A record id as the server stores it, or None for anything that is not a UUID (it never reaches SQL)."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
 def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str, Any]]) -> set[str]:
-    ids = {_canonical_id(m.get("id")) for m in mutations if isinstance(m, dict)} - {None}
+    ids = {canonical_uuid(m.get("id")) for m in mutations if isinstance(m, dict)} - {None}
     if not ids:
         return set()
     rows = session.scalars(
@@ -218,44 +235,103 @@ def _rejected_creates(session: Session, client_id: str, mutations: list[dict[str
     return set(rows)
 
 
-def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids: set[str]) -> dict[str, Any]:
-    mid = raw["mid"]
-    record_id = _canonical_id(raw.get("id"))
+def _batched(raw: dict[str, Any]) -> bool:
+    entity = raw.get("entity")
+    return raw.get("op") == "create" and isinstance(entity, str) and entity in BATCHED_CREATES
+
+
+def _receipt_base(raw: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """What every receipt of `raw` echoes, and the record id as stored (None when it is not a UUID)."""
+    record_id = canonical_uuid(raw.get("id"))
     entity = raw.get("entity")
     # The receipt echoes what the client named, but never stores a client's megabyte of garbage.
     echoed_entity = entity if isinstance(entity, str) and len(entity) <= 32 else None
-    base: dict[str, Any] = {"mid": mid, "entity": echoed_entity, "id": record_id or _short(raw.get("id"))}
+    return {"mid": raw["mid"], "entity": echoed_entity, "id": record_id or _short(raw.get("id"))}, record_id
+
+
+def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids: set[str]) -> dict[str, Any]:
+    base, record_id = _receipt_base(raw)
     if record_id in rejected_ids:
         return _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
     session = ctx.session
     mark = len(pending_changes(session))
     savepoint = session.begin_nested()
     try:
-        mutation = _parse(raw)
-        outcome = _dispatch(ctx, mutation)
+        outcome = _dispatch(ctx, _parse(raw))
         savepoint.commit()
-    except (FieldgoalError, IntegrityError) as exc:
+    except Exception as exc:
         savepoint.rollback()
         del pending_changes(session)[mark:]
-        if isinstance(exc, IntegrityError):
-            # Creates rely on the primary key instead of looking first: a taken id fails the insert.
-            exc = InvalidInput.one("id", "already_exists")
-        errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
-        if raw.get("op") == "create" and record_id is not None:
-            session.merge(RejectedCreate(client_id=client_id, record_id=record_id))
-            rejected_ids.add(record_id)
-        return _rejection(ctx, base, errors)
-    except Exception:
-        # A bug must not block the rep's queue for ever: settle it as rejected (they see it and can resend).
-        log.exception("mutation %s of client %s failed unexpectedly", mid, client_id)
-        savepoint.rollback()
-        del pending_changes(session)[mark:]
-        return _rejection(ctx, base, [FieldError("id", "server_error")])
+        return _refused(ctx, client_id, raw, exc, rejected_ids)
     return _receipt(base, outcome)
 
 
+def _settle_run(
+    ctx: Context, client_id: str, run: list[dict[str, Any]], rejected_ids: set[str]
+) -> list[dict[str, Any]]:
+    """Settle consecutive creates of one batched entity exactly as `_settle_one` would, in bulk.
+
+    Each is checked alone (a broken one is rejected as usual, having written nothing); those that pass are
+    written in one statement inside one savepoint. Should that statement fail (an id already taken, or sent
+    twice in the run), the savepoint rolls back and they settle one by one, so every receipt is the one
+    `_settle_one` gives.
+    """
+    batched = BATCHED_CREATES[run[0]["entity"]]
+    receipts: dict[int, dict[str, Any]] = {}
+    passed: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for raw in run:
+        base, record_id = _receipt_base(raw)
+        if record_id in rejected_ids:
+            receipts[raw["mid"]] = _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
+            continue
+        try:
+            row = batched.prepare(ctx, _parse(raw))
+        except Exception as exc:
+            receipts[raw["mid"]] = _refused(ctx, client_id, raw, exc, rejected_ids)
+            continue
+        rows.append(row)
+        passed.append(raw)
+        receipts[raw["mid"]] = _receipt(base, Outcome(row["version"]))
+    if rows:
+        session = ctx.session
+        mark = len(pending_changes(session))
+        savepoint = session.begin_nested()
+        try:
+            batched.insert(session, rows)
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()
+            del pending_changes(session)[mark:]
+            for raw in passed:
+                receipts[raw["mid"]] = _settle_one(ctx, client_id, raw, rejected_ids)
+    return [receipts[raw["mid"]] for raw in run]
+
+
+def _refused(
+    ctx: Context, client_id: str, raw: dict[str, Any], exc: Exception, rejected_ids: set[str]
+) -> dict[str, Any]:
+    """The `rejected` receipt of a mutation that raised `exc` (whatever it wrote is already undone)."""
+    base, record_id = _receipt_base(raw)
+    if not isinstance(exc, FieldgoalError | IntegrityError):
+        # A bug must not block the rep's queue for ever: settle it as rejected (they see it and can resend).
+        log.error("mutation %s of client %s failed unexpectedly", raw["mid"], client_id, exc_info=exc)
+        return _rejection(ctx, base, [FieldError("id", "server_error")])
+    if isinstance(exc, IntegrityError):
+        # Creates rely on the primary key instead of looking first: a taken id fails the insert.
+        exc = InvalidInput.one("id", "already_exists")
+    errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
+    if raw.get("op") == "create" and record_id is not None:
+        ctx.session.merge(RejectedCreate(client_id=client_id, record_id=record_id))
+        rejected_ids.add(record_id)
+    return _rejection(ctx, base, errors)
+
+
+_MUTATION_RULES = {k: v for k, v in MUTATION.items() if v is not None}
+
+
 def _parse(raw: dict[str, Any]) -> Mutation:
-    spec = {k: v for k, v in MUTATION.items() if v is not None}
+    spec = _MUTATION_RULES
     values = validate({k: v for k, v in raw.items() if k in spec}, spec)
     unknown = [k for k in raw if k not in MUTATION]
     if unknown:

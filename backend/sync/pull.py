@@ -140,10 +140,12 @@ def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
         table = ENTITIES[entity][0].__table__
+        # The merge's bookkeeping never goes on the wire: not decoding it is a sixth of a page's time.
+        columns = [column for column in table.c if column.name != "field_versions"]
         for start in range(0, len(ids), 500):
             # Plain rows, not ORM objects: a page is read-only, and building and tracking thousands of
             # instances was most of a pull's time. The wire shapes read rows by attribute just the same.
-            query = sa_select(table).where(table.c.id.in_(ids[start : start + 500]))
+            query = sa_select(*columns).where(table.c.id.in_(ids[start : start + 500]))
             for loaded in session.execute(query):
                 found[(entity, loaded.id)] = loaded
     changes: list[dict[str, Any]] = []
