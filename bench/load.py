@@ -1,13 +1,14 @@
 """Many phones against several server processes on PostgreSQL, with faults; checks convergence at the end.
 
-    .venv/bin/python -m bench.load [--phones 300] [--servers 4] [--seconds 60] [--faults]
+    .venv/bin/python -m bench.load [--phones 300] [--servers 4] [--seconds 60] [--offline 0.5-3] [--faults]
 
 Each phone is a real SYNC.md client (tests/sync/helpers.Phone over HTTP): it works offline for a while
 (queues customers and visits, submits them), then syncs (push, then pull until caught up). Leads approve
-their teams' submitted visits. With --faults one server is killed with SIGKILL and restarted a third of
-the way in, and PostgreSQL is restarted two thirds of the way in; phones retry with backoff, as the app
-does. At the end every phone drains its queue, its replica must equal a fresh full pull for its user, and
-every (client_id, mid) must have exactly one receipt. Prints throughput and p50/p95/p99 per request kind.
+their teams' submitted visits; a `fieldgoal worker` runs beside the servers. With --faults one server is
+killed with SIGKILL and restarted a third of the way in, and PostgreSQL is restarted two thirds of the way
+in; phones retry with backoff, as the app does. At the end every phone drains its queue, its replica must
+equal a fresh full pull for its user, and every (client_id, mid) must have exactly one receipt. Prints
+throughput and p50/p95/p99 per request kind.
 Not a test: it needs PostgreSQL (FIELDGOAL_TEST_DATABASE_URL or --database-url) and takes minutes.
 """
 
@@ -18,6 +19,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -116,7 +118,7 @@ def sync_with_retry(phone: Phone, stats: Stats, stop_at: float) -> None:
             delay = min(delay * 2, 8)
 
 
-def rep_life(phone: Phone, stats: Stats, stop_at: float, rng: random.Random) -> None:
+def rep_life(phone: Phone, stats: Stats, stop_at: float, rng: random.Random, offline: tuple[float, float]) -> None:
     customers: list[str] = []
     while time.monotonic() < stop_at:
         # Offline for a while: queue some work.
@@ -136,17 +138,19 @@ def rep_life(phone: Phone, stats: Stats, stop_at: float, rng: random.Random) -> 
             }
             phone.queue_mutation("visit", "create", visit_id, fields=fields)
             phone.queue_mutation("visit", "action", visit_id, name="submit", args={})
-        time.sleep(rng.uniform(0.5, 3.0))
+        time.sleep(rng.uniform(*offline))
         sync_with_retry(phone, stats, stop_at)
 
 
-def lead_life(phone: Phone, stats: Stats, stop_at: float, rng: random.Random) -> None:
+def lead_life(
+    phone: Phone, stats: Stats, stop_at: float, rng: random.Random, offline: tuple[float, float]
+) -> None:
     while time.monotonic() < stop_at:
         sync_with_retry(phone, stats, stop_at)
         for visit_id, visit in list(phone.of("visit").items())[:20]:
             if visit["status"] == "submitted":
                 phone.queue_mutation("visit", "action", visit_id, name="approve", base_version=visit["version"])
-        time.sleep(rng.uniform(1.0, 4.0))
+        time.sleep(rng.uniform(*offline))
 
 
 def faults(pool: ServerPool, stop_at: float, seconds: float, events: list[str]) -> None:
@@ -174,13 +178,30 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--faults", action="store_true")
+    parser.add_argument(
+        "--offline",
+        default="0.5-3",
+        help="seconds a phone works offline between syncs, LOW-HIGH (drawn uniformly); sets the offered load",
+    )
     parser.add_argument("--database-url", default=os.environ.get("FIELDGOAL_TEST_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
+    low, _, high = args.offline.partition("-")
+    offline = (float(low), float(high or low))
     folder = Path(tempfile.mkdtemp(prefix="fieldgoal-load-"))
     stats, events = Stats(), []
     with TestDatabase.postgres(args.database_url) as db, ServerPool(folder) as pool:
         for _ in range(args.servers):
             pool.start(db)
+        # The worker (push deliveries, morning rules, badges) runs beside the servers, as in production.
+        first = pool.servers[0]
+        worker_log = open(folder / "worker.log", "wb")  # noqa: SIM115 - closed below
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "worker"],
+            env=first.environment(),
+            cwd=first.data_dir,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+        )
         leads_count = max(1, args.phones // 11)
         rep_emails, lead_emails = seed(db, args.phones - leads_count)
         clients = [httpx.Client(base_url=s.base_url, timeout=60) for s in pool.servers]
@@ -192,7 +213,9 @@ def main() -> None:
         threads = []
         for index, (phone, email) in enumerate(phones):
             life = lead_life if email.startswith("lead") else rep_life
-            threads.append(threading.Thread(target=life, args=(phone, stats, stop_at, random.Random(index))))
+            threads.append(
+                threading.Thread(target=life, args=(phone, stats, stop_at, random.Random(index), offline))
+            )
         if args.faults:
             threads.append(threading.Thread(target=faults, args=(pool, stop_at, args.seconds, events)))
         for thread in threads:
@@ -216,7 +239,14 @@ def main() -> None:
         wrong = sum(counts.get(p.client_id, 0) != p.next_mid - 1 for p, _ in phones)
         for client in clients:
             client.close()
-    print(f"\n{args.phones} phones, {args.servers} servers, {args.seconds:.0f} s, faults={args.faults}")
+        worker_alive = worker.poll() is None
+        worker.terminate()
+        worker.wait(timeout=30)
+        worker_log.close()
+    print(
+        f"\n{args.phones} phones, {args.servers} servers, {args.seconds:.0f} s, offline {args.offline} s"
+        f" between syncs, faults={args.faults}"
+    )
     for line in events:
         print("  " + line)
     print(f"{'kind':<6}{'requests':>10}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
@@ -230,6 +260,7 @@ def main() -> None:
     print(
         f"replicas differing from a fresh pull: {diverged}; clients with receipts != mids: {wrong}; doubled: {len(doubled)}"
     )
+    print(f"worker ran throughout: {worker_alive} (log: {folder / 'worker.log'})")
 
 
 if __name__ == "__main__":

@@ -316,10 +316,30 @@ def _period_keys(days: Iterable[date]) -> set[str]:
     return {period_containing(kind, day).key for day in days for kind in PERIOD_KINDS}
 
 
+_DEFERRED = "fieldgoal.kpi.deferred_progress"
+
+
+def defer_progress(session: Session) -> None:
+    """From now on, note the reps and days whose progress must be rewritten instead of rewriting it; a sync
+    batch of twenty approvals then rewrites the team's figures once (`write_deferred_progress`), not twenty
+    times. The per-day counts are still kept at each write: only the rollup waits."""
+    session.info.setdefault(_DEFERRED, defaultdict(set))
+
+
+def write_deferred_progress(session: Session, now: datetime) -> int:
+    """Rewrite the progress noted since `defer_progress`, once, in the same transaction."""
+    return refresh_for_reps(session, session.info.pop(_DEFERRED, {}), now)
+
+
 def refresh_for_reps(session: Session, rep_days: dict[str, set[date]], now: datetime) -> int:
     """Rewrite the progress of these reps and every unit above them, for the periods containing the days."""
     rep_days = {rep: days for rep, days in rep_days.items() if days}
     if not rep_days:
+        return 0
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        for rep, days in rep_days.items():
+            deferred[rep] |= days
         return 0
     units: set[str] = set()
     for path in session.scalars(

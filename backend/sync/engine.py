@@ -41,6 +41,7 @@ from backend.errors import (
     PayloadTooLarge,
     UnsupportedProtocol,
 )
+from backend.kpi import service as kpi
 from backend.policy import Actor
 from backend.settings import Settings
 from backend.sync.changelog import pending_changes
@@ -163,23 +164,29 @@ def settle(
         max_text=settings.max_text_chars,
         max_future=timedelta(minutes=settings.max_future_minutes),
     )
+    # Derived figures (SYNC.md rule 12) are rewritten once for the batch, after its last mutation.
+    kpi.defer_progress(session)
     rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
     results: list[dict[str, Any]] = []
     settled: dict[int, dict[str, Any]] = {}  # this batch's receipts, written after the loop
-    run: list[dict[str, Any]] = []  # consecutive creates of one batched entity, settled together
+    # Consecutive creates of one batched entity (and actions on them), settled together.
+    run: list[dict[str, Any]] = []
+    run_ids: set[str | None] = set()
 
     def settle_run() -> None:
         for receipt in _settle_run(ctx, client.client_id, run, rejected_ids):
             settled[receipt["mid"]] = receipt
             results.append(receipt)
         run.clear()
+        run_ids.clear()
 
     for raw in envelope.mutations:
         mid = raw["mid"]
-        if mid == client.last_mid + 1 and _batched(raw):
+        if mid == client.last_mid + 1 and (_batched(raw) or _follows_run(raw, run, run_ids)):
             if run and run[0]["entity"] != raw["entity"]:
                 settle_run()
             run.append(raw)
+            run_ids.add(canonical_uuid(raw.get("id")))
             client.last_mid = mid
             continue
         if run:
@@ -197,6 +204,7 @@ def settle(
         results.append(settled[mid])
     if run:
         settle_run()
+    kpi.write_deferred_progress(session, now)
     # The receipts commit with the batch's effects (one transaction), written in one statement.
     if settled:
         rows = [
@@ -240,6 +248,15 @@ def _batched(raw: dict[str, Any]) -> bool:
     return raw.get("op") == "create" and isinstance(entity, str) and entity in BATCHED_CREATES
 
 
+def _follows_run(raw: dict[str, Any], run: list[dict[str, Any]], run_ids: set[str | None]) -> bool:
+    """An action the run's entity settles in bulk (a visit's `submit`) on a record the run creates."""
+    if not run or raw.get("op") != "action" or raw.get("entity") != run[0]["entity"]:
+        return False
+    name = raw.get("name")
+    actions = BATCHED_CREATES[run[0]["entity"]].actions
+    return isinstance(name, str) and name in actions and canonical_uuid(raw.get("id")) in run_ids
+
+
 def _receipt_base(raw: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """What every receipt of `raw` echoes, and the record id as stored (None when it is not a UUID)."""
     record_id = canonical_uuid(raw.get("id"))
@@ -269,28 +286,36 @@ def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids:
 def _settle_run(
     ctx: Context, client_id: str, run: list[dict[str, Any]], rejected_ids: set[str]
 ) -> list[dict[str, Any]]:
-    """Settle consecutive creates of one batched entity exactly as `_settle_one` would, in bulk.
+    """Settle consecutive creates of one batched entity, and actions on them, as `_settle_one` would, in bulk.
 
-    Each is checked alone (a broken one is rejected as usual, having written nothing); those that pass are
-    written in one statement inside one savepoint. Should that statement fail (an id already taken, or sent
-    twice in the run), the savepoint rolls back and they settle one by one, so every receipt is the one
-    `_settle_one` gives.
+    Each create is checked alone into a row (a broken one is rejected as usual, having written nothing); an
+    action on a record the run creates changes that row. The rows are then written in one statement inside
+    one savepoint. Should that statement fail (an id already taken, or created twice in the run), the
+    savepoint rolls back and the run settles one by one, so every receipt is the one `_settle_one` gives.
     """
     batched = BATCHED_CREATES[run[0]["entity"]]
     receipts: dict[int, dict[str, Any]] = {}
     passed: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}  # by record id: the latest row created with it in the run
     for raw in run:
         base, record_id = _receipt_base(raw)
         if record_id in rejected_ids:
             receipts[raw["mid"]] = _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
             continue
+        if raw["op"] == "action" and record_id not in rows:
+            # Its create failed unexpectedly: the record is not there, as `_settle_one` finds.
+            receipts[raw["mid"]] = _settle_one(ctx, client_id, raw, rejected_ids)
+            continue
         try:
-            row = batched.prepare(ctx, _parse(raw))
+            mutation = _parse(raw)
+            if mutation.op == "action":
+                row = rows[mutation.id]
+                batched.actions[mutation.name or ""](ctx, mutation, row)
+            else:
+                row = rows[mutation.id] = batched.prepare(ctx, mutation)
         except Exception as exc:
             receipts[raw["mid"]] = _refused(ctx, client_id, raw, exc, rejected_ids)
             continue
-        rows.append(row)
         passed.append(raw)
         receipts[raw["mid"]] = _receipt(base, Outcome(row["version"]))
     if rows:
@@ -298,7 +323,7 @@ def _settle_run(
         mark = len(pending_changes(session))
         savepoint = session.begin_nested()
         try:
-            batched.insert(session, rows)
+            batched.insert(session, list(rows.values()))
             savepoint.commit()
         except Exception:
             savepoint.rollback()

@@ -248,10 +248,16 @@ class BatchedCreate:
 
     prepare: Callable[[Context, Mutation], dict[str, Any]]
     insert: Callable[[Session, list[dict[str, Any]]], None]
+    # Actions on a record created earlier in the same run, applied to its row before it is written.
+    actions: dict[str, Callable[[Context, Mutation, dict[str, Any]], None]] = field(default_factory=dict)
 
 
-# Visits are what phones send by the hundred after a day offline.
-BATCHED_CREATES = {"visit": BatchedCreate(_new_visit, visits.insert_visits)}
+# Visits are what phones send by the hundred after a day offline, each created and then submitted.
+BATCHED_CREATES = {
+    "visit": BatchedCreate(
+        _new_visit, visits.insert_visits, {"submit": lambda ctx, m, row: visits.submit_row(row)}
+    )
+}
 
 HANDLERS: dict[str, Callable[[Context, Mutation], Outcome]] = {
     "customer": _customer,

@@ -255,11 +255,19 @@ def new_visit_row(
     return row
 
 
+def submit_row(row: dict[str, Any]) -> None:
+    """`submit` on a new visit's row before it is written: what `submit` does to the actor's own draft,
+    whose period `new_visit_row` found open."""
+    if row["status"] == "draft":
+        row["status"] = "submitted"
+        row["version"] += 1
+
+
 def insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write new visits' rows (from `new_visit_row`) in one statement, each with its change-log entry."""
     session.execute(insert(table_of(Visit)), rows)
     for row in rows:
-        record_change(session, "visit", row["id"], 1, owner_id=row["rep_id"])
+        record_change(session, "visit", row["id"], row["version"], owner_id=row["rep_id"])
 
 
 def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:

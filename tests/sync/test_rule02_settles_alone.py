@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -46,72 +47,86 @@ def test_a_mutation_that_fails_halfway_leaves_no_trace(org, phone, engine):
         assert session.scalars(select(ChangeLog).where(ChangeLog.record_id == visit_id)).first() is None
 
 
-def _visit_run(p, customer_id: str) -> list[str]:
-    """Six visit creates in a row: good, out-of-range latitude, good, the first one's id again, an unknown
-    customer, good. Returns their ids."""
-    first = new_id()
-    ids = [first, new_id(), new_id(), first, new_id(), new_id()]
-    fields = [
-        visit_fields(customer_id),
-        visit_fields(customer_id, lat=500),
-        visit_fields(customer_id, notes="第二次"),
-        visit_fields(customer_id),
-        visit_fields(new_id()),
-        visit_fields(customer_id, lat=None, lon=None),
-    ]
-    for visit_id, values in zip(ids, fields, strict=True):
-        p.queue_mutation("visit", "create", visit_id, fields=values)
-    return ids
+def _visit_run(p, customer_id: str, taken_id: bool) -> list[str]:
+    """Visits created and submitted in a row, as the app queues them, with a rejected create (and the
+    submit that depends on it), an unknown customer, a double submit and, with `taken_id`, a create that
+    reuses the run's first id. Returns the ids of the visits that must be stored."""
+    a, b, c, d, e, f = (new_id() for _ in range(6))
+    p.queue_mutation("visit", "create", a, fields=visit_fields(customer_id))
+    p.queue_mutation("visit", "action", a, name="submit", base_version=1, args={})
+    p.queue_mutation("visit", "create", b, fields=visit_fields(customer_id, lat=500))
+    p.queue_mutation("visit", "action", b, name="submit", base_version=1, args={})
+    p.queue_mutation("visit", "create", c, fields=visit_fields(customer_id, notes="第二次"))
+    p.queue_mutation("visit", "create", a if taken_id else f, fields=visit_fields(customer_id))
+    p.queue_mutation("visit", "create", d, fields=visit_fields(new_id()))
+    p.queue_mutation("visit", "create", e, fields=visit_fields(customer_id, lat=None, lon=None))
+    p.queue_mutation("visit", "action", e, name="submit", args={})
+    p.queue_mutation("visit", "action", e, name="submit", args={})
+    return [a, c, e] if taken_id else [a, c, f, e]
 
 
 def _outcomes(results: list[dict]) -> list[tuple]:
-    return [(r["status"], [(e["field"], e["code"]) for e in r.get("errors", [])]) for r in results]
+    return [
+        (r["status"], r.get("version"), [(e["field"], e["code"]) for e in r.get("errors", [])]) for r in results
+    ]
 
 
-def test_a_run_of_creates_in_one_batch_settles_as_if_sent_one_by_one(org, phone, engine):
-    """Visit creates in a row are checked one by one and written together; a taken id among them (here the
-    run's own first id) makes the run settle one by one. Either way, each receipt and each stored row is
-    what sending the mutations one request at a time gives."""
+@pytest.mark.parametrize("taken_id", [False, True], ids=["bulk", "taken-id-falls-back"])
+def test_a_run_of_creates_in_one_batch_settles_as_if_sent_one_by_one(org, phone, engine, taken_id):
+    """Visit creates (and submits) in a row are checked one by one and written together; a taken id among
+    them makes the run settle one by one. Either way, each receipt and each stored row is what sending
+    the mutations one request at a time gives."""
     together, alone = phone("rep1"), phone("rep1")
     customer = new_id()
     together.queue_mutation(
         "customer", "create", customer, fields={"name": "华东五金", "lat": 31.23, "lon": 121.47}
     )
     together.sync()
-    ids_together = _visit_run(together, customer)
+    stored_together = _visit_run(together, customer, taken_id)
     # The same mid twice inside the batch: the second answers the first's receipt.
-    together.queue.insert(3, dict(together.queue[2]))
+    together.queue.insert(5, dict(together.queue[4]))
     results_together = together.send()["results"]
-    ids_alone = _visit_run(alone, customer)
+    stored_alone = _visit_run(alone, customer, taken_id)
     results_alone = []
     for mutation in list(alone.queue):
         alone.queue = [mutation]
         results_alone.extend(alone.send()["results"])
 
     expected = [
-        ("applied", []),
-        ("rejected", [("lat", "out_of_range")]),
-        ("applied", []),
-        ("rejected", [("id", "already_exists")]),
-        ("rejected", [("customer_id", "not_found")]),
-        ("applied", []),
+        ("applied", 1, []),
+        ("applied", 2, []),
+        ("rejected", None, [("lat", "out_of_range")]),
+        ("rejected", None, [("id", "depends_on_rejected")]),
+        ("applied", 1, []),
+        ("rejected", None, [("id", "already_exists")]) if taken_id else ("applied", 1, []),
+        ("rejected", None, [("customer_id", "not_found")]),
+        ("applied", 1, []),
+        ("applied", 2, []),
+        ("applied", 2, []),
     ]
     assert _outcomes(results_alone) == expected
-    assert results_together[3] == {"mid": 4, "status": "duplicate", "original": results_together[2]}
-    del results_together[3]
+    assert results_together[5] == {"mid": 6, "status": "duplicate", "original": results_together[4]}
+    del results_together[5]
     assert _outcomes(results_together) == expected
 
     def stored(ids: list[str]) -> list[dict]:
         with Session(engine) as session:
-            rows = {v.id: v for v in session.scalars(select(Visit).where(col(Visit.id).in_(ids)))}
-            logged = set(session.scalars(select(ChangeLog.record_id).where(col(ChangeLog.record_id).in_(ids))))
-        assert logged == set(rows)  # one change-log row for each stored visit, none for the rejected ones
-        return [rows[i].model_dump(exclude={"id"}) for i in (ids[0], ids[2], ids[5])]
+            rows = {v.id: v for v in session.scalars(select(Visit).where(col(Visit.rep_id) == org.user("rep1")))}
+            logged = {
+                (c.record_id, c.version)
+                for c in session.scalars(select(ChangeLog).where(col(ChangeLog.record_id).in_(list(rows))))
+            }
+        assert set(rows) >= set(ids)
+        assert logged >= {(i, rows[i].version) for i in ids}  # each stored visit logged at its version
+        return [rows[i].model_dump(exclude={"id"}) for i in ids]
 
-    assert len(stored(ids_together)) == 3
-    assert stored(ids_together) == stored(ids_alone)
+    assert [v["status"] for v in stored(stored_together)] == ["submitted", "draft"] + ["draft"] * (
+        not taken_id
+    ) + ["submitted"]
+    assert stored(stored_together) == stored(stored_alone)
+    with Session(engine) as session:
+        assert session.scalars(select(func.count()).select_from(Visit)).one() == 2 * len(stored_together)
     together.sync()
-    assert together.of("visit")[ids_together[2]]["notes"] == "第二次"
     visits = together.of("visit")
-    assert visits[ids_together[0]]["distance_m"] > 0  # from the customer's coordinates, read in the run
-    assert visits[ids_together[5]]["distance_m"] is None
+    assert visits[stored_together[0]]["distance_m"] > 0  # from the customer's coordinates, read in the run
+    assert visits[stored_together[-1]]["distance_m"] is None
