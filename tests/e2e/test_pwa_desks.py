@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
-from tests.e2e.test_pwa_coaching import TIERS, yuan
+from tests.e2e.test_pwa_coaching import TIERS, assign_commission_plan, yuan
 from tests.e2e.test_pwa_screens import shot
 from tests.sync.helpers import Phone as SyncClient
 
@@ -169,16 +169,7 @@ def test_lead_approves_several_visits_at_once_on_the_desk(live: Live, new_contex
 
 def test_a_statement_shows_its_back_pay_line_exactly_as_the_api_says(live: Live, new_context: Any) -> None:
     boss = live.api("boss")
-    plan = boss.post(
-        "/api/v1/commissions/plans",
-        json={"name": "Team 2 plan", "unit_id": live.org.unit("team2"), "mode": "marginal", "tiers": TIERS},
-    )
-    assert plan.status_code == 201, plan.text
-    assigned = boss.post(
-        f"/api/v1/commissions/plans/{plan.json()['id']}/assign",
-        json={"subject_type": "unit", "subject_id": live.org.unit("team2")},
-    )
-    assert assigned.status_code == 201, assigned.text
+    assign_commission_plan(live, "Team 2 plan", "team2", "team2")
     last, this = month_key(-1), month_key()
     goal(live, "rep3", "revenue", last, "100000")
     goal(live, "rep3", "revenue", this, "100000")
