@@ -2,7 +2,8 @@
 
 Reviews. A lead (or a manager above) opens a review of a rep they manage for a month or a quarter; the KPI
 figures are copied from the KPI engine at that moment (`figures`, `figures_as_of`) and never recomputed, so a
-late approval cannot rewrite a review. The lead rates the `rating` dimensions (1–5) and comments while it is
+late approval cannot rewrite a review. A quarter whose goals were set month by month is reviewed against its
+months' goals taken together (`kpi.service.goals_of_period`), exactly as GET /progress shows the quarter. The lead rates the `rating` dimensions (1–5) and comments while it is
 a draft, shares it (the rep is notified and may read it from then on), the rep acknowledges it, and closing it
 locks the period for the rep's visits (a `PeriodLock` with `rep_id`, SYNC.md `period_locked`).
 

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,11 +38,11 @@ from sqlmodel import col, select
 
 from backend.customers.models import Customer
 from backend.errors import FieldError, Forbidden, InvalidInput
-from backend.goals.models import METRICS, Goal
+from backend.goals.models import ADDITIVE_METRICS, METRICS, Goal
 from backend.kpi.engine import Figures, Tally, figures, figures_public
 from backend.kpi.models import CalendarDay, DailyActivity, Progress
 from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
-from backend.kpi.workdays import WorkCalendar
+from backend.kpi.workdays import RATIO, WorkCalendar
 from backend.notify import milestones  # [notify]
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
@@ -647,6 +647,48 @@ def _given(**params: str | None) -> dict[str, str]:
     return {name: value for name, value in params.items() if value is not None and value != ""}
 
 
+MONTHS_GOAL = "months:"  # the id prefix of a quarter's or year's goal made of its months' (never stored)
+
+
+def goals_of_period(session: Session, subject_type: str, subject_id: str, period_key: str) -> list[Goal]:
+    """The subject's goals for the period, in METRICS order. A quarter or a year may have no goal of its own
+    for a metric but one in each of its months (the usual cascade stops at months): then its goal is the
+    months' goals taken together, never stored, with the targets summed (for additive metrics) or averaged
+    (a ratio's target is a threshold, not an amount). A month missing a goal: no figure, rather than a
+    target that silently leaves the month out."""
+    period = parse_period(period_key)
+    months = [m.key for m in period.months()] if period.kind in ("quarter", "year") else []
+    rows = list(
+        session.scalars(
+            select(Goal).where(
+                Goal.subject_type == subject_type,
+                Goal.subject_id == subject_id,
+                col(Goal.period).in_([period.key, *months]),
+            )
+        )
+    )
+    own = {g.metric: g for g in rows if g.period == period.key}
+    by_month: dict[str, list[Goal]] = defaultdict(list)
+    for goal in rows:
+        if goal.period != period.key:
+            by_month[goal.metric].append(goal)
+    for metric, parts in by_month.items():
+        if metric in own or len(parts) != len(months):
+            continue
+        total = sum((g.target for g in parts), Decimal(0))
+        target = total if metric in ADDITIVE_METRICS else (total / len(parts)).quantize(RATIO, ROUND_HALF_UP)
+        own[metric] = Goal(
+            id=f"{MONTHS_GOAL}{metric}",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            metric=metric,
+            period=period.key,
+            target=target,
+            created_by=parts[0].created_by,
+        )
+    return sorted(own.values(), key=lambda g: METRICS.index(g.metric))
+
+
 def progress_for(
     session: Session,
     actor: Actor,
@@ -672,12 +714,7 @@ def progress_for(
     else:
         zone = ZoneInfo(get_user(session, actor, target_id).timezone)
     period_key = query.get("period") or period_containing("month", now.astimezone(zone).date()).key
-    goals = list(
-        session.scalars(
-            select(Goal).where(Goal.subject_type == kind, Goal.subject_id == target_id, Goal.period == period_key)
-        )
-    )
-    goals.sort(key=lambda g: METRICS.index(g.metric))
+    goals = goals_of_period(session, kind, target_id, period_key)
     computed = compute(session, goals, now)
     return [
         {
@@ -685,7 +722,8 @@ def progress_for(
             "subject_type": g.subject_type,
             "subject_id": g.subject_id,
             "period": g.period,
-            "goal_id": g.id,
+            # A quarter's goal made of its months' is not stored: it has no id of its own.
+            "goal_id": None if g.id.startswith(MONTHS_GOAL) else g.id,
             **figures_public(computed[g.id]),
             "as_of": wire(now),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, post
+from litestar import get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.http import DB, CurrentActor, Now
@@ -23,6 +23,14 @@ def list_plans(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
 def create_plan(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
     """Manager: {name, unit_id, mode: marginal|whole, tiers: [{up_to_attainment: "0.8"|null, rate: "0.03"}]}."""
     return service.plan_public(service.create_plan(db, actor, data, now))
+
+
+@patch("/commissions/plans/{plan_id:str}", sync_to_thread=True)
+def update_plan(
+    db: DB, actor: CurrentActor, now: Now, plan_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Manager of the plan's unit: any of {name, mode, tiers}; tiers replace the whole list."""
+    return service.plan_public(service.update_plan(db, actor, plan_id, data, now))
 
 
 @post("/commissions/plans/{plan_id:str}/assign", sync_to_thread=True)
@@ -71,4 +79,4 @@ def list_badges(
     return [badges.badge_public(b) for b in badges.badges_of(db, rep_id)]
 
 
-ROUTES = [list_plans, create_plan, assign_plan, statement, issue, estimate, list_badges]
+ROUTES = [list_plans, create_plan, update_plan, assign_plan, statement, issue, estimate, list_badges]

@@ -4,11 +4,12 @@ Every revenue figure comes from the KPI engine (`kpi.service.compute` for a goal
 earlier period's revenue as it stands now): a commission never counts deals its own way.
 
 A statement is a draft (computed on each read) until a manager issues it; an issued statement is stored
-with its plan, target, revenue, the deals counted and every line, and never changes. Clawback: when a
-later statement is computed, each issued earlier statement of the rep is recomputed with the revenue the
-engine now gives its period (a won deal lost since no longer counts) against the target and plan it was
-issued with; what was paid above that, less what earlier statements already clawed back, is a negative
-line naming the deals that are no longer won.
+with its plan, target, revenue, the deals counted and every line, and never changes. Clawback and back-pay:
+when a later statement is computed, each issued earlier statement of the rep is recomputed with the revenue
+the engine now gives its period against the target and plan it was issued with. What was paid above that,
+less what later statements already settled for that period, is a negative `clawback` line naming the deals
+no longer won; what is owed above what was paid (a deal won late, its won date inside the issued period) is
+a positive `back_pay` line naming the deals won late. Both are settled once: the next statement sees them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.audit.service import record_audit
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from backend.goals.models import Goal
 from backend.kpi import service as kpi
@@ -36,7 +38,7 @@ from backend.versioning import wire
 
 MAX_TIERS = 10
 PLAN_FIELDS = {
-    "name": Text(required=True, nullable=False, max_len=200),
+    "name": Text(required=True, nullable=False, min_len=1, max_len=200),
     "unit_id": Uuid(required=True, nullable=False),
     "mode": Choice(required=True, nullable=False, choices=PLAN_MODES),
 }
@@ -131,6 +133,46 @@ def create_plan(session: Session, actor: Actor, data: Any, now: datetime) -> Com
     )
     session.add(plan)
     session.flush()
+    return plan
+
+
+def update_plan(session: Session, actor: Actor, plan_id: str, data: Any, now: datetime) -> CommissionPlan:
+    """Change a plan's name, mode or tiers (any of them; tiers as a whole list, checked as on creation).
+    Issued statements keep the plan as it stood: only drafts and later statements see the change."""
+    _require_plan_maker(actor)
+    plan = get_plan(session, actor, plan_id)
+    try:
+        get_unit(session, actor, plan.unit_id)
+    except NotFound:
+        raise Forbidden() from None  # a plan of a unit above the caller's: they see it, they do not set it
+    if not isinstance(data, dict):
+        raise InvalidInput.one("body", "wrong_type", expected="object")
+    if not data:
+        raise InvalidInput.one("body", "required")
+    fields = {k: v for k, v in PLAN_FIELDS.items() if k != "unit_id"}
+    # A plan stays in its unit: moving it would change who may read and set it.
+    values = validate(
+        {k: v for k, v in data.items() if k != "tiers"}, fields, partial=True, read_only=("unit_id",)
+    )
+    tiers = _clean_tiers(data["tiers"]) if "tiers" in data else None
+    before = plan_public(plan)
+    plan.name = values.get("name", plan.name)
+    plan.mode = values.get("mode", plan.mode)
+    if tiers is not None:
+        plan.tiers = tiers
+    plan.updated_at = now
+    session.flush()
+    after = plan_public(plan)
+    changed = [k for k in ("name", "mode", "tiers") if before[k] != after[k]]
+    record_audit(
+        session,
+        actor.id,
+        "commission_plan.update",
+        "commission_plan",
+        plan.id,
+        {k: before[k] for k in changed},
+        {k: after[k] for k in changed},
+    )
     return plan
 
 
@@ -260,18 +302,30 @@ def _no_longer_won(
     return gone
 
 
-def _clawback_lines(session: Session, rep: User, period: Period) -> list[dict[str, Any]]:
-    """For each issued statement of an earlier period: what it paid above what its period's revenue now
-    earns (same plan, same target), less what was clawed back before. Only decreases: a deal won late into
-    a closed period is not paid retroactively here."""
+def _won_late(session: Session, paid: list[dict[str, Any]], rep: User, period: Period) -> list[dict[str, Any]]:
+    """The deals the engine now counts in the period that were not paid for it yet."""
+    ids = {deal["id"] for deal in paid}
+    return [deal for deal in _won_deals(session, rep, period) if deal["id"] not in ids]
+
+
+ADJUSTMENTS = ("clawback", "back_pay")
+
+
+def _adjustment_lines(session: Session, rep: User, period: Period) -> list[dict[str, Any]]:
+    """For each issued statement of an earlier period: what its period's revenue now earns (same plan, same
+    target) against what it paid plus what later statements already adjusted. Less: a clawback line naming
+    the deals no longer won; more (a deal won late into that period): a back-pay line naming those deals."""
     issued = list(session.scalars(select(Statement).where(Statement.rep_id == rep.id)))
-    clawed: dict[str, Decimal] = {}
+    settled: dict[str, Decimal] = {}
+    paid_late: dict[str, list[dict[str, Any]]] = {}  # deals a back-pay line already paid, by period
     for statement in issued:
         if statement.period == period.key:
             continue
         for line in statement.lines:
-            if line["kind"] == "clawback":
-                clawed[line["period"]] = clawed.get(line["period"], ZERO) - Decimal(line["amount"])
+            if line["kind"] in ADJUSTMENTS:
+                settled[line["period"]] = settled.get(line["period"], ZERO) + Decimal(line["amount"])
+            if line["kind"] == "back_pay":
+                paid_late.setdefault(line["period"], []).extend(line["deals"])
     lines: list[dict[str, Any]] = []
     for statement in sorted(issued, key=lambda s: parse_period(s.period).start):
         earlier = parse_period(statement.period)
@@ -280,25 +334,35 @@ def _clawback_lines(session: Session, rep: User, period: Period) -> list[dict[st
         revenue = _revenue_now(session, rep.id, earlier)
         tiers = parse_tiers(statement.plan["tiers"])
         owed = commission(statement.plan["mode"], tiers, revenue, statement.target)
-        before = clawed.get(statement.period, ZERO)
-        amount = statement.commission - owed - before
-        if amount <= 0:
+        before = settled.get(statement.period, ZERO)
+        paid = statement.deals + paid_late.get(statement.period, [])
+        amount = owed - statement.commission - before
+        if amount == 0:
             continue
-        lines.append(
-            {
-                "kind": "clawback",
-                "period": statement.period,
-                "statement_id": statement.id,
-                "paid": str(statement.commission),
-                "revenue_paid": str(statement.revenue),
-                "revenue_now": str(revenue),
-                "owed_now": str(owed),
-                "clawed_back_before": str(before),
-                "deals": _no_longer_won(session, statement.deals, rep, earlier),
-                "amount": str(-amount),
-            }
-        )
+        line = {
+            "kind": "back_pay" if amount > 0 else "clawback",
+            "period": statement.period,
+            "statement_id": statement.id,
+            "paid": str(statement.commission),
+            "revenue_paid": str(statement.revenue),
+            "revenue_now": str(revenue),
+            "owed_now": str(owed),
+            "adjusted_before": str(before),
+            "deals": (
+                _won_late(session, paid, rep, earlier)
+                if amount > 0
+                else _no_longer_won(session, paid, rep, earlier)
+            ),
+            "amount": str(amount),
+        }
+        if amount < 0:
+            line["clawed_back_before"] = str(-before)
+        lines.append(line)
     return lines
+
+
+def _sum(lines: list[dict[str, Any]], kind: str) -> Decimal:
+    return sum((Decimal(line["amount"]) for line in lines if line["kind"] == kind), ZERO)
 
 
 def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[str, Any]:
@@ -309,9 +373,9 @@ def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[s
     figures = kpi.compute(session, [goal], now)[goal.id]
     revenue = (figures.actual if figures.actual is not None else ZERO).quantize(CENT)
     tier_lines: list[TierLine] = commission_lines(plan.mode, parse_tiers(plan.tiers), revenue, goal.target)
-    clawbacks = _clawback_lines(session, rep, period)
+    adjustments = _adjustment_lines(session, rep, period)
     earned = sum((line.amount for line in tier_lines), ZERO)
-    clawback = -sum((Decimal(line["amount"]) for line in clawbacks), ZERO)
+    clawback, back_pay = -_sum(adjustments, "clawback"), _sum(adjustments, "back_pay")
     return {
         "id": None,
         "status": "draft",
@@ -324,9 +388,10 @@ def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[s
         "attainment": figures.attainment,
         "commission": earned,
         "clawback": clawback,
-        "total": earned - clawback,
+        "back_pay": back_pay,
+        "total": earned - clawback + back_pay,
         "deals": _won_deals(session, rep, period),
-        "lines": [line.public() for line in tier_lines] + clawbacks,
+        "lines": [line.public() for line in tier_lines] + adjustments,
         "issued_at": None,
     }
 
@@ -334,7 +399,7 @@ def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[s
 def _wire(statement: dict[str, Any]) -> dict[str, Any]:
     out = dict(statement)
     out["target"] = amount_text("revenue", statement["target"])
-    for name in ("revenue", "commission", "clawback", "total"):
+    for name in ("revenue", "commission", "clawback", "back_pay", "total"):
         out[name] = str(statement[name])
     attainment = statement["attainment"]
     out["attainment"] = None if attainment is None else str(attainment)
@@ -356,6 +421,8 @@ def statement_public(statement: Statement) -> dict[str, Any]:
             "attainment": (statement.revenue / target).quantize(Decimal("0.0001")) if target else None,
             "commission": statement.commission,
             "clawback": statement.clawback,
+            # Not a column of its own: an issued statement's back-pay is the sum of its back-pay lines.
+            "back_pay": _sum(statement.lines, "back_pay"),
             "total": statement.total,
             "deals": statement.deals,
             "lines": statement.lines,
@@ -450,6 +517,7 @@ def estimate(session: Session, actor: Actor, period: str | None, now: datetime) 
         "attainment": None if draft["attainment"] is None else str(draft["attainment"]),
         "commission": str(draft["commission"]),
         "clawback": str(draft["clawback"]),
+        "back_pay": str(draft["back_pay"]),
         "total": str(draft["total"]),
         "lines": draft["lines"],
         "next": None if step is None else step.public(),

@@ -17,15 +17,27 @@ import * as approvals from './views/approvals.js';
 import * as me from './views/me.js';
 import * as reviews from './views/reviews.js';
 import * as statement from './views/statement.js';
+import * as plans from './views/plans.js';
+import * as desk from './views/desk.js';
+import * as audit from './views/audit.js';
+import * as dimensions from './views/dimensions.js';
+import * as payplans from './views/payplans.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
 const LEADS = new Set(['lead', 'manager', 'admin']);
+const MANAGERS = new Set(['manager', 'admin']);
 const ROUTES = [
   [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
-  [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement],
+  [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
+  [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
 ];
+// Screens for people who manage others (the server decides what each may do; these only keep a rep's app
+// free of screens that would answer "not allowed").
+const FOR_LEADS = new Set([approvals, plans, desk]);
+const FOR_MANAGERS = new Set([audit, dimensions, payplans]);
+const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans]);
 
 const ctx = {
   user: null, version: VERSION,
@@ -72,14 +84,15 @@ async function show() {
       if (match) { view = candidate; params.id = match[1]; break; }
     }
   }
-  if (view === approvals && !LEADS.has(ctx.user?.role)) view = home;
+  if (FOR_LEADS.has(view) && !LEADS.has(ctx.user?.role)) view = home;
+  if (FOR_MANAGERS.has(view) && !MANAGERS.has(ctx.user?.role)) view = home;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   const node = await view.render(params, ctx);
   if (ticket !== showing) return; // a later navigation won
   current = view;
   $('view').replaceChildren(node);
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews || view === statement ? '/me' : path || '/'}`);
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${UNDER_ME.has(view) ? '/me' : path || '/'}`);
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */

@@ -68,3 +68,50 @@ export async function fetchStatement(period) {
   }
   return answer;
 }
+
+// ---- the lead's and manager's desks (online; each list keeps its last copy for offline reading) ----------
+
+const enc = encodeURIComponent;
+
+/** `?a=1&b=2` of the non-empty values of `query`. */
+export function queryString(query = {}) {
+  const pairs = Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return pairs.length ? `?${new URLSearchParams(pairs)}` : '';
+}
+
+/** A GET whose last good answer is kept in `meta` (per path): offline, the answer carries that copy as
+ *  `data` with `cachedAt`, so a screen can show it marked with its time instead of nothing. */
+export async function readKept(path) {
+  const key = `kept:${path}`;
+  const answer = await request('GET', path);
+  if (answer.ok) {
+    await setMeta({ [key]: { data: answer.data, fetched_at: new Date().toISOString() } });
+  } else if (answer.offline) {
+    const kept = (await getMeta(key))[key];
+    if (kept) return { ...answer, data: kept.data, cachedAt: kept.fetched_at };
+  }
+  return answer;
+}
+
+export const closeReview = (id) => request('POST', `/api/v1/reviews/${enc(id)}/close`);
+
+export const listPlans = (query) => readKept(`/api/v1/plans${queryString(query)}`);
+export const planSuggestions = () => readKept('/api/v1/plans/suggestions');
+export const readPlan = (id) => readKept(`/api/v1/plans/${enc(id)}`);
+export const openPlan = (body) => request('POST', '/api/v1/plans', body);
+export const addAction = (planId, body) => request('POST', `/api/v1/plans/${enc(planId)}/actions`, body);
+export const updateAction = (planId, actionId, body) =>
+  request('PATCH', `/api/v1/plans/${enc(planId)}/actions/${enc(actionId)}`, body);
+export const closePlan = (planId, body) => request('POST', `/api/v1/plans/${enc(planId)}/close`, body);
+
+export const dimensions = (unitId) => readKept(`/api/v1/review-dimensions${queryString({ unit_id: unitId })}`);
+export const setDimension = (body) => request('POST', '/api/v1/review-dimensions', body);
+
+export const deskVisits = (query) => readKept(`/api/v1/visits${queryString(query)}`);
+export const reviewVisits = (decisions) => request('POST', '/api/v1/visits/review', { decisions });
+
+export const auditTrail = (query) => readKept(`/api/v1/audit${queryString(query)}`);
+
+export const commissionPlans = () => readKept('/api/v1/commissions/plans');
+export const createCommissionPlan = (body) => request('POST', '/api/v1/commissions/plans', body);
+export const updateCommissionPlan = (id, body) => request('PATCH', `/api/v1/commissions/plans/${enc(id)}`, body);

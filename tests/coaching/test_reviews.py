@@ -252,3 +252,52 @@ def test_closing_a_review_locks_the_reps_period_and_other_reps_cannot_read_it(or
     assert answer["results"][0]["errors"][0]["code"] == "period_locked"
     # The closed review keeps the score it was closed with.
     assert rep1.get(f"/api/v1/reviews/{review['id']}").json()["score"] == "60.00"
+
+
+def test_a_quarterly_review_adds_up_the_quarters_monthly_goals(org, sign_in, engine):
+    """Q4 with goals only in its months: the review's targets are the months' targets summed (a ratio's,
+    averaged), its actuals the KPI engine's over the whole quarter; GET /progress answers the same."""
+    shop = _november(engine, org)  # November: visits 10, revenue 10 000; 4 visits, 6 000 won
+    with Session(engine, expire_on_commit=False) as session:
+        lead, rep = actor(session, org.user("lead1")), actor(session, org.user("rep1"))
+        for month, visits, revenue in (("2026-10", "12", "15000"), ("2026-12", "8", "25000")):
+            goal(session, lead, ("user", rep.id), "visits", month, visits, NOW)
+            goal(session, lead, ("user", rep.id), "revenue", month, revenue, NOW)
+        for month, threshold in (("2026-10", "4.0"), ("2026-11", "4.5"), ("2026-12", "4.5")):
+            goal(session, lead, ("user", rep.id), "satisfaction", month, threshold, NOW)
+        # Two of three months only: no quarter figure rather than a target that leaves December out.
+        for month in ("2026-10", "2026-11"):
+            goal(session, lead, ("user", rep.id), "new_customers", month, "2", NOW)
+        # A quarter goal of its own wins over its months'.
+        goal(session, lead, ("user", rep.id), "conversion", "2026-Q4", "0.5", NOW)
+        goal(session, lead, ("user", rep.id), "conversion", "2026-10", "0.9", NOW)
+        visit(session, rep, lead, shop, "2026-10-14T10:00:00+08:00", 5, NOW)
+        visit(session, rep, lead, shop, "2026-10-15T10:00:00+08:00", 3, NOW)
+        deal(session, rep, shop, "9000", "won", "2026-10-20T10:00:00+08:00", NOW)
+        deal(session, rep, shop, "1000", "lost", "2026-10-21T10:00:00+08:00", NOW)
+        session.commit()
+    lead = sign_in("lead1@example.com")
+    review = _open(lead, org, "2026-Q4")
+    figures = {f["metric"]: f for f in review["figures"]}
+    assert list(figures) == ["revenue", "visits", "conversion", "satisfaction"]
+    # revenue: 15 000 + 10 000 + 25 000 = 50 000 targeted, 9 000 + 6 000 won = 15 000 → 30 %
+    assert (figures["revenue"]["target"], figures["revenue"]["actual"]) == ("50000.00", "15000.00")
+    assert figures["revenue"]["attainment"] == 0.3
+    # visits: 12 + 10 + 8 = 30 targeted, 2 + 4 approved = 6 → 20 %
+    assert (figures["visits"]["target"], figures["visits"]["actual"], figures["visits"]["attainment"]) == (
+        "30",
+        "6",
+        0.2,
+    )
+    # satisfaction: (4.0 + 4.5 + 4.5) / 3 = 4.3333 targeted; (5 + 3 + 4 × 4) / 6 = 4.00 → 0.9231
+    assert (figures["satisfaction"]["target"], figures["satisfaction"]["actual"]) == ("4.3333", "4.00")
+    assert figures["satisfaction"]["attainment"] == 0.9231
+    # conversion: the quarter's own 0.5 (not October's 0.9); two won of three closed → 0.6667 / 0.5
+    assert (figures["conversion"]["target"], figures["conversion"]["attainment"]) == ("0.5000", 1.3333)
+    assert figures["revenue"]["goal_id"] is None and figures["conversion"]["goal_id"] is not None
+    # The one computation: GET /progress for the quarter answers the figures the review froze.
+    live = lead.get("/api/v1/progress", params={"subject_id": org.user("rep1"), "period": "2026-Q4"}).json()
+    assert [{k: v for k, v in p.items() if k != "as_of"} for p in live] == review["figures"]
+    # The scorecard weighs the quarter's attainments: revenue 30 × 0.4 + visits 20 × 0.2 = 16 over 0.6.
+    assert [line["score"] for line in review["scorecard"]["lines"][:2]] == ["30.00", "20.00"]
+    assert review["scorecard"]["total"] == "26.67"

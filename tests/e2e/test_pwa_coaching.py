@@ -84,20 +84,26 @@ def test_lead_shares_a_review_and_the_rep_acknowledges_it(live: Live, new_contex
     assert not rep.errors and not lead.errors
 
 
-@pytest.fixture(scope="module")
-def commission_plan(live: Live) -> None:
-    """Once per module (one server): a marginal plan for team1 and rep1's revenue goal for this month."""
+def assign_commission_plan(live: Live, name: str, owner: str, team: str) -> str:
+    """The boss makes a marginal plan (TIERS) in unit `owner` and applies it to `team`; returns its id."""
     boss = live.api("boss")
     created = boss.post(
         "/api/v1/commissions/plans",
-        json={"name": "Field plan", "unit_id": live.org.unit("company"), "mode": "marginal", "tiers": TIERS},
+        json={"name": name, "unit_id": live.org.unit(owner), "mode": "marginal", "tiers": TIERS},
     )
     assert created.status_code == 201, created.text
     assigned = boss.post(
         f"/api/v1/commissions/plans/{created.json()['id']}/assign",
-        json={"subject_type": "unit", "subject_id": live.org.unit("team1")},
+        json={"subject_type": "unit", "subject_id": live.org.unit(team)},
     )
     assert assigned.status_code == 201, assigned.text
+    return str(created.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def commission_plan(live: Live) -> None:
+    """Once per module (one server): a marginal plan for team1 and rep1's revenue goal for this month."""
+    assign_commission_plan(live, "Field plan", "company", "team1")
     goal = live.api("lead1").post(
         "/api/v1/goals",
         json={

@@ -227,3 +227,171 @@ def test_no_plan_or_no_target_is_a_conflict_not_a_zero(org, engine, sign_in):
     _plan(sign_in("boss@example.com"), org)
     response = rep_api.get("/api/v1/commissions/estimate")
     assert (response.status_code, response.json()["code"]) == (409, "no_revenue_goal")
+
+
+@both_databases
+def test_a_deal_won_late_into_an_issued_period_is_paid_back_in_the_next(org, engine, sign_in, clock):
+    boss = sign_in("boss@example.com")
+    _plan(boss, org)
+    _october_won_100_percent(engine, org)
+    issued = boss.post(
+        "/api/v1/commissions/statements/issue", json={"user_id": org.user("rep1"), "period": "2026-10"}
+    )
+    assert (issued.status_code, issued.json()["total"], issued.json()["back_pay"]) == (201, "3400.00", "0")
+    # In November the rep records deal c as won on 28 October (late), and wins 30 000 in November.
+    with Session(engine, expire_on_commit=False) as session:
+        rep = actor(session, org.user("rep1"))
+        shop = customer(session, rep, NOW, "晚到客户")
+        late = deal(session, rep, shop, "25000", "won", "2026-10-28T10:00:00+08:00", NOW)
+        deal(session, rep, shop, "30000", "won", "2026-11-03T10:00:00+08:00", NOW)
+        session.commit()
+    october = _statement(boss, user_id=org.user("rep1"), period="2026-10").json()
+    assert (october["status"], october["total"], october["revenue"]) == ("issued", "3400.00", "100000.00")
+    november = _statement(sign_in("rep1@example.com"), period="2026-11").json()
+    tiers, (back_pay,) = november["lines"][:-1], november["lines"][-1:]
+    assert [(line["base"], line["amount"]) for line in tiers] == [("30000.00", "900.00")]
+    # October now earns 80 000 x 3 % + 20 000 x 5 % + 25 000 x 8 % = 5400 of which 3400 was paid.
+    assert back_pay == {
+        "kind": "back_pay",
+        "period": "2026-10",
+        "statement_id": issued.json()["id"],
+        "paid": "3400.00",
+        "revenue_paid": "100000.00",
+        "revenue_now": "125000.00",
+        "owed_now": "5400.00",
+        "adjusted_before": "0",
+        "deals": [{"id": late, "title": back_pay["deals"][0]["title"], "amount": "25000.00"}],
+        "amount": "2000.00",
+    }
+    assert (november["commission"], november["clawback"], november["back_pay"], november["total"]) == (
+        "900.00",
+        "0",
+        "2000.00",
+        "2900.00",
+    )
+    assert Decimal(november["total"]) == Decimal("900.00") + Decimal("2000.00")
+    # Issued, November keeps its back-pay line; December pays nothing twice.
+    clock.now = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    done = boss.post(
+        "/api/v1/commissions/statements/issue", json={"user_id": org.user("rep1"), "period": "2026-11"}
+    ).json()
+    assert (done["back_pay"], done["total"], done["lines"][-1]["kind"]) == ("2000.00", "2900.00", "back_pay")
+    december = _statement(boss, user_id=org.user("rep1"), period="2026-12").json()
+    assert [line["kind"] for line in december["lines"]] == ["tier"]
+    # Deal c lost after all: what was paid back comes back, to the cent, and no more.
+    with Session(engine, expire_on_commit=False) as session:
+        rep = actor(session, org.user("rep1"))
+        opportunity = session.get(Opportunity, late)
+        assert opportunity is not None
+        advance(session, rep, opportunity, "lost", datetime.fromisoformat("2026-12-01T10:00:00+08:00"), clock.now)
+        session.commit()
+    december = _statement(boss, user_id=org.user("rep1"), period="2026-12").json()
+    (clawback,) = [line for line in december["lines"] if line["kind"] != "tier"]
+    assert (clawback["kind"], clawback["owed_now"], clawback["adjusted_before"], clawback["amount"]) == (
+        "clawback",
+        "3400.00",
+        "2000.00",
+        "-2000.00",
+    )
+    assert [(d["id"], d["amount"], d["stage"]) for d in clawback["deals"]] == [(late, "25000.00", "lost")]
+    assert (december["clawback"], december["back_pay"]) == ("2000.00", "0")
+
+
+def test_a_manager_edits_a_plans_tiers_and_mode_and_the_draft_follows(org, engine, sign_in):
+    boss = sign_in("boss@example.com")
+    plan_id = _plan(boss, org)
+    _october_won_100_percent(engine, org)
+    tiers = [{"up_to_attainment": "0.5", "rate": "0.02"}, {"up_to_attainment": None, "rate": "0.06"}]
+    edited = boss.patch(f"/api/v1/commissions/plans/{plan_id}", json={"mode": "whole", "tiers": tiers})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["mode"], edited.json()["name"]) == ("whole", "Field 2026")
+    assert edited.json()["tiers"] == [
+        {"up_to_attainment": "0.5000", "rate": "0.0200"},
+        {"up_to_attainment": None, "rate": "0.0600"},
+    ]
+    # Whole mode, 100 % is in the top tier: 100 000 x 6 %.
+    body = _statement(boss, user_id=org.user("rep1"), period="2026-10").json()
+    assert [(line["tier"], line["base"], line["amount"]) for line in body["lines"]] == [
+        (2, "100000.00", "6000.00")
+    ]
+    renamed = boss.patch(f"/api/v1/commissions/plans/{plan_id}", json={"name": "Field 2027"})
+    assert (renamed.json()["name"], renamed.json()["mode"]) == ("Field 2027", "whole")
+    trail = boss.get("/api/v1/audit", params={"entity": "commission_plan", "record_id": plan_id}).json()
+    assert [(e["action"], sorted(e["after"])) for e in trail] == [
+        ("commission_plan.update", ["name"]),
+        ("commission_plan.update", ["mode", "tiers"]),
+    ]
+    assert trail[1]["before"]["mode"] == "marginal"
+
+
+def test_editing_a_plan_refuses_bad_input_and_changes_nothing(org, sign_in):
+    boss = sign_in("boss@example.com")
+    plan_id = _plan(boss, org)
+    url = f"/api/v1/commissions/plans/{plan_id}"
+    cases: list[tuple[Any, set[tuple[str, str]]]] = [
+        ({}, {("body", "required")}),
+        ([], {("body", "wrong_type")}),
+        ({"name": "  "}, {("name", "required")}),
+        ({"name": "x" * 100_000}, {("name", "too_long")}),
+        ({"name": 7}, {("name", "wrong_type")}),
+        ({"mode": "progressive"}, {("mode", "invalid_choice")}),
+        ({"unit_id": org.unit("team1")}, {("unit_id", "not_writable")}),
+        ({"color": "red"}, {("color", "unknown_field")}),
+        ({"tiers": []}, {("tiers", "out_of_range")}),
+        ({"tiers": "0.03"}, {("tiers", "out_of_range")}),
+        ({"tiers": [{"up_to_attainment": None, "rate": "1.5"}]}, {("tiers.0.rate", "out_of_range")}),
+        ({"tiers": [{"up_to_attainment": None, "rate": "-0.01"}]}, {("tiers.0.rate", "out_of_range")}),
+        ({"tiers": [{"up_to_attainment": None, "rate": 0.03}]}, {("tiers.0.rate", "wrong_type")}),
+        ({"tiers": [{"up_to_attainment": None}]}, {("tiers.0.rate", "required")}),
+        ({"tiers": [{"rate": "0.03"}]}, {("tiers.0.up_to_attainment", "required")}),
+        (
+            {"tiers": [{"up_to_attainment": "0.8", "rate": "0.03"}]},
+            {("tiers.0.up_to_attainment", "top_tier_open")},
+        ),
+        (
+            {"tiers": [{"up_to_attainment": None, "rate": "0.03"}, {"up_to_attainment": None, "rate": "0.05"}]},
+            {("tiers.0.up_to_attainment", "tiers_not_ascending")},
+        ),
+        (
+            {
+                "tiers": [
+                    {"up_to_attainment": "0.8", "rate": "0.03"},
+                    {"up_to_attainment": "0.8", "rate": "0.05"},
+                    {"up_to_attainment": None, "rate": "0.08"},
+                ]
+            },
+            {("tiers.1.up_to_attainment", "tiers_not_ascending")},
+        ),
+        ({"tiers": [{"up_to_attainment": None, "rate": "0.01"}] * 11}, {("tiers", "out_of_range")}),
+    ]
+    for body, expected in cases:
+        response = boss.patch(url, json=body)
+        assert response.status_code == 422, (body, response.text)
+        got = {(e["field"], e["code"]) for e in response.json()["errors"]}
+        assert expected <= got, (body, got)
+        assert all(e["message"] for e in response.json()["errors"])
+    (plan,) = boss.get("/api/v1/commissions/plans").json()
+    assert (plan["name"], plan["mode"], plan["tiers"]) == ("Field 2026", "marginal", TIERS_STORED)
+    zh = boss.patch(url, json={"mode": "x"}, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 422
+
+
+TIERS_STORED = [
+    {"up_to_attainment": "0.8000", "rate": "0.0300"},
+    {"up_to_attainment": "1.0000", "rate": "0.0500"},
+    {"up_to_attainment": None, "rate": "0.0800"},
+]
+
+
+def test_only_managers_of_the_plans_unit_edit_it_others_see_not_found(org, sign_in):
+    plan_id = _plan(sign_in("boss@example.com"), org)
+    body = {"name": "mine now"}
+    # Setting pay is a manager's job: reps and leads are refused outright.
+    for email in ("rep1@example.com", "lead1@example.com"):
+        assert sign_in(email).patch(f"/api/v1/commissions/plans/{plan_id}", json=body).status_code == 403, email
+    # A manager below the plan's unit sees it but does not set it.
+    east = sign_in("eastmgr@example.com")
+    assert east.patch(f"/api/v1/commissions/plans/{plan_id}", json=body).status_code == 403
+    for unknown in (str(uuid.uuid4()), "not-an-id"):
+        response = sign_in("boss@example.com").patch(f"/api/v1/commissions/plans/{unknown}", json=body)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")

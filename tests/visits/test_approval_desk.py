@@ -156,3 +156,35 @@ def test_bulk_review_applies_each_decision_alone_like_sync(org, sign_in, engine)
         == 403
     )
     assert lead.post("/api/v1/visits/review", json={"decisions": []}).json()["errors"][0]["field"] == "decisions"
+
+
+def test_bulk_review_refuses_a_malformed_request_and_changes_nothing(org, sign_in, engine):
+    ids = _work(engine, org)
+    lead = sign_in("lead1@example.com")
+    for body in ({}, {"decisions": "all"}, {"decisions": {}}, {"decisions": [{}] * 501}):
+        answer = lead.post("/api/v1/visits/review", json=body)
+        assert answer.status_code == 422, body
+        assert answer.json()["errors"][0]["field"] == "decisions"
+    results = lead.post(
+        "/api/v1/visits/review",
+        json={
+            "decisions": [
+                {"id": ids["near"], "approve": False, "comment": "长" * 2001},
+                {"id": ids["far"], "approve": True, "base_version": "2"},
+                {"id": ids["vague"], "approve": True, "base_version": -1},
+                "approve everything",
+            ]
+        },
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 4
+    assert [e["field"] for r in results[:3] for e in r["errors"]] == ["comment", "base_version", "base_version"]
+    assert results[3]["errors"][0]["field"] == "body"
+    with Session(engine) as session:
+        assert {session.get(Visit, i).status for i in ids.values()} == {"submitted"}  # type: ignore[union-attr]
+    bad = lead.get("/api/v1/visits", params={"min_distance_m": -5, "rep_id": "me", "from": "yesterday"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"min_distance_m", "rep_id", "from"}
+    # Someone of another team: as if no one.
+    other = lead.get("/api/v1/visits", params={"rep_id": org.user("rep3")})
+    absent = lead.get("/api/v1/visits", params={"rep_id": str(uuid.uuid4())})
+    assert (other.status_code, other.json()) == (404, absent.json())

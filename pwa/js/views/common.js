@@ -41,3 +41,37 @@ export function rejectedItem(receipt, navigate, refresh) {
         : h('button', { class: 'btn', 'data-test': 'rejected-fix', onclick: fixable ? fix : retry }, t(fixable ? 'rej.fix' : 'rej.retry')),
       h('button', { class: 'btn btn-quiet', 'data-test': 'rejected-dismiss', onclick: dismiss }, t('rej.dismiss'))));
 }
+
+// ---- pieces of the online desks (reviews, plans, approval desk, audit, dimensions, commission plans) ------
+
+/** What a failed call says: offline, the server's problem message, or a generic failure. */
+export const problem = (answer) => (answer.offline ? t('coach.offline') : answer.message || t('coach.failed'));
+
+/** Every `field: message` of a refused write, so a form names what to fix. */
+export function problems(answer) {
+  const errors = answer.data?.errors || [];
+  return errors.length ? errors.map((e) => `${e.field}: ${e.message || e.code}`).join('；') : problem(answer);
+}
+
+/** Above a desk's content: nothing when live; offline, the kept copy's time (writes wait for a connection),
+ *  or that the screen needs one; otherwise the server's refusal. */
+export function keptNotice(answer) {
+  if (answer.ok) return null;
+  if (answer.offline && answer.cachedAt) {
+    return h('p', { class: 'banner', 'data-test': 'desk-cached', role: 'status' }, t('desk.cached', dateTime(answer.cachedAt)));
+  }
+  if (answer.offline) return h('p', { class: 'banner', 'data-test': 'desk-offline', role: 'status' }, t('desk.offline'));
+  return h('p', { class: 'error', 'data-test': 'desk-error', role: 'alert' }, problem(answer));
+}
+
+/** The answer's data when live or kept from before, else `fallback`. */
+export const shown = (answer, fallback) => (answer.ok || answer.cachedAt ? answer.data : fallback);
+
+/** A screen's title with a way back. */
+export const heading = (title, back = '#/me') => h('div', { class: 'bar' },
+  h('h1', {}, title), h('a', { class: 'btn btn-quiet', href: back, 'data-test': 'desk-back' }, `← ${t('desk.back')}`));
+
+/** `YYYY-MM-DD` of a Date in the user's zone (for date inputs' defaults). */
+export function isoDay(date, timeZone) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}

@@ -1,7 +1,8 @@
 // views/me.js: the user, language, notifications, conflicts about their records, signing out; and for a rep
 // their coaching: badges (replica `badge`), their latest shared review with "acknowledge" (online only), their
 // open improvement plan (replica `plan`; its actions when online) and the commission estimate (online, else
-// the cached answer marked with its time). Leads find their team's reviews (#/reviews) here too.
+// the cached answer marked with its time). Leads find their team's tools here too: reviews, plans and the
+// approval desk; managers also the scorecard dimensions, commission plans and the audit trail.
 import { h } from '../ui.js';
 import { t, getLocale, dateTime, day, money, percent } from '../i18n.js';
 import * as model from '../model.js';
@@ -12,6 +13,7 @@ export const live = true;
 
 const PUSH_TEXT = { on: 'me.push.on', denied: 'me.push.denied', unsupported: 'me.push.unsupported', failed: 'me.push.failed' };
 const LEADS = new Set(['lead', 'manager', 'admin']);
+const MANAGERS = new Set(['manager', 'admin']);
 
 /** A dimension's or badge's name in the current language. */
 export const dimensionName = (d) => (getLocale() === 'zh-CN' ? d.name_zh : d.name_en) || d.name_en || d.key;
@@ -46,11 +48,15 @@ function reviewCard(review, ctx) {
     button.disabled = false;
     message.textContent = answer.offline ? t('coach.offline') : (answer.message || t('coach.failed'));
   } }, t('review.ack'));
+  const closed = review.status === 'closed';
   return h('div', { class: 'card', 'data-test': 'review-card', 'data-id': review.id, 'data-status': review.status,
     'data-acknowledged': review.acknowledged_at ? 'yes' : 'no' },
   h('div', { class: 'goal-head' }, h('strong', {}, t('review.title', review.period)),
     h('b', { class: 'big', 'data-test': 'review-score' }, review.score ?? review.scorecard?.total ?? '—')),
-  h('p', { class: 'hint' }, t('review.shared', dateTime(review.shared_at))),
+  h('p', { class: 'hint' }, t('review.shared', dateTime(review.shared_at)), ' ',
+    h('span', { class: `chip ${closed ? 'chip-approved' : 'chip-submitted'}`, 'data-test': 'review-status', 'data-status': review.status },
+      t(`reviews.status.${review.status}`))),
+  closed ? h('p', { class: 'provisional', 'data-test': 'review-closed' }, t('review.closed', dateTime(review.closed_at), review.period)) : null,
   figures(review),
   review.comments ? h('p', { 'data-test': 'review-lead-comments' }, review.comments) : null,
   review.acknowledged_at
@@ -86,12 +92,12 @@ function estimateCard(cached, offline) {
   const data = cached?.data;
   const attrs = { class: 'card', 'data-test': 'commission-estimate' };
   if (!cached) {
-    return h('div', attrs, h('strong', {}, t('commission.title')), h('p', { class: 'hint' }, offline ? t('commission.none.offline') : t('app.loading')));
+    return h('div', attrs, h('strong', {}, t('commission.title', '').trim()), h('p', { class: 'hint' }, offline ? t('commission.none.offline') : t('app.loading')));
   }
   const when = h('p', { class: 'hint', 'data-test': 'commission-as-of' },
     (offline ? t('commission.cached', dateTime(cached.fetched_at)) : t('commission.asof', dateTime(cached.fetched_at))));
   if (!data) {
-    return h('div', attrs, h('strong', {}, t('commission.title')),
+    return h('div', attrs, h('strong', {}, t('commission.title', '').trim()),
       h('p', { class: 'hint' }, cached.error === 'no_commission_plan' ? t('commission.noplan') : cached.error), when);
   }
   const next = data.next;
@@ -146,7 +152,14 @@ export async function render(_params, ctx) {
   return h('section', { class: 'screen', 'data-test': 'me' },
     h('div', { class: 'card' }, h('strong', {}, user.name || user.email), h('p', { class: 'hint' },
       `${user.email} · ${t(`role.${user.role}`)}`)),
-    LEADS.has(user.role) ? h('a', { class: 'btn btn-primary btn-wide', href: '#/reviews', 'data-test': 'nav-reviews' }, t('reviews.title')) : null,
+    LEADS.has(user.role) ? h('div', { class: 'tools', 'data-test': 'team-tools' },
+      h('a', { class: 'btn btn-primary', href: '#/reviews', 'data-test': 'nav-reviews' }, t('reviews.title')),
+      h('a', { class: 'btn', href: '#/plans', 'data-test': 'nav-plans' }, t('plans.title')),
+      h('a', { class: 'btn', href: '#/desk', 'data-test': 'nav-desk' }, t('desk.title')),
+      MANAGERS.has(user.role) ? [
+        h('a', { class: 'btn', href: '#/dimensions', 'data-test': 'nav-dimensions' }, t('dimensions.title')),
+        h('a', { class: 'btn', href: '#/payplans', 'data-test': 'nav-payplans' }, t('payplans.title')),
+        h('a', { class: 'btn', href: '#/audit', 'data-test': 'nav-audit' }, t('audit.title'))] : null) : null,
     h('h2', {}, t('coach.title')),
     estimate,
     review ? reviewCard(review, ctx) : h('p', { class: 'empty', 'data-test': 'review-none' }, t('review.none')),

@@ -1,15 +1,16 @@
 // views/reviews.js: a lead's reviews of their team (online only: drafts never reach a phone's replica).
 // #/reviews lists them (GET /reviews) and opens a new one for a rep and a period; #/reviews/{id} shows the
 // frozen figures, a 1–5 rating per rating dimension and the comments (PATCH), and shares the review with the
-// rep (POST …/share), after which it is read-only.
+// rep (POST …/share), after which it is read-only; once shared, the lead closes it (POST …/close): the score is
+// kept and the rep's period is locked, which the screen says.
 import { h, field, toast, empty } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { figures, dimensionName } from './me.js';
+import { problem, problems } from './common.js';
 
 const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
-const problem = (answer) => (answer.offline ? t('coach.offline') : answer.message || t('coach.failed'));
 
 function thisMonth(timeZone) {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date());
@@ -82,6 +83,16 @@ async function detail(id, ctx) {
     shareButton.disabled = false;
     message.textContent = problem(shared);
   } }, t('reviews.share'));
+  const closeButton = h('button', { class: 'btn btn-primary btn-wide', 'data-test': 'review-close', onclick: async () => {
+    closeButton.disabled = true;
+    const closed = await coaching.closeReview(review.id);
+    if (closed.ok) { toast(t('reviews.closed')); ctx.refresh(); return; }
+    closeButton.disabled = false;
+    message.textContent = problems(closed);
+  } }, t('reviews.close'));
+  const after = review.status === 'closed'
+    ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), review.score ?? '—', review.period))
+    : h('p', { class: 'hint' }, t('reviews.readonly'));
   return h('section', { class: 'screen', 'data-test': 'review-detail', 'data-id': review.id, 'data-status': review.status }, back,
     h('div', { class: 'card' },
       h('div', { class: 'goal-head' }, h('strong', {}, `${rep?.name || ''} · ${t('review.title', review.period)}`),
@@ -92,8 +103,10 @@ async function detail(id, ctx) {
     h('div', { class: 'form' },
       ratings.map((r) => r.row),
       field(t('reviews.comments'), comments),
-      draft ? [saveButton, shareButton] : h('p', { class: 'hint' }, t('reviews.readonly'),
-        review.acknowledged_at ? ` · ${t('review.ack.at', dateTime(review.acknowledged_at))}` : ''),
+      draft ? [saveButton, shareButton] : after,
+      review.acknowledged_at ? h('p', { class: 'hint', 'data-test': 'review-acknowledged' }, t('review.ack.at', dateTime(review.acknowledged_at)),
+        review.rep_comment ? ` · ${review.rep_comment}` : '') : null,
+      review.status === 'shared' ? [h('p', { class: 'hint' }, t('reviews.close.hint')), closeButton] : null,
       message));
 }
 

@@ -1,6 +1,7 @@
 // views/statement.js: the signed-in rep's commission statement (#/statement, optional ?period=YYYY-MM): the
 // period, target, revenue and attainment, every line the server explains the figures with (tier: base × rate
-// = amount; clawback: the earlier period and the deals no longer counted), and the total; "draft" or
+// = amount; clawback or back-pay: the earlier period, what it paid and owes now, the deals no longer counted or
+// won late), and the total; "draft" or
 // "issued". Online only: offline it says so and shows the last statement shown (if any), marked with its time.
 import { h } from '../ui.js';
 import { t, dateTime, money, percent } from '../i18n.js';
@@ -17,15 +18,18 @@ function tierLine(line) {
   h('b', { class: 'row-side' }, money(line.amount)));
 }
 
-function clawbackLine(line) {
+/** A clawback or back-pay line: the earlier period, what it paid and owes now, and the deals that moved. */
+function adjustmentLine(line) {
+  const kind = line.kind === 'back_pay' ? 'backpay' : 'clawback';
   const deals = (line.deals || []).map((d) => {
-    const stage = t(`statement.stage.${d.stage}`) !== `statement.stage.${d.stage}` ? t(`statement.stage.${d.stage}`) : d.stage;
-    return `${d.title || d.id}${stage ? ` (${stage})` : ''}`;
+    const stage = d.stage && t(`statement.stage.${d.stage}`) !== `statement.stage.${d.stage}` ? t(`statement.stage.${d.stage}`) : d.stage;
+    return `${d.title || d.id} ${money(d.amount)}${stage ? ` (${stage})` : ''}`;
   });
-  return h('div', { class: 'row', 'data-test': 'statement-line', 'data-kind': 'clawback', 'data-period': line.period,
+  return h('div', { class: 'row', 'data-test': 'statement-line', 'data-kind': line.kind, 'data-period': line.period,
     'data-amount': line.amount },
-  h('span', { class: 'row-main' }, t('statement.clawback', line.period),
-    deals.length ? h('small', { class: 'hint', 'data-test': 'statement-clawback-deals' }, ` ${t('statement.clawback.deals', deals.join(', '))}`) : null),
+  h('span', { class: 'row-main' }, t(`statement.${kind}`, line.period),
+    h('small', { class: 'hint', 'data-test': 'statement-adjustment-why' }, t('statement.adjust.why', money(line.paid), money(line.owed_now), money(line.revenue_now))),
+    deals.length ? h('small', { class: 'hint', 'data-test': `statement-${kind}-deals` }, ` ${t(`statement.${kind}.deals`, deals.join(', '))}`) : null),
   h('b', { class: 'row-side' }, money(line.amount)));
 }
 
@@ -43,7 +47,7 @@ function body(data, cachedAt) {
     h('p', { class: 'row' }, h('span', { class: 'row-main' }, t('statement.revenue')), h('b', { class: 'row-side' }, money(data.revenue))),
     h('p', { class: 'row' }, h('span', { class: 'row-main' }, t('statement.attainment')), h('b', { class: 'row-side' }, data.attainment == null ? '—' : percent(data.attainment)))),
   h('div', { class: 'card', 'data-test': 'statement-lines' },
-    lines.length ? lines.map((line) => (line.kind === 'clawback' ? clawbackLine(line) : tierLine(line)))
+    lines.length ? lines.map((line) => (line.kind === 'tier' ? tierLine(line) : adjustmentLine(line)))
       : h('p', { class: 'empty' }, t('statement.none')),
     h('p', { class: 'row' }, h('strong', { class: 'row-main' }, t('statement.total')),
       h('b', { class: 'row-side big', 'data-test': 'statement-total', 'data-total': data.total }, money(data.total)))),
