@@ -7,10 +7,15 @@ holds their effects). Inside the first transaction:
 
 - the client's row is locked first (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises
   writers anyway), so a retry that overlaps the first request waits and then sees the new `last_mid`;
-- a mutation's effect, its change-log entry and its receipt are written in its savepoint; a domain error
-  rolls the savepoint back and settles a `rejected` receipt instead; nothing a mutation does can undo
-  another's;
+- a mutation's effect and its change-log entry are written in its savepoint (its receipt with the
+  batch's, in the same transaction); a domain error rolls the savepoint back and settles a `rejected`
+  receipt instead; nothing a mutation does can undo another's;
 - `mid <= last_mid` answers the stored receipt (`duplicate`); `mid > last_mid + 1` stops the batch (`gap`).
+
+Visits, which phones send by the hundred, take a cheaper road to the same receipts: a run of consecutive
+visit creates (and submits of them) is checked mutation by mutation and written in one INSERT in one
+savepoint; a broken one is rejected having written nothing, and if the INSERT fails the savepoint rolls
+back and the run settles one mutation per savepoint as above (`_settle_run`).
 
 A crash at any point loses the whole uncommitted transaction: every mutation is then untouched and the
 retry settles it; whatever committed has its receipt. Nothing is lost and nothing doubles.
