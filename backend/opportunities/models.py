@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from backend.db import Fixed, UTCDateTime, new_id, utcnow
@@ -16,6 +16,9 @@ CLOSED_STAGES = ("won", "lost")
 
 
 class Opportunity(SQLModel, table=True):
+    # For the funnel: the open deals of some owners by stage (created_at, below: the deals created in a period).
+    __table_args__ = (Index("ix_opportunity_stage_owner", "stage", "owner_id"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     customer_id: str = Field(foreign_key="customer.id", index=True, max_length=36)
     owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
@@ -29,7 +32,7 @@ class Opportunity(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=200)
     version: int = 1
     field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
