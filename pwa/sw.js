@@ -3,12 +3,12 @@
 // the offline fallback, static files cache-first, and NEVER caches /api/ (the replica lives in IndexedDB).
 // A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also: Background Sync,
 // and Web Push (show, click, resubscribe).
-const VERSION = '2026.11.28-2';
+const VERSION = '2026.11.28-3';
 const CACHE = `fieldgoal-${VERSION}`;
 const MODULES = [
   'api', 'app', 'coaching', 'db', 'events', 'i18n', 'model', 'outbox', 'push', 'session', 'sync', 'time', 'ui',
   'views/approvals', 'views/common', 'views/customers', 'views/goals', 'views/home', 'views/inbox',
-  'views/login', 'views/me', 'views/reviews', 'views/statement', 'views/visit',
+  'views/login', 'views/me', 'views/reports', 'views/reviews', 'views/statement', 'views/visit',
 ];
 const ASSETS = [
   ...MODULES.map((name) => `/static/js/${name}.js`),

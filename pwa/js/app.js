@@ -17,6 +17,7 @@ import * as approvals from './views/approvals.js';
 import * as me from './views/me.js';
 import * as reviews from './views/reviews.js';
 import * as statement from './views/statement.js';
+import * as reports from './views/reports.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
@@ -24,7 +25,7 @@ const LEADS = new Set(['lead', 'manager', 'admin']);
 const ROUTES = [
   [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
-  [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement],
+  [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/reports$/, reports],
 ];
 
 const ctx = {
@@ -72,14 +73,14 @@ async function show() {
       if (match) { view = candidate; params.id = match[1]; break; }
     }
   }
-  if (view === approvals && !LEADS.has(ctx.user?.role)) view = home;
+  if ((view === approvals || view === reports) && !LEADS.has(ctx.user?.role)) view = home;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   const node = await view.render(params, ctx);
   if (ticket !== showing) return; // a later navigation won
   current = view;
   $('view').replaceChildren(node);
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews || view === statement ? '/me' : path || '/'}`);
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${view === reviews || view === statement || view === reports ? '/me' : path || '/'}`);
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */

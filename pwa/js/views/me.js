@@ -147,6 +147,7 @@ export async function render(_params, ctx) {
     h('div', { class: 'card' }, h('strong', {}, user.name || user.email), h('p', { class: 'hint' },
       `${user.email} · ${t(`role.${user.role}`)}`)),
     LEADS.has(user.role) ? h('a', { class: 'btn btn-primary btn-wide', href: '#/reviews', 'data-test': 'nav-reviews' }, t('reviews.title')) : null,
+    LEADS.has(user.role) ? h('a', { class: 'btn btn-wide', href: '#/reports', 'data-test': 'nav-reports' }, t('reports.title')) : null,
     h('h2', {}, t('coach.title')),
     estimate,
     review ? reviewCard(review, ctx) : h('p', { class: 'empty', 'data-test': 'review-none' }, t('review.none')),

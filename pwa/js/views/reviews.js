@@ -11,7 +11,7 @@ import { figures, dimensionName } from './me.js';
 const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
 const problem = (answer) => (answer.offline ? t('coach.offline') : answer.message || t('coach.failed'));
 
-function thisMonth(timeZone) {
+export function thisMonth(timeZone) {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date());
   return `${parts.find((p) => p.type === 'year').value}-${parts.find((p) => p.type === 'month').value}`;
 }
