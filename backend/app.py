@@ -19,6 +19,7 @@ from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
 from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES  # [notify]
+from backend.opportunities.routes import ROUTES as OPPORTUNITY_ROUTES
 from backend.org.routes import ROUTES as ORG_ROUTES
 from backend.reports.routes import ROUTES as REPORT_ROUTES  # [reports]
 from backend.rewards.routes import ROUTES as REWARD_ROUTES  # [rewards]
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             sync,
             *ORG_ROUTES,
             *CUSTOMER_ROUTES,
+            *OPPORTUNITY_ROUTES,
             *GOAL_ROUTES,
             *KPI_ROUTES,
             *NOTIFY_ROUTES,

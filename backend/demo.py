@@ -260,6 +260,8 @@ PRODUCTS = [
     "备件",
 ]
 DEAL_KINDS = ("采购", "改造项目", "年度框架", "试用订单", "扩产配套")
+WON_REASONS = ("价格有竞争力", "客户关系稳固", "产品性能满足要求", "交期快", "售后服务好")
+LOST_REASONS = ("价格高于竞品", "预算被削减", "选择了竞品", "项目延期", "客户无回应")
 PURPOSES = ("需求沟通", "产品演示", "商务洽谈", "技术交流", "售后回访", "新品介绍", "催收回款", "关系维护")
 NOTES = (
     "客户对交期比较关注,下周再确认。",
@@ -393,6 +395,7 @@ class _BulkWriter:
         "goal_change",
         "customer",
         "opportunity",
+        "opportunity_stage_change",
         "visit",
         "change_log",
     )
@@ -458,6 +461,8 @@ class _Seeder:
         self.rng = random.Random(seed)
         # Ids come from a stream of their own, so that they do not shift when a choice is added elsewhere.
         self.id_rng = random.Random(f"fieldgoal-demo-ids-{seed}")
+        # Close reasons too: adding them did not change any other figure of a seed's demo.
+        self.reason_rng = random.Random(f"fieldgoal-demo-reasons-{seed}")
         self.today = today
         self.calendar = WorkCalendar()
         last_month = period_containing("month", today)
@@ -801,7 +806,12 @@ class _Seeder:
                 )
             self.writer.add("customer", customer, owner_id=rep.id)
         for deal in deals:
-            self.writer.add("opportunity", deal.row(rep.id, customers, self.today_start), owner_id=rep.id)
+            if deal.outcome is not None:
+                deal.reason = self.reason_rng.choice(WON_REASONS if deal.outcome == "won" else LOST_REASONS)
+            row = deal.row(rep.id, customers, self.today_start)
+            self.writer.add("opportunity", row, owner_id=rep.id)
+            for change in deal.history(row, rep.id):
+                self.writer.add_unlogged("opportunity_stage_change", change)
         for visit in visits:
             self.writer.add("visit", visit, owner_id=rep.id)
 
@@ -1038,6 +1048,32 @@ class _Deal:
     stage: str
     expected_close_on: date
     closed_at: datetime | None = None
+    reason: str | None = None
+
+    def history(self, row: dict[str, Any], owner_id: str) -> list[dict[str, Any]]:
+        """Its stage changes, as opportunities.service writes them: opened at lead when created, then one move
+        per stage it went through, evenly spaced up to its last move (`stage_changed_at`)."""
+        if self.outcome is None:
+            path = list(OPEN_STAGES[: OPEN_STAGES.index(self.stage) + 1])
+        elif self.outcome == "won":
+            path = [*OPEN_STAGES, "won"]
+        else:
+            path = [*OPEN_STAGES[: OPEN_STAGES.index(self.stage) + 1], "lost"]
+        last = row["stage_changed_at"]
+        step = (last - self.created) / max(len(path) - 1, 1)
+        return [
+            {
+                "id": f"{self.id[:-4]}{n:04d}",
+                "opportunity_id": self.id,
+                "from_stage": path[n - 1] if n else None,
+                "to_stage": stage,
+                "version": n + 1,
+                "at": self.created + step * n,
+                "recorded_at": self.created + step * n,
+                "by_id": owner_id,
+            }
+            for n, stage in enumerate(path)
+        ]
 
     def row(self, owner_id: str, customers: Sequence[dict[str, Any]], today_start: datetime) -> dict[str, Any]:
         if self.outcome is None:
@@ -1060,6 +1096,7 @@ class _Deal:
             "stage": stage,
             "stage_changed_at": changed,
             "closed_at": closed,
+            "close_reason": self.reason,
             "version": version,
             "field_versions": {},
             "created_at": self.created,

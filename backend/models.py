@@ -9,7 +9,7 @@ from backend.customers.models import Customer
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
 from backend.kpi.models import CalendarDay, DailyActivity, Progress  # [goals/kpi]
 from backend.notify.models import Delivery, Notification, PushSubscription
-from backend.opportunities.models import Opportunity
+from backend.opportunities.models import Opportunity, StageChange
 from backend.org.models import Unit, User
 from backend.rewards.models import Badge, CommissionAssignment, CommissionPlan, Statement  # [rewards]
 from backend.sync.models import ChangeLog, ConflictRecord, RejectedCreate, SyncClient, SyncReceipt, SyncState
@@ -44,6 +44,7 @@ __all__ = [
     "Review",  # [coaching]
     "ReviewDimension",  # [coaching]
     "Seasonality",  # [goals/kpi]
+    "StageChange",
     "Statement",  # [rewards]
     "SyncClient",
     "SyncReceipt",

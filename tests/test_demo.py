@@ -58,7 +58,15 @@ def _digest(engine: Engine) -> str:
     records with their change-log rows, which are computed as of the moment of seeding."""
     digest = hashlib.sha256()
     with engine.connect() as connection:
-        for name in (*SEEDED, "goal_change", "seasonality", "kpi_daily", "change_log", "sync_state"):
+        for name in (
+            *SEEDED,
+            "opportunity_stage_change",
+            "goal_change",
+            "seasonality",
+            "kpi_daily",
+            "change_log",
+            "sync_state",
+        ):
             table = metadata.tables[name]
             columns = [column for column in table.columns if column.name != "password_hash"]
             query = select(*columns).order_by(*table.primary_key.columns)
@@ -202,6 +210,38 @@ def test_customers_are_active_exactly_from_their_first_won_opportunity(demo: Eng
     assert not _rows(
         demo, "SELECT id FROM opportunity WHERE (stage IN ('won', 'lost')) != (closed_at IS NOT NULL)"
     )
+
+
+def test_every_opportunity_has_a_stage_history_ending_where_it_is_and_the_funnel_has_figures(
+    demo: Engine,
+) -> None:
+    from backend.opportunities.models import Opportunity, StageChange
+    from backend.org.models import Unit, User
+    from backend.policy import actor_for
+    from backend.reports.service import funnel
+
+    with Session(demo) as session:
+        moves: dict[str, list[Any]] = defaultdict(list)
+        for change in session.scalars(select(StageChange).order_by(StageChange.version)):
+            moves[change.opportunity_id].append(change)
+        deals = list(session.scalars(select(Opportunity)))
+        for deal in deals:
+            history = moves[deal.id]
+            assert history[0].from_stage is None and history[0].to_stage == "lead"
+            assert all(a.to_stage == b.from_stage and a.at <= b.at for a, b in pairwise(history))
+            assert (history[-1].to_stage, history[-1].version) == (deal.stage, deal.version)
+            assert (deal.close_reason is not None) == (deal.stage in ("won", "lost"))
+        admin = session.scalars(select(User).where(User.role == "admin")).first()
+        assert admin is not None
+        company = session.get(Unit, admin.unit_id)
+        assert company is not None
+        period = f"{TODAY.year}-{TODAY.month - 1:02d}"  # a whole month of the demo's history
+        body = funnel(session, actor_for(admin, company), datetime(2026, 11, 20, 2, tzinfo=UTC), period=period)
+        rows = {r["stage"]: r for r in body.table("funnel").rows}
+        assert rows["lead"]["cohort_reached"] > rows["won"]["cohort_reached"] > 0
+        assert 0 < rows["won"]["conversion_from_previous"] <= 1
+        assert rows["proposal"]["mean_days_in_stage"] is not None
+        assert body.meta["won_reasons"] and body.meta["lost_reasons"]
 
 
 def test_revenue_goals_cascade_and_add_up(demo: Engine) -> None:

@@ -170,6 +170,16 @@ def _scatter(chart: Chart, table: Table) -> list[str]:
     return parts
 
 
+def _fit(text: str, width: float) -> str:
+    """The text cut to what fits in `width` at the table's 11 px (a CJK character is about twice as wide)."""
+    room = width - 8
+    for end, char in enumerate(text):
+        room -= 11 if ord(char) > 0x2E80 else 6
+        if room < 0:
+            return text[: max(end - 1, 1)] + "…"
+    return text
+
+
 def _table(table: Table, top: float) -> tuple[list[str], float]:
     columns = table.columns[:8]  # what fits across a page; the CSV and XLSX carry every column
     rows = table.rows[:MAX_TABLE_ROWS]
@@ -177,8 +187,14 @@ def _table(table: Table, top: float) -> tuple[list[str], float]:
     parts = []
     y = top
     for i, column in enumerate(columns):
-        label = f"{column.label} ({column.unit})" if column.unit else column.label
+        label = _fit(column.label, width)
         parts.append(f'<text x="{10 + i * width:.1f}" y="{y:.1f}" font-weight="bold">{_text(label)}</text>')
+        if column.unit:
+            parts.append(
+                f'<text x="{10 + i * width:.1f}" y="{y + ROW_HEIGHT:.1f}">({_text(_fit(column.unit, width))})</text>'
+            )
+    if any(column.unit for column in columns):
+        y += ROW_HEIGHT
     for row in rows:
         y += ROW_HEIGHT
         for i, column in enumerate(columns):

@@ -7,8 +7,7 @@ figures GET /progress shows); where it has none, the engine computes the actual 
 target, attainment and pace are null.
 
 What is not a KPI is counted here, and says so: customers by city, open opportunities by stage, days in
-stage, GPS evidence of visits. Won and lost reasons are not stored anywhere (the opportunity table has no
-reason column), so the funnel reports them as `null` with a note instead of inventing them.
+stage (from the stage history, `opportunity_stage_change`), won and lost reasons, GPS evidence of visits.
 
 Each report is a `Report`: some `Table`s (what the CSV and XLSX exports write, what JSON shows) and one
 `Chart` spec (what `charts.py` draws from one of those tables). Scope: a unit the caller manages (a lead
@@ -26,7 +25,7 @@ from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -38,13 +37,13 @@ from backend.goals.models import METRICS, Goal
 from backend.kpi import service as kpi
 from backend.kpi.engine import Figures, figures_public
 from backend.kpi.periods import Period, parse_period, period_containing
-from backend.opportunities.models import STAGES, Opportunity
+from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, StageChange
 from backend.org.models import Unit, User
 from backend.policy import Actor, get_unit, get_user
 from backend.validation import Choice, PeriodKey, Uuid, validate
 from backend.visits.models import Visit
 
-OPEN_STAGES = tuple(s for s in STAGES if s not in ("won", "lost"))
+OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED_STAGES)
 MAX_TREND_PERIODS = 24
 MAX_POINTS = 2000  # customers drawn on the regional plot; more is ink, not information
 DEFAULT_MAX_DISTANCE_M = 500.0
@@ -156,9 +155,10 @@ def _reps_below(session: Session, unit_path: str) -> list[tuple[str, str, str]]:
 
 
 @dataclass(frozen=True)
-class _NoGoal:
-    """What `kpi.compute` reads of a goal, for a subject with none: never saved, and far cheaper to build
-    than an ORM Goal (a 500-rep comparison builds thousands)."""
+class _GoalRow:
+    """What `kpi.compute` reads of a goal, as a plain row: a stored goal's columns, or a stand-in for a subject
+    with none (never saved, no target). Far cheaper than ORM Goals: a 500-rep comparison reads 2,500, and
+    building and reading them as ORM instances was a third of its time."""
 
     id: str
     subject_type: str
@@ -180,19 +180,23 @@ def engine_figures(
     Stored goals are computed as they are (the progress API's figures); a missing goal is stood in for by an
     unsaved one with no target, so the actual still comes from the same computation.
     """
-    stored: dict[tuple[str, str, str, str], Goal] = {}
+    stored: dict[tuple[str, str, str, str], _GoalRow] = {}
     ids_by_type: dict[str, list[str]] = defaultdict(list)
     for subject_type, subject_id in subjects:
         ids_by_type[subject_type].append(subject_id)
+    g = Goal
     for subject_type, ids in ids_by_type.items():
         for start in range(0, len(ids), 500):
-            query = select(Goal).where(
-                col(Goal.subject_type) == subject_type,
-                col(Goal.subject_id).in_(ids[start : start + 500]),
-                col(Goal.period).in_(periods),
-                col(Goal.metric).in_(metrics),
+            query = sa_select(
+                col(g.id), col(g.subject_type), col(g.subject_id), col(g.metric), col(g.period), col(g.target)
+            ).where(
+                col(g.subject_type) == subject_type,
+                col(g.subject_id).in_(ids[start : start + 500]),
+                col(g.period).in_(periods),
+                col(g.metric).in_(metrics),
             )
-            for goal in session.scalars(query):
+            for row in session.execute(query):
+                goal = _GoalRow(*row)
                 stored[(goal.subject_type, goal.subject_id, goal.metric, goal.period)] = goal
     goals: list[Goal] = []
     keys: dict[str, tuple[tuple[str, str, str, str], bool]] = {}
@@ -201,10 +205,9 @@ def engine_figures(
             for metric in metrics:
                 key = (subject_type, subject_id, metric, period)
                 found = stored.get(key)
-                has_goal = found is not None
-                goal = found or cast(Goal, _NoGoal(new_id(), subject_type, subject_id, metric, period))
-                goals.append(goal)
-                keys[goal.id] = (key, has_goal)
+                goal = found or _GoalRow(new_id(), subject_type, subject_id, metric, period)
+                goals.append(cast(Goal, goal))
+                keys[goal.id] = (key, found is not None)
     computed = kpi.compute(session, goals, now)
     return {keys[goal_id][0]: (result, keys[goal_id][1]) for goal_id, result in computed.items()}
 
@@ -217,6 +220,10 @@ def _kpi_cells(result: Figures, has_goal: bool, prefix: str = "") -> dict[str, A
         f"{prefix}attainment": shown["attainment"] if has_goal else None,
         f"{prefix}pace": shown["pace"] if has_goal else None,
     }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def _label(actor: Actor, zh: str, en: str) -> str:
@@ -406,6 +413,53 @@ def comparison(
 REGIONS_QUERY = {"unit_id": Uuid(), "period": PeriodKey()}
 
 
+def _revenue_by_city(
+    session: Session, unit: Unit, children: list[tuple[str, str, str]], the_period: Period
+) -> list[dict[str, Any]]:
+    """Won deals and their amount by region (child unit) and customer city: the revenue KPI's own rule (won,
+    not deleted, closed on the owner's local days of the period), so a region's cities add up to its
+    revenue actual. People of the unit outside every child count under the unit itself."""
+    region_of = {child_id: name for _, child_id, name in children}
+    people = session.execute(
+        select(User.id, User.timezone, Unit.path)
+        .join(Unit, col(Unit.id) == User.unit_id)
+        .where(col(Unit.path).startswith(unit.path, autoescape=True))
+    )
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    region_by_rep: dict[str, str] = {}
+    for user_id, zone, path in people:
+        by_zone[zone].append(user_id)
+        region_by_rep[user_id] = next((u for u in path.split("/") if u in region_of), unit.id)
+    region_of[unit.id] = unit.name
+    cells: dict[tuple[str, str], list[Any]] = {}
+    for zone, rep_ids in by_zone.items():
+        start, end = the_period.bounds(ZoneInfo(zone))
+        for at in range(0, len(rep_ids), 500):
+            won = (
+                sa_select(
+                    col(Opportunity.owner_id), col(Customer.city), func.count(), func.sum(col(Opportunity.amount))
+                )
+                .join(Customer, col(Customer.id) == Opportunity.customer_id, isouter=True)
+                .where(
+                    col(Opportunity.owner_id).in_(rep_ids[at : at + 500]),
+                    col(Opportunity.stage) == "won",
+                    col(Opportunity.deleted_at).is_(None),
+                    col(Opportunity.closed_at) >= start,
+                    col(Opportunity.closed_at) < end,
+                )
+                .group_by(col(Opportunity.owner_id), col(Customer.city))
+            )
+            for owner_id, city, count, amount in session.execute(won):
+                cell = cells.setdefault((region_by_rep[owner_id], city or ""), [0, Decimal(0)])
+                cell[0] += int(count)
+                cell[1] += Decimal(amount or 0)
+    rows = [
+        {"region_id": r, "region": region_of[r], "city": c, "won_deals": n, "revenue": _money(a)}
+        for (r, c), (n, a) in cells.items()
+    ]
+    return sorted(rows, key=lambda row: (row["region"], -Decimal(row["revenue"]), row["city"]))
+
+
 def regions(
     session: Session, actor: Actor, now: datetime, unit_id: str | None = None, period: str | None = None
 ) -> Report:
@@ -449,6 +503,12 @@ def regions(
         cities.setdefault(city, {"city": city or "", "customers": 0, "new_customers": 0})["new_customers"] = int(
             count
         )
+    city_revenue = _revenue_by_city(session, unit, children, the_period)
+    for row in city_revenue:
+        city = cities.setdefault(row["city"] or None, {"city": row["city"], "customers": 0, "new_customers": 0})
+        city["revenue"] = _money(Decimal(city.get("revenue", 0)) + Decimal(row["revenue"]))
+    for city in cities.values():
+        city.setdefault("revenue", _money(None))
     city_rows = sorted(cities.values(), key=lambda r: (-r["customers"], r["city"]))
     placed = (*live, col(Customer.lat).is_not(None), col(Customer.lon).is_not(None))
     points_total = session.execute(select(func.count()).select_from(Customer).where(*placed)).scalar_one()
@@ -482,8 +542,20 @@ def regions(
                     Column("city", _label(actor, "城市", "City")),
                     Column("customers", _label(actor, "客户数", "Customers"), "customers"),
                     Column("new_customers", _label(actor, "新客户", "New customers"), "customers"),
+                    Column("revenue", _label(actor, "销售额", "Revenue"), "CNY"),
                 ],
                 city_rows,
+            ),
+            Table(
+                "city_revenue",
+                _label(actor, "各区域城市销售额", "Revenue by region and city"),
+                [
+                    Column("region", _label(actor, "区域", "Region")),
+                    Column("city", _label(actor, "城市", "City")),
+                    Column("won_deals", _label(actor, "赢单数", "Won deals"), "deals"),
+                    Column("revenue", _label(actor, "销售额", "Revenue"), "CNY"),
+                ],
+                city_revenue,
             ),
             Table(
                 "points",
@@ -500,8 +572,9 @@ def regions(
         ],
         Chart("scatter", _label(actor, "客户位置", "Customer locations"), "°", "points", "name", ["lon", "lat"]),
         notes=[
-            "cities: counts of customers (new: first won deal in the period, the KPI's definition); the KPI "
-            "engine rolls up by rep and unit, not by city"
+            "cities: counts of customers (new: first won deal in the period, the KPI's definition) and revenue",
+            "revenue by city: won deals by their customer's city, counted by the revenue KPI's rule (closed on the "
+            "owner's local days of the period), so each region's cities add up to its revenue actual",
         ],
     )
 
@@ -509,6 +582,97 @@ def regions(
 # --- funnel ------------------------------------------------------------------------------------------------
 
 FUNNEL_QUERY = {"subject_type": Choice(choices=("unit", "user")), "subject_id": Uuid(), "period": PeriodKey()}
+FUNNEL_ORDER = (*OPEN_STAGES, "won")
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    # A phone may state a move earlier than the one before it: a stay is never negative.
+    return max((later - earlier).total_seconds() / 86400, 0.0)
+
+
+@dataclass
+class _Stays:
+    """Days deals spent in each stage, read from the stage history."""
+
+    # Stays that ended (the deal moved on) inside the period.
+    ended: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Open deals: days since they entered the stage they are in.
+    ongoing: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _stays(session: Session, live: tuple[Any, ...], start: datetime, end: datetime, now: datetime) -> _Stays:
+    """Every stay in a stage that ended in the period, and every open deal's present stay, from the history:
+    the moves of deals that moved in the period or are open now, in the order they were made."""
+    moved = select(StageChange.opportunity_id).where(col(StageChange.at) >= start, col(StageChange.at) < end)
+    still_open = select(Opportunity.id).where(*live, col(Opportunity.stage).in_(OPEN_STAGES))
+    query = (
+        sa_select(
+            col(StageChange.opportunity_id), col(StageChange.to_stage), col(StageChange.at), col(Opportunity.stage)
+        )
+        .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+        # A union, not an OR of the two: each side uses its index instead of scanning every opportunity.
+        .where(*live, col(Opportunity.id).in_(union(moved, still_open)))
+        .order_by(col(StageChange.opportunity_id), col(StageChange.version))
+    )
+    stays = _Stays()
+    previous: tuple[str, str, datetime, str] | None = None
+    for row in session.execute(query):
+        deal, stage, at, present = row
+        if previous is not None and previous[0] == deal and start <= at < end:
+            stays.ended[previous[1]].append(_days(at, previous[2]))
+        if previous is not None and previous[0] != deal and previous[3] in OPEN_STAGES:
+            stays.ongoing[previous[3]].append(_days(now, previous[2]))
+        previous = (deal, stage, at, present)
+    if previous is not None and previous[3] in OPEN_STAGES:
+        stays.ongoing[previous[3]].append(_days(now, previous[2]))
+    return stays
+
+
+def _cohort(
+    session: Session, live: tuple[Any, ...], start: datetime, end: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """For the deals created in the period: how many reached each stage of the funnel (a deal that reached a
+    stage passed the ones before it, as the funnel's order goes), and the stage each lost deal was lost from;
+    both from the stage history."""
+    query = (
+        sa_select(col(StageChange.opportunity_id), col(StageChange.from_stage), col(StageChange.to_stage))
+        .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+        .where(*live, col(Opportunity.created_at) >= start, col(Opportunity.created_at) < end)
+    )
+    furthest: dict[str, int] = {}
+    lost_from: dict[str, int] = defaultdict(int)
+    for deal, from_stage, to_stage in session.execute(query):
+        # Every deal opens at the first stage, whatever its history says.
+        here = FUNNEL_ORDER.index(to_stage) if to_stage in FUNNEL_ORDER else 0
+        furthest[deal] = max(furthest.get(deal, 0), here)
+        if to_stage == "lost":
+            lost_from[from_stage or FUNNEL_ORDER[0]] += 1
+    reached = {stage: sum(1 for f in furthest.values() if f >= i) for i, stage in enumerate(FUNNEL_ORDER)}
+    return reached, lost_from
+
+
+def _reasons(
+    session: Session, live: tuple[Any, ...], start: datetime, end: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Won and lost deals closed in the period by their reason: count and amount, largest count first."""
+    query = (
+        sa_select(
+            col(Opportunity.stage), col(Opportunity.close_reason), func.count(), func.sum(col(Opportunity.amount))
+        )
+        .where(*live, col(Opportunity.stage).in_(CLOSED_STAGES), col(Opportunity.closed_at) >= start)
+        .where(col(Opportunity.closed_at) < end)
+        .group_by(col(Opportunity.stage), col(Opportunity.close_reason))
+    )
+    reasons: dict[str, list[dict[str, Any]]] = {"won": [], "lost": []}
+    for stage, reason, count, amount in session.execute(query):
+        reasons[stage].append({"outcome": stage, "reason": reason, "count": int(count), "amount": _money(amount)})
+    for rows in reasons.values():
+        rows.sort(key=lambda r: (-r["count"], r["reason"] or ""))
+    return reasons
+
+
+def _money(amount: Decimal | None) -> str:
+    return str(Decimal(amount or 0).quantize(Decimal("0.01")))
 
 
 def funnel(
@@ -519,8 +683,8 @@ def funnel(
     subject_id: str | None = None,
     period: str | None = None,
 ) -> Report:
-    """Open opportunities by stage today (count, amount, days in stage); won and lost in the period (from the
-    KPI engine); conversion between stages for the deals created in the period."""
+    """Open opportunities by stage today; won and lost in the period (the KPI engine's tally) and why; days in
+    stage and conversion between stages from the stage history."""
     query = validate(_given(subject_type=subject_type, subject_id=subject_id, period=period), FUNNEL_QUERY)
     kind, sid, name, zone = _subject(session, actor, query.get("subject_type", "unit"), query.get("subject_id"))
     the_period = _period(query.get("period"), zone, now)
@@ -538,62 +702,46 @@ def funnel(
     subject = kpi.resolve_subjects(session, [(kind, sid)])[(kind, sid)]
     tally = kpi.subject_tallies(session, [subject], the_period)[(kind, sid)]
     start, end = the_period.bounds(subject.zone)
-    lost_amount = session.execute(
-        sa_select(func.sum(col(Opportunity.amount))).where(
-            *live,
-            col(Opportunity.stage) == "lost",
-            col(Opportunity.closed_at) >= start,
-            col(Opportunity.closed_at) < end,
-        )
-    ).scalar_one()
-    days: dict[str, list[float]] = defaultdict(list)
+    reasons = _reasons(session, live, start, end)
     amounts: dict[str, Decimal] = defaultdict(Decimal)
-    open_query = sa_select(
-        col(Opportunity.stage), col(Opportunity.amount), col(Opportunity.stage_changed_at)
-    ).where(*live, col(Opportunity.stage).in_(OPEN_STAGES))
-    for stage, amount, changed in session.execute(open_query):
-        days[stage].append(max((now - changed).total_seconds() / 86400, 0.0))
-        amounts[stage] += amount or Decimal(0)
-    # Stage reached, for the deals created in the period: the table keeps only the present stage, so a deal
-    # reached every stage up to its present one; a lost deal's last open stage is not kept, so it counts as
-    # having reached only the first.
-    cohort = select(Opportunity.stage, func.count()).where(
-        *live, col(Opportunity.created_at) >= start, col(Opportunity.created_at) < end
+    counts: dict[str, int] = defaultdict(int)
+    open_query = sa_select(col(Opportunity.stage), func.count(), func.sum(col(Opportunity.amount))).where(
+        *live, col(Opportunity.stage).in_(OPEN_STAGES)
     )
-    present = {s: int(n) for s, n in session.execute(cohort.group_by(col(Opportunity.stage)))}
-    order = [*OPEN_STAGES, "won"]
-    reached = {}
-    for index, stage in enumerate(order):
-        reached[stage] = sum(present.get(s, 0) for s in order[index:]) + (
-            present.get("lost", 0) if index == 0 else 0
-        )
+    for stage, count, amount in session.execute(open_query.group_by(col(Opportunity.stage))):
+        counts[stage], amounts[stage] = int(count), Decimal(amount or 0)
+    counts["won"], amounts["won"] = tally.won_count, tally.won_amount
+    stays = _stays(session, live, start, end, now)
+    reached, lost_from = _cohort(session, live, start, end)
     rows: list[dict[str, Any]] = []
-    for index, stage in enumerate(order):
-        if stage == "won":
-            count, amount, spent = tally.won_count, tally.won_amount, None
-        else:
-            count, amount = len(days[stage]), amounts[stage]
-            spent = round(statistics.mean(days[stage]), 1) if days[stage] else None
-        previous = reached[order[index - 1]] if index else None
+    for index, stage in enumerate(FUNNEL_ORDER):
+        previous = reached[FUNNEL_ORDER[index - 1]] if index else None
         rows.append(
             {
                 "stage": stage,
-                "count": count,
-                "amount": str(amount.quantize(Decimal("0.01"))),
-                "mean_days_in_stage": spent,
-                "median_days_in_stage": round(statistics.median(days[stage]), 1) if days.get(stage) else None,
+                "count": counts[stage],
+                "amount": _money(amounts[stage]),
+                "mean_days_in_stage": round(statistics.mean(stays.ended[stage]), 1)
+                if stays.ended[stage]
+                else None,
+                "median_days_in_stage": _median(stays.ended[stage]),
+                "median_days_open": _median(stays.ongoing[stage]),
                 "cohort_reached": reached[stage],
+                "cohort_lost_here": lost_from.get(stage, 0) if stage != "won" else None,
                 "conversion_from_previous": round(reached[stage] / previous, 4) if previous else None,
             }
         )
+    lost_amount = sum((Decimal(r["amount"]) for r in reasons["lost"]), Decimal(0))
     rows.append(
         {
             "stage": "lost",
             "count": tally.lost_count,
-            "amount": str(Decimal(lost_amount or 0).quantize(Decimal("0.01"))),
+            "amount": _money(lost_amount),
             "mean_days_in_stage": None,
             "median_days_in_stage": None,
-            "cohort_reached": present.get("lost", 0),
+            "median_days_open": None,
+            "cohort_reached": sum(lost_from.values()),
+            "cohort_lost_here": None,
             "conversion_from_previous": None,
         }
     )
@@ -605,14 +753,21 @@ def funnel(
         Column("amount", _label(actor, "金额", "Amount"), "CNY"),
         Column("mean_days_in_stage", _label(actor, "平均停留天数", "Mean days in stage"), "days"),
         Column("median_days_in_stage", _label(actor, "停留天数中位数", "Median days in stage"), "days"),
+        Column("median_days_open", _label(actor, "在办停留天数中位数", "Median days so far (open)"), "days"),
         Column("cohort_reached", _label(actor, "本期新建已达", "Created in period, reached"), "deals"),
+        Column("cohort_lost_here", _label(actor, "本期新建在此丢单", "Created in period, lost here"), "deals"),
         Column("conversion_from_previous", _label(actor, "阶段转化率", "Conversion from previous")),
     ]
-    reasons = Table(
+    reasons_table = Table(
         "reasons",
         _label(actor, "赢单/丢单原因", "Won and lost reasons"),
-        [Column("outcome", "outcome"), Column("reason", "reason"), Column("count", "count", "deals")],
-        [],
+        [
+            Column("outcome", _label(actor, "结果", "Outcome")),
+            Column("reason", _label(actor, "原因", "Reason")),
+            Column("count", _label(actor, "数量", "Count"), "deals"),
+            Column("amount", _label(actor, "金额", "Amount"), "CNY"),
+        ],
+        reasons["won"] + reasons["lost"],
     )
     return Report(
         "funnel",
@@ -622,15 +777,17 @@ def funnel(
             "subject_id": sid,
             "period": the_period.key,
             "conversion": str((Decimal(tally.won_count) / closed).quantize(Decimal("0.0001"))) if closed else None,
-            "won_reasons": None,
-            "lost_reasons": None,
+            "won_reasons": reasons["won"],
+            "lost_reasons": reasons["lost"],
         },
-        [Table("funnel", title, columns, rows), reasons],
+        [Table("funnel", title, columns, rows), reasons_table],
         Chart("bar", title, "deals", "funnel", "stage", ["count"]),
         notes=[
             "open stages: opportunities open today; won and lost: closed in the period (the KPI engine's tally)",
-            "won and lost reasons are not recorded (no reason field on opportunities): the reasons table is empty",
-            "stage history is not stored: a lost deal's last open stage is unknown, so it counts as reaching the first",
+            "reasons: deals closed in the period by close_reason (null: none given; a loss needs one since 0002)",
+            "days in stage: stays that ended in the period, from the stage history (the moves' stated times); "
+            "days so far: open deals, since they entered their stage",
+            "cohort: deals created in the period; reached a stage if their history reaches it or a later one",
         ],
     )
 
@@ -647,10 +804,6 @@ def _minutes_on_site(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", check_out - check_in) / 60
     return (func.julianday(check_out) - func.julianday(check_in)) * 1440
-
-
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
 
 
 def evidence(

@@ -217,10 +217,12 @@ def _opportunity(ctx: Context, m: Mutation) -> Outcome:
         )
         log_conflicts(ctx, "opportunity", opportunity.id, opportunity.owner_id, conflicts)
         return Outcome(opportunity.version, unseen, applied, conflicts)
-    args = validate(m.args, opportunities.ADVANCE_ARGS, max_text=ctx.max_text, prefix="args.")
+    args = opportunities.validate_advance(m.args, ctx.max_text, prefix="args.")
     _check_times(ctx, args, ("at",), "args.")
     unseen = m.base_version is not None and m.base_version < opportunity.version
-    opportunities.advance(ctx.session, ctx.actor, opportunity, args["stage"], args["at"], ctx.now)
+    opportunities.advance(
+        ctx.session, ctx.actor, opportunity, args["stage"], args["at"], ctx.now, args.get("reason")
+    )
     return Outcome(opportunity.version, merged=unseen)
 
 

@@ -26,6 +26,21 @@ export async function call(method, path, { body, token, timeoutMs = 30000 } = {}
   return { status: response.status, ok: response.ok, data, headers: response.headers };
 }
 
+/** `{status, ok, blob}` for a file (a report's SVG, CSV or XLSX): the same request, the body kept as bytes. */
+export async function fetchFile(path, { token, timeoutMs = 30000 } = {}) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {},
+      signal: abort.signal, cache: 'no-store', credentials: 'omit' });
+    return { status: response.status, ok: response.ok, blob: response.ok ? await response.blob() : null };
+  } catch (error) {
+    throw new NetworkError(error?.message || 'network');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The human message of a problem-details answer, if it has one. */
 export function problemMessage(data) {
   return data?.errors?.[0]?.message || data?.detail || data?.title || '';

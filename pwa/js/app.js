@@ -22,6 +22,7 @@ import * as desk from './views/desk.js';
 import * as audit from './views/audit.js';
 import * as dimensions from './views/dimensions.js';
 import * as payplans from './views/payplans.js';
+import * as reports from './views/reports.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
@@ -32,12 +33,13 @@ const ROUTES = [
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
+  [/^\/reports$/, reports],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
-const FOR_LEADS = new Set([approvals, plans, desk]);
+const FOR_LEADS = new Set([approvals, plans, desk, reports]);
 const FOR_MANAGERS = new Set([audit, dimensions, payplans]);
-const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans]);
+const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports]);
 
 const ctx = {
   user: null, version: VERSION,

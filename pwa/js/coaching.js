@@ -1,10 +1,10 @@
-// coaching.js: the online-only coaching and rewards calls (reviews, a plan's actions, the commission
-// estimate). These are not sync mutations: a lead's review and a rep's acknowledgement go straight to the
+// coaching.js: the online-only coaching, rewards and report calls (reviews, a plan's actions, the commission
+// estimate, a report and its files). These are not sync mutations: a lead's review and a rep's acknowledgement go straight to the
 // server, and the screens say so when the phone is offline. The last estimate is kept in `meta`
 // (`commission_estimate`, with the time it was fetched) so the rep still sees it offline; likewise the last
 // statement shown (`commission_statement`).
 import { getMeta, setMeta } from './db.js';
-import { call, problemMessage, NetworkError } from './api.js';
+import { call, fetchFile, problemMessage, NetworkError } from './api.js';
 import * as session from './session.js';
 import { flush } from './sync.js';
 
@@ -18,6 +18,20 @@ export async function request(method, path, body) {
     return { ...answer, message: problemMessage(answer.data), offline: false };
   } catch (error) {
     if (error instanceof NetworkError) return { ok: false, offline: true, status: 0, data: null, message: '' };
+    throw error;
+  }
+}
+
+/** `{ok, status, blob, offline}` for a file the server makes (a report's SVG, CSV or XLSX); never throws. */
+export async function requestFile(path) {
+  if (!navigator.onLine) return { ok: false, offline: true, status: 0, blob: null };
+  const { token } = await getMeta('token');
+  try {
+    const answer = await fetchFile(path, { token, timeoutMs: 30000 });
+    if (answer.status === 401) await session.tokenRejected();
+    return { ...answer, offline: false };
+  } catch (error) {
+    if (error instanceof NetworkError) return { ok: false, offline: true, status: 0, blob: null };
     throw error;
   }
 }

@@ -50,12 +50,25 @@ def visit(
     return record.id
 
 
-def deal(session: Session, rep: Actor, customer_id: str, amount: str, stage: str, at: str, now: datetime) -> str:
-    """An opportunity of `amount` moved to `stage` (won or lost) at `at`."""
+def deal(
+    session: Session,
+    rep: Actor,
+    customer_id: str,
+    amount: str,
+    stage: str,
+    at: str,
+    now: datetime,
+    reason: str | None = None,
+    through: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """An opportunity of `amount` moved to `stage` (won or lost) at `at`, for `reason`, after the moves
+    `through` ((stage, at), …)."""
     record = create_opportunity(
         session, rep, str(uuid.uuid4()), {"customer_id": customer_id, "amount": Decimal(amount)}, now
     )
-    advance(session, rep, record, stage, datetime.fromisoformat(at), now)
+    for step, step_at in through:
+        advance(session, rep, record, step, datetime.fromisoformat(step_at), now)
+    advance(session, rep, record, stage, datetime.fromisoformat(at), now, reason)
     return record.id
 
 

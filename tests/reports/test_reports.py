@@ -7,6 +7,7 @@ import io
 import uuid
 import zipfile
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
@@ -33,8 +34,8 @@ def work(org: Any, engine: Any) -> Any:
         visit(session, rep1, lead1, c1, "2026-10-15T02:00:00+00:00", 5, NOW)
         visit(session, rep2, lead1, c2, "2026-11-05T02:00:00+00:00", 2, NOW)
         visit(session, rep3, lead2, c3, "2026-11-05T02:00:00+00:00", 4, NOW)
-        deal(session, rep1, c1, "12000.50", "won", "2026-11-06T03:00:00+00:00", NOW)
-        deal(session, rep1, c1, "5000", "lost", "2026-11-07T03:00:00+00:00", NOW)
+        deal(session, rep1, c1, "12000.50", "won", "2026-11-06T03:00:00+00:00", NOW, "价格")
+        deal(session, rep1, c1, "5000", "lost", "2026-11-07T03:00:00+00:00", NOW, "竞品")
         deal(session, rep2, c2, "8000", "won", "2026-10-20T03:00:00+00:00", NOW)
         for metric, target in zip(METRICS, ("50000", "20", "0.5", "4.5", "2"), strict=True):
             goal(session, boss, ("user", org.user("rep1")), metric, "2026-11", target, NOW)
@@ -113,18 +114,86 @@ def test_another_teams_rep_is_404_for_a_lead(work, sign_in):
         assert response.status_code == 404
 
 
-def test_funnel_counts_won_and_lost_from_the_engine_and_leaves_reasons_empty(work, sign_in):
+def _funnel(api: Any, unit_id: str) -> dict[str, Any]:
+    response = api.get(
+        "/api/v1/reports/funnel", params={"subject_type": "unit", "subject_id": unit_id, "period": "2026-11"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_funnel_counts_won_and_lost_from_the_engine_with_their_reasons(work, sign_in, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        rep1, rep2 = actor(session, work.user("rep1")), actor(session, work.user("rep2"))
+        c2 = customer(session, rep2, NOW, "杭州机电")
+        deal(session, rep2, c2, "3000", "won", "2026-11-09T03:00:00+00:00", NOW, "价格")
+        deal(session, rep2, c2, "700", "lost", "2026-11-10T03:00:00+00:00", NOW, "竞品")
+        c1 = customer(session, rep1, NOW, "上海五金")
+        deal(session, rep1, c1, "400", "lost", "2026-11-11T03:00:00+00:00", NOW)  # closed before reasons existed
+        session.commit()
     lead = sign_in("lead1@example.com")
-    body = lead.get(
-        "/api/v1/reports/funnel",
-        params={"subject_type": "unit", "subject_id": work.unit("team1"), "period": "2026-11"},
-    ).json()
+    body = _funnel(lead, work.unit("team1"))
     stages = {r["stage"]: r for r in body["tables"]["funnel"]["rows"]}
-    assert (stages["won"]["count"], stages["won"]["amount"]) == (1, "12000.50")
-    assert (stages["lost"]["count"], stages["lost"]["amount"]) == (1, "5000.00")
-    assert body["conversion"] == "0.5000"
-    assert body["conversion"] == _progress(lead, "unit", work.unit("team1"))["conversion"]["actual"]
-    assert body["won_reasons"] is None and body["tables"]["reasons"]["rows"] == []
+    team1 = _progress(lead, "unit", work.unit("team1"))
+    assert (stages["won"]["count"], stages["won"]["amount"]) == (2, "15000.50")
+    assert stages["won"]["amount"] == team1["revenue"]["actual"]
+    assert (stages["lost"]["count"], stages["lost"]["amount"]) == (3, "6100.00")
+    assert body["conversion"] == "0.4000" == team1["conversion"]["actual"]
+    assert body["won_reasons"] == [{"outcome": "won", "reason": "价格", "count": 2, "amount": "15000.50"}]
+    assert body["lost_reasons"] == [
+        {"outcome": "lost", "reason": "竞品", "count": 2, "amount": "5700.00"},
+        {"outcome": "lost", "reason": None, "count": 1, "amount": "400.00"},
+    ]
+    # The reasons add up to the engine's won and lost counts and amounts.
+    assert sum(r["count"] for r in body["won_reasons"]) == stages["won"]["count"]
+    assert sum(r["count"] for r in body["lost_reasons"]) == stages["lost"]["count"]
+    assert body["tables"]["reasons"]["rows"] == body["won_reasons"] + body["lost_reasons"]
+
+
+def test_funnel_conversion_and_days_in_stage_come_from_the_stage_history(org, sign_in, engine):
+    """Deals created on 2 November move on at stated times; NOW is 20 November, 10:00 in Shanghai."""
+    created = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        rep1 = actor(session, org.user("rep1"))
+        c1 = customer(session, rep1, created)
+        # Won after 2 days at lead, 3 at qualified, 4 at proposal, 1 at negotiation.
+        steps = (
+            ("qualified", "2026-11-04T02:00:00+00:00"),
+            ("proposal", "2026-11-07T02:00:00+00:00"),
+            ("negotiation", "2026-11-11T02:00:00+00:00"),
+        )
+        deal(session, rep1, c1, "1000", "won", "2026-11-12T02:00:00+00:00", created, "关系", steps)
+        # Lost from proposal: it reached qualified and proposal, and its last open stage is kept.
+        deal(session, rep1, c1, "2000", "lost", "2026-11-09T02:00:00+00:00", created, "预算", steps[:2])
+        # Lost straight from lead, and one still open at qualified since the 6th.
+        deal(session, rep1, c1, "3000", "lost", "2026-11-03T02:00:00+00:00", created, "无回应")
+        from backend.opportunities.service import advance, create_opportunity
+
+        open_deal = create_opportunity(session, rep1, str(uuid.uuid4()), {"customer_id": c1}, created)
+        advance(session, rep1, open_deal, "qualified", datetime(2026, 11, 6, 2, 0, tzinfo=UTC), created)
+        session.commit()
+    body = _funnel(sign_in("lead1@example.com"), org.unit("team1"))
+    rows = {r["stage"]: r for r in body["tables"]["funnel"]["rows"]}
+    assert [rows[s]["cohort_reached"] for s in ("lead", "qualified", "proposal", "negotiation", "won")] == [
+        4,
+        3,
+        2,
+        1,
+        1,
+    ]
+    assert [rows[s]["conversion_from_previous"] for s in ("qualified", "proposal", "negotiation", "won")] == [
+        0.75,
+        0.6667,
+        0.5,
+        1.0,
+    ]
+    assert (rows["lead"]["cohort_lost_here"], rows["proposal"]["cohort_lost_here"]) == (1, 1)
+    assert rows["lost"]["cohort_reached"] == 2
+    # Stays that ended in November: lead 2, 2, 1 (lost) and 4 days; qualified 3, 3; proposal 4, 2 days.
+    assert (rows["lead"]["median_days_in_stage"], rows["qualified"]["mean_days_in_stage"]) == (2.0, 3.0)
+    assert (rows["proposal"]["mean_days_in_stage"], rows["negotiation"]["median_days_in_stage"]) == (3.0, 1.0)
+    # The open deal: at qualified since the 6th, 14 days by NOW.
+    assert (rows["qualified"]["count"], rows["qualified"]["median_days_open"]) == (1, 14.0)
 
 
 def test_evidence_counts_approved_visits_as_the_kpi_does(work, sign_in, engine):
@@ -211,7 +280,7 @@ def test_regions_plot_customers_without_map_tiles(work, sign_in, engine):
     body = boss.get("/api/v1/reports/regions", params={"period": "2026-11"}).json()
     assert {r["name"] for r in body["tables"]["regions"]["rows"]} == {"east", "south"}
     assert body["tables"]["cities"]["rows"] == [
-        {"city": "上海", "customers": 3, "new_customers": 1}
+        {"city": "上海", "customers": 3, "new_customers": 1, "revenue": "12000.50"}
     ]  # rep2 won in October
     assert body["points_shown"] == 3
     east = next(r for r in body["tables"]["regions"]["rows"] if r["name"] == "east")
@@ -246,5 +315,55 @@ def test_an_unknown_format_or_table_names_the_choices(work, sign_in):
     ]
     bad_table = lead.get("/api/v1/reports/regions", params={"format": "csv", "table": "moons"})
     assert bad_table.json()["errors"] == [
-        {"field": "table", "code": "invalid_choice", "message": "must be one of: regions, cities, points"}
+        {
+            "field": "table",
+            "code": "invalid_choice",
+            "message": "must be one of: regions, cities, city_revenue, points",
+        }
     ]
+
+
+def test_revenue_by_city_adds_up_to_each_regions_revenue_and_the_progress_api(work, sign_in, engine):
+    from backend.customers.models import Customer
+
+    with Session(engine, expire_on_commit=False) as session:
+        rep2, rep3, rep4 = (actor(session, work.user(k)) for k in ("rep2", "rep3", "rep4"))
+        hz, gz = customer(session, rep2, NOW, "杭州机电"), customer(session, rep3, NOW, "广州五金")
+        sz = customer(session, rep4, NOW, "深圳电子")
+        deal(session, rep2, hz, "3000", "won", "2026-11-09T03:00:00+00:00", NOW, "价格")
+        deal(session, rep3, gz, "4500.25", "won", "2026-11-10T03:00:00+00:00", NOW, "关系")
+        deal(session, rep4, sz, "999.99", "won", "2026-11-11T03:00:00+00:00", NOW)
+        # Closed on 1 December in Shanghai, still 30 November in UTC: not November's revenue.
+        deal(session, rep4, sz, "50", "won", "2026-11-30T17:00:00+00:00", NOW)
+        for found in session.query(Customer).all():
+            found.city = {"杭州机电": "杭州", "广州五金": "广州", "深圳电子": "深圳"}.get(found.name, "上海")
+        session.commit()
+    boss = sign_in("boss@example.com")
+    body = boss.get("/api/v1/reports/regions", params={"period": "2026-11"}).json()
+    regions = {r["name"]: r for r in body["tables"]["regions"]["rows"]}
+    assert _revenue_by_region(body) == {n: Decimal(r["revenue_actual"]) for n, r in regions.items()}
+    cities = {r["city"]: r["revenue"] for r in body["tables"]["cities"]["rows"]}
+    assert cities == {"上海": "12000.50", "杭州": "3000.00", "广州": "4500.25", "深圳": "999.99"}
+    east = {(r["city"], r["won_deals"]) for r in body["tables"]["city_revenue"]["rows"] if r["region"] == "east"}
+    assert east == {("上海", 1), ("杭州", 1), ("广州", 1)}
+    assert sum(Decimal(v) for v in cities.values()) == Decimal(_company_revenue(boss, work.unit("company")))
+    # One level down, where team1 has a revenue goal: its cities add up to the progress API's actual.
+    teams = boss.get("/api/v1/reports/regions", params={"unit_id": work.unit("east"), "period": "2026-11"}).json()
+    team1 = _progress(boss, "unit", work.unit("team1"))["revenue"]["actual"]
+    assert _revenue_by_region(teams)["team1"] == Decimal(team1) == Decimal("15000.50")
+
+
+def _revenue_by_region(body: dict[str, Any]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for row in body["tables"]["city_revenue"]["rows"]:
+        totals[row["region"]] = totals.get(row["region"], Decimal(0)) + Decimal(row["revenue"])
+    return totals
+
+
+def _company_revenue(api: Any, unit_id: str) -> str:
+    """The company has no revenue goal here: its actual is the trend report's, computed by the engine."""
+    trend = api.get(
+        "/api/v1/reports/trend",
+        params={"subject_type": "unit", "subject_id": unit_id, "period": "2026-11", "periods": 1},
+    ).json()
+    return trend["tables"]["trend"]["rows"][0]["revenue_actual"]

@@ -334,6 +334,8 @@ class Convergence(RuleBasedStateMachine):
     def advance(self, data: st.DataObject) -> None:
         device, rid, _, version = self._choose(data, PHONES, "opportunity")
         args = {"stage": data.draw(st.sampled_from(STAGES), label="stage"), "at": data.draw(moments, label="at")}
+        if args["stage"] in ("won", "lost"):
+            args["reason"] = data.draw(st.sampled_from(("价格", "relationship")), label="reason")
         device.queue("opportunity", "action", rid, name="advance", base_version=version, args=args)
 
     @can(("lead1",), "amendment", status={"pending"})

@@ -156,6 +156,7 @@ export async function render(_params, ctx) {
       h('a', { class: 'btn btn-primary', href: '#/reviews', 'data-test': 'nav-reviews' }, t('reviews.title')),
       h('a', { class: 'btn', href: '#/plans', 'data-test': 'nav-plans' }, t('plans.title')),
       h('a', { class: 'btn', href: '#/desk', 'data-test': 'nav-desk' }, t('desk.title')),
+      h('a', { class: 'btn', href: '#/reports', 'data-test': 'nav-reports' }, t('reports.title')),
       MANAGERS.has(user.role) ? [
         h('a', { class: 'btn', href: '#/dimensions', 'data-test': 'nav-dimensions' }, t('dimensions.title')),
         h('a', { class: 'btn', href: '#/payplans', 'data-test': 'nav-payplans' }, t('payplans.title')),

@@ -12,7 +12,7 @@ import { problem, problems } from './common.js';
 
 const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
 
-function thisMonth(timeZone) {
+export function thisMonth(timeZone) {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date());
   return `${parts.find((p) => p.type === 'year').value}-${parts.find((p) => p.type === 'month').value}`;
 }

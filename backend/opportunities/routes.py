@@ -1,0 +1,64 @@
+"""The funnel over HTTP: opportunities, their moves between stages, and each one's stage history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from backend.http import DB, Config, CurrentActor, Now
+from backend.opportunities import service
+
+
+@get("/opportunities", sync_to_thread=True)
+def list_opportunities(db: DB, actor: CurrentActor, stage: FromQuery[str | None] = None) -> list[dict[str, Any]]:
+    """The caller's opportunities, or their people's (leads and managers), optionally of one stage."""
+    return [service.opportunity_public(o) for o in service.list_opportunities(db, actor, stage)]
+
+
+@post("/opportunities", sync_to_thread=True)
+def create_opportunity(
+    db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """A new opportunity at `lead`: {customer_id, title, amount, expected_close_on}."""
+    opportunity = service.create_from_request(db, actor, data, now, settings.max_text_chars)
+    return service.opportunity_public(opportunity)
+
+
+@patch("/opportunities/{opportunity_id:str}", sync_to_thread=True)
+def update_opportunity(
+    db: DB,
+    actor: CurrentActor,
+    settings: Config,
+    now: Now,
+    opportunity_id: FromPath[str],
+    data: JSONBody[dict[str, Any]],
+) -> dict[str, Any]:
+    """Change {title, amount, expected_close_on, customer_id, close_reason (closed deals only)}."""
+    opportunity = service.edit_from_request(db, actor, opportunity_id, data, now, settings.max_text_chars)
+    return service.opportunity_public(opportunity)
+
+
+@post("/opportunities/{opportunity_id:str}/advance", status_code=200, sync_to_thread=True)
+def advance_opportunity(
+    db: DB,
+    actor: CurrentActor,
+    settings: Config,
+    now: Now,
+    opportunity_id: FromPath[str],
+    data: JSONBody[dict[str, Any]],
+) -> dict[str, Any]:
+    """Move to {stage, at, reason}: `reason` is required for lost, allowed for won, refused for open stages."""
+    opportunity = service.advance_from_request(db, actor, opportunity_id, data, now, settings)
+    return service.opportunity_public(opportunity)
+
+
+@get("/opportunities/{opportunity_id:str}/stages", sync_to_thread=True)
+def opportunity_stages(db: DB, actor: CurrentActor, opportunity_id: FromPath[str]) -> list[dict[str, Any]]:
+    """Every stage change of the opportunity, oldest first."""
+    opportunity = service.get_opportunity(db, actor, opportunity_id)
+    return [service.stage_change_public(c) for c in service.stage_history(db, opportunity)]
+
+
+ROUTES = [list_opportunities, create_opportunity, update_opportunity, advance_opportunity, opportunity_stages]
