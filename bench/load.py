@@ -222,15 +222,29 @@ def main() -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        for phone, _ in phones:  # drain
+        # Drain: every phone pushes what it still holds; then, with nothing left to write anywhere (the
+        # worker stopped too), every phone pulls once more, so changes pushed by phones drained after it
+        # (a lead's last approvals) reach it as they would on its next sync.
+        for phone, _ in phones:
             sync_with_retry(phone, stats, stop_at)
         elapsed = time.perf_counter() - started
+        worker_alive = worker.poll() is None
+        worker.terminate()
+        worker.wait(timeout=30)
+        worker_log.close()
+        for phone, _ in phones:
+            sync_with_retry(phone, stats, stop_at)
         # Convergence: each replica equals a fresh full pull; each (client, mid) settled exactly once.
         diverged = 0
+        differing: dict[str, int] = defaultdict(int)
         for phone, email in phones:
             fresh = Phone(sign_in(phone.api.client, email))  # type: ignore[arg-type]
             fresh.sync(limit=2000)
-            diverged += fresh.replica != phone.replica
+            if fresh.replica != phone.replica:
+                diverged += 1
+                for key in fresh.replica.keys() | phone.replica.keys():
+                    if fresh.replica.get(key) != phone.replica.get(key):
+                        differing[key[0]] += 1
         with Session(db.engine) as session:
             counts = dict(
                 session.execute(select(SyncReceipt.client_id, func.count()).group_by(SyncReceipt.client_id)).all()
@@ -239,10 +253,6 @@ def main() -> None:
         wrong = sum(counts.get(p.client_id, 0) != p.next_mid - 1 for p, _ in phones)
         for client in clients:
             client.close()
-        worker_alive = worker.poll() is None
-        worker.terminate()
-        worker.wait(timeout=30)
-        worker_log.close()
     print(
         f"\n{args.phones} phones, {args.servers} servers, {args.seconds:.0f} s, offline {args.offline} s"
         f" between syncs, faults={args.faults}"
@@ -260,6 +270,8 @@ def main() -> None:
     print(
         f"replicas differing from a fresh pull: {diverged}; clients with receipts != mids: {wrong}; doubled: {len(doubled)}"
     )
+    if differing:
+        print(f"records differing, by entity: {dict(differing)}")
     print(f"worker ran throughout: {worker_alive} (log: {folder / 'worker.log'})")
 
 

@@ -201,7 +201,8 @@ def _table(table: Table, top: float) -> tuple[list[str], float]:
             parts.append(f'<text x="{10 + i * width:.1f}" y="{y:.1f}">{_text(row.get(column.key))}</text>')
     if len(table.rows) > len(rows) or len(table.columns) > len(columns):
         y += ROW_HEIGHT
-        parts.append(f'<text x="10" y="{y:.1f}" font-style="italic">… {len(table.rows)} rows, see CSV/XLSX</text>')
+        whole = f"{len(table.rows)} × {len(table.columns)}"
+        parts.append(f'<text x="10" y="{y:.1f}" font-style="italic">… {whole}: CSV / XLSX</text>')
     return parts, y
 
 

@@ -367,3 +367,20 @@ def _company_revenue(api: Any, unit_id: str) -> str:
         params={"subject_type": "unit", "subject_id": unit_id, "period": "2026-11", "periods": 1},
     ).json()
     return trend["tables"]["trend"]["rows"][0]["revenue_actual"]
+
+
+@pytest.mark.parametrize(("columns", "rows", "note"), [(10, 3, "… 3 × 10: CSV / XLSX"), (3, 3, None)])
+def test_a_chart_table_cut_to_the_page_says_what_the_exports_hold(columns, rows, note):
+    """The SVG prints at most eight columns and forty rows; a cut table says how large the whole one is."""
+    from backend.reports.charts import render
+    from backend.reports.service import Chart, Column, Report, Table
+
+    table = Table(
+        "t",
+        "表",
+        [Column(f"c{i}", f"列{i}") for i in range(columns)],
+        [{f"c{i}": r * i for i in range(columns)} for r in range(rows)],
+    )
+    svg = render(Report("t", "报表", {}, [table], Chart("bar", "图", "个", "t", "c0", ["c1"])))
+    texts = [t.text for t in ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert [t for t in texts if t and t.startswith("…")] == ([note] if note else [])
