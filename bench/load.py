@@ -197,7 +197,8 @@ def main() -> None:
         worker_log = open(folder / "worker.log", "wb")  # noqa: SIM115 - closed below
         worker = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "worker"],
-            env=first.environment(),
+            # Its own application_name: the fault injector waits for a killed server's connections alone.
+            env=first.environment() | {"FIELDGOAL_DATABASE_URL": db.url_for("worker")},
             cwd=first.data_dir,
             stdout=worker_log,
             stderr=subprocess.STDOUT,
