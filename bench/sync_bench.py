@@ -169,6 +169,13 @@ def measure_ours(base: str, visits: int) -> dict[str, float]:
                 break
         pull_rate = pulled / (time.perf_counter() - start)
 
+        # A sync with nothing to send and nothing new: what every phone does most often.
+        idle = []
+        for _ in range(40):
+            start = time.perf_counter()
+            assert reader.sync([])["changes"] == []
+            idle.append((time.perf_counter() - start) * 1000)
+
         # Incremental round trip: 10 mutations up, the 100 changes another phone made since down.
         other_customer = str(uuid.uuid4())
         other.sync(
@@ -209,6 +216,7 @@ def measure_ours(base: str, visits: int) -> dict[str, float]:
             "push": push_rate,
             "pull": pulled and pull_rate,
             "pulled": pulled,
+            "idle": statistics.median(idle),
             "rt_p50": statistics.median(timings),
             "rt_p95": timings[int(len(timings) * 0.95) - 1],
         }
@@ -260,6 +268,11 @@ def measure_raw(visits: int) -> dict[str, float]:
         pulled += len(page)
         last = page[-1][-1]
     pull_rate = pulled / (time.perf_counter() - start)
+    idle = []
+    for _ in range(40):
+        start = time.perf_counter()
+        assert db.execute("SELECT * FROM visit WHERE seq > ? ORDER BY seq LIMIT ?", (last, PAGE)).fetchall() == []
+        idle.append((time.perf_counter() - start) * 1000)
     timings = []
     seq = visits
     for _ in range(40):
@@ -276,6 +289,7 @@ def measure_raw(visits: int) -> dict[str, float]:
         "push": push_rate,
         "pull": pull_rate,
         "pulled": pulled,
+        "idle": statistics.median(idle),
         "rt_p50": statistics.median(timings),
         "rt_p95": timings[int(len(timings) * 0.95) - 1],
     }
@@ -302,6 +316,7 @@ def main() -> None:
     for key, label, unit in (
         ("push", "push (mutations/s)", ""),
         ("pull", "full pull (records/s)", ""),
+        ("idle", "sync with nothing new p50 (ms)", ""),
         ("rt_p50", "round trip 10 up/100 down p50 (ms)", ""),
         ("rt_p95", "round trip 10 up/100 down p95 (ms)", ""),
     ):
