@@ -301,23 +301,25 @@ def _settle_run(
     batched = BATCHED_CREATES[run[0]["entity"]]
     receipts: dict[int, dict[str, Any]] = {}
     passed: list[dict[str, Any]] = []
-    rows: dict[str, dict[str, Any]] = {}  # by record id: the latest row created with it in the run
+    rows: list[dict[str, Any]] = []  # every create's row: an id created twice fails the INSERT, as it must
+    latest: dict[str, dict[str, Any]] = {}  # by record id, the row an action on that id changes
     for raw in run:
         base, record_id = _receipt_base(raw)
         if record_id in rejected_ids:
             receipts[raw["mid"]] = _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
             continue
-        if raw["op"] == "action" and record_id not in rows:
+        if raw["op"] == "action" and record_id not in latest:
             # Its create failed unexpectedly: the record is not there, as `_settle_one` finds.
             receipts[raw["mid"]] = _settle_one(ctx, client_id, raw, rejected_ids)
             continue
         try:
             mutation = _parse(raw)
             if mutation.op == "action":
-                row = rows[mutation.id]
+                row = latest[mutation.id]
                 batched.actions[mutation.name or ""](ctx, mutation, row)
             else:
-                row = rows[mutation.id] = batched.prepare(ctx, mutation)
+                row = latest[mutation.id] = batched.prepare(ctx, mutation)
+                rows.append(row)
         except Exception as exc:
             receipts[raw["mid"]] = _refused(ctx, client_id, raw, exc, rejected_ids)
             continue
@@ -328,7 +330,7 @@ def _settle_run(
         mark = len(pending_changes(session))
         savepoint = session.begin_nested()
         try:
-            batched.insert(session, list(rows.values()))
+            batched.insert(session, rows)
             savepoint.commit()
         except Exception:
             savepoint.rollback()
