@@ -116,19 +116,36 @@ def pull(session: Session, actor: Actor, cursor: str | None, limit: int) -> Page
             reset = True
         else:
             start = parsed[1]
-    log = ChangeLog.__table__.c  # type: ignore[attr-defined]
-    rows = list(
-        session.execute(
-            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version)
-            .where(log.seq > start, log.seq <= high, visible_changes(actor))
-            .order_by(log.seq)
-            .limit(limit + 1)
-        )
-    )
+    rows = _page_rows(session, actor, start, high, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_position = rows[-1].seq if has_more else high
     return Page(_materialise(session, rows), f"{epoch}.{next_position}", has_more, reset)
+
+
+def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: int) -> list[Any]:
+    """The first `wanted` visible change-log rows after `start` (up to `high`), in position order.
+
+    Read window by window: "visible" is an OR of keys (owner, unit), and SQLite answers that OR for a rep
+    by collecting every match after `start` and sorting it, so each page of a first pull cost the rest of
+    the rep's history (quadratic over the pull: 0.55 s for 40,000 records, 0.13 s in windows). A window of
+    positions bounds each query to what lies in it (the `(key, seq)` indexes read just that); it widens
+    while the user's records are sparse in the log.
+    """
+    log = ChangeLog.__table__.c  # type: ignore[attr-defined]
+    visible = visible_changes(actor)
+    rows: list[Any] = []
+    low, width = start, wanted * 4
+    while low < high and len(rows) < wanted:
+        upper = min(high, low + width)
+        rows += session.execute(
+            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version)
+            .where(log.seq > low, log.seq <= upper, visible)
+            .order_by(log.seq)
+            .limit(wanted - len(rows))
+        )
+        low, width = upper, width * 2
+    return rows
 
 
 def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:

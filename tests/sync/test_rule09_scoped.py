@@ -65,3 +65,25 @@ def test_another_users_record_answers_exactly_like_a_missing_one(org, phone):
     )
     result = stranger.send()["results"][0]
     assert (result["errors"][0]["field"], result["errors"][0]["code"]) == ("customer_id", "not_found")
+
+
+def test_a_rep_whose_records_are_sparse_in_a_long_log_pulls_each_once_in_order(org, phone):
+    """Pages are read in windows of positions that widen while the rep's records are sparse: with other
+    teams' work between them, a page of one still brings every record once, in position order, the same
+    as one large page."""
+    rep, other = phone("rep1"), phone("rep3")
+    mine = []
+    for round_ in range(4):
+        for i in range(15):
+            other.queue_mutation("customer", "create", fields={"name": f"别人的客户 {round_}-{i}"})
+        other.send()
+        mine.append(rep.queue_mutation("customer", "create", fields={"name": f"我的客户 {round_}"})["id"])
+        rep.send()
+    small, large = phone("rep1"), phone("rep1")
+    bodies = small.sync(limit=1)
+    large.sync(limit=1000)
+    pulled = [(c["entity"], c["id"]) for body in bodies for c in body["changes"]]
+    assert len(pulled) == len(set(pulled))  # each record once
+    assert small.replica == large.replica
+    assert [i for kind, i in pulled if kind == "customer"] == mine  # in the order they changed
+    assert not any(name.startswith("别人") for name in (c["name"] for c in small.of("customer").values()))
