@@ -23,6 +23,7 @@ from backend.coaching.models import ImprovementPlan, Review  # [coaching]
 from backend.coaching.service import plan_public, review_public  # [coaching]
 from backend.customers.models import Customer
 from backend.customers.service import customer_public
+from backend.db import table_of
 from backend.goals.models import Goal
 from backend.goals.service import goal_public
 from backend.kpi.models import Progress  # [goals/kpi]
@@ -132,7 +133,7 @@ def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: in
     positions bounds each query to what lies in it (the `(key, seq)` indexes read just that); it widens
     while the user's records are sparse in the log.
     """
-    log = ChangeLog.__table__.c  # type: ignore[attr-defined]
+    log = table_of(ChangeLog).c
     visible = visible_changes(actor)
     rows: list[Any] = []
     low, width = start, wanted * 4
@@ -156,7 +157,7 @@ def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
             wanted[row.entity].append(row.record_id)
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
-        table = ENTITIES[entity][0].__table__
+        table = table_of(ENTITIES[entity][0])
         # The merge's bookkeeping never goes on the wire: not decoding it is a sixth of a page's time.
         columns = [column for column in table.c if column.name != "field_versions"]
         for start in range(0, len(ids), 500):

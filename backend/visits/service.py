@@ -154,12 +154,15 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return round(2 * radius * math.asin(math.sqrt(a)), 1)
 
 
+def _distance_to(customer: Customer | None, lat: float | None, lon: float | None) -> float | None:
+    """How far a check-in at (lat, lon) was from the customer, when both positions are known."""
+    if customer is None or None in (lat, lon, customer.lat, customer.lon):
+        return None
+    return distance_m(lat, lon, customer.lat, customer.lon)  # type: ignore[arg-type]
+
+
 def _refresh_distance(session: Session, visit: Visit) -> None:
-    customer = session.get(Customer, visit.customer_id)
-    if customer and None not in (visit.lat, visit.lon, customer.lat, customer.lon):
-        visit.distance_m = distance_m(visit.lat, visit.lon, customer.lat, customer.lon)  # type: ignore[arg-type]
-    else:
-        visit.distance_m = None
+    visit.distance_m = _distance_to(session.get(Customer, visit.customer_id), visit.lat, visit.lon)
 
 
 def locked_period(session: Session, rep_id: str, moment: datetime) -> str | None:
@@ -249,9 +252,7 @@ def new_visit_row(
         "check_in_offset_min": _offset_minutes(values["check_in_at"]),
         "field_versions": {name: [1, actor.id] for name in values},
     }
-    lat, lon = row["lat"], row["lon"]
-    if None not in (lat, lon, customer.lat, customer.lon):
-        row["distance_m"] = distance_m(lat, lon, customer.lat, customer.lon)  # type: ignore[arg-type]
+    row["distance_m"] = _distance_to(customer, row["lat"], row["lon"])
     return row
 
 

@@ -87,3 +87,50 @@ def test_a_mutation_that_fails_unexpectedly_is_settled_and_the_queue_moves_on(or
     rep.sync()
     assert broken not in rep.of("customer")
     assert [c["name"] for c in rep.of("customer").values()] == ["正常"]
+
+
+def test_a_visit_that_fails_unexpectedly_in_a_run_settles_alone(org, phone, monkeypatch):
+    """In a run of visits written together, a bug in one visit's checks settles it as `server_error`; its
+    submit then finds no visit (`not_found`), and the visits around it are written. A bug in the run's
+    INSERT itself makes the run settle one by one, with the same receipts."""
+    from backend.sync import entities
+
+    batched = entities.BATCHED_CREATES["visit"]
+
+    def prepare(ctx, mutation):  # type: ignore[no-untyped-def]
+        if mutation.fields.get("notes") == "触发故障":
+            raise RuntimeError("a bug")
+        return batched.prepare(ctx, mutation)
+
+    inserts = []
+
+    def insert_failing_once(session, rows):  # type: ignore[no-untyped-def]
+        inserts.append(len(rows))
+        if len(inserts) == 1:
+            raise RuntimeError("a bug in the bulk write")
+        batched.insert(session, rows)
+
+    monkeypatch.setitem(
+        entities.BATCHED_CREATES, "visit", entities.BatchedCreate(prepare, insert_failing_once, batched.actions)
+    )
+    rep = phone("rep1")
+    customer = new_id()
+    rep.queue_mutation("customer", "create", customer, fields={"name": "华东五金"})
+    rep.sync()
+    before, broken, after = new_id(), new_id(), new_id()
+    for visit_id, notes in ((before, "前"), (broken, "触发故障"), (after, "后")):
+        rep.queue_mutation("visit", "create", visit_id, fields=visit_fields(customer, notes=notes))
+        rep.queue_mutation("visit", "action", visit_id, name="submit", args={})
+    results = rep.send()["results"]
+    outcomes = [(r["status"], [(e["field"], e["code"]) for e in r.get("errors", [])]) for r in results]
+    assert outcomes == [
+        ("applied", []),
+        ("applied", []),
+        ("rejected", [("id", "server_error")]),
+        ("rejected", [("id", "not_found")]),
+        ("applied", []),
+        ("applied", []),
+    ]
+    assert inserts[0] == 2  # the bulk write was tried (and failed), then each visit went in alone
+    rep.sync()
+    assert {i: v["status"] for i, v in rep.of("visit").items()} == {before: "submitted", after: "submitted"}
