@@ -28,12 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import table_of, utcnow
+from backend.db import insert_rows, table_of, utcnow
 from backend.sync.models import ChangeLog, SyncState
 
 PENDING = "fieldgoal.pending_changes"
@@ -102,16 +100,8 @@ def _stamp(session: Session) -> None:
         }
         for offset, c in enumerate(latest.values(), start=1)
     ]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table_of(ChangeLog))
-    statement = statement.on_conflict_do_update(
-        index_elements=["entity", "record_id"],
-        set_={
-            key: statement.excluded[key]
-            for key in ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at")
-        },
-    )
-    session.execute(statement, rows)
+    columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at")
+    insert_rows(session, table_of(ChangeLog), rows, conflict=("entity", "record_id"), update=columns)
     session.execute(update(SyncState).where(col(SyncState.id) == 1).values(last_seq=last + len(rows)))
 
 

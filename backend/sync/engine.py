@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import table_of
+from backend.db import insert_rows, table_of
 from backend.errors import (
     FieldError,
     FieldgoalError,
@@ -215,7 +214,7 @@ def settle(
         rows = [
             {"client_id": client.client_id, "mid": m, "result": r, "created_at": now} for m, r in settled.items()
         ]
-        session.execute(insert(table_of(SyncReceipt)), rows)
+        insert_rows(session, table_of(SyncReceipt), rows)
     session.flush()
     return results, client.last_mid
 

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.audit.service import record_audit
 from backend.customers.models import Customer
-from backend.db import table_of
+from backend.db import insert_rows, table_of
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.kpi.periods import InvalidPeriod, Period, parse_period
@@ -266,7 +266,7 @@ def submit_row(row: dict[str, Any]) -> None:
 
 def insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write new visits' rows (from `new_visit_row`) in one statement, each with its change-log entry."""
-    session.execute(insert(table_of(Visit)), rows)
+    insert_rows(session, table_of(Visit), rows)
     for row in rows:
         record_change(session, "visit", row["id"], row["version"], owner_id=row["rep_id"])
 
