@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+_UNSET = object()  # no value yet (None is a value)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC instant on every backend (SQLite stores no zone, so it is stored as naive UTC)."""
@@ -54,6 +56,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None]:
+        """Each stored value read is converted once: the rows one write made share their times (a sync
+        batch's hundreds of visits one `received_at` and `updated_at`), and a page of a pull reads them back
+        by the thousand. The instants are immutable, so handing out the same one is safe."""
+        process = super().result_processor(dialect, coltype)
+        assert process is not None
+        memo: dict[Any, datetime | None] = {}
+
+        def remembered(value: Any) -> datetime | None:
+            instant = memo.get(value, _UNSET)
+            if instant is _UNSET:
+                if len(memo) >= 4096:
+                    memo.clear()
+                instant = memo[value] = process(value)
+            return instant  # type: ignore[return-value]
+
+        return remembered
 
 
 class Fixed(TypeDecorator[Decimal]):
@@ -111,14 +131,11 @@ def _insert_plan(
     return sql, processors
 
 
-_SAME = object()
-
-
 def _processed(values: list[Any], process: Callable[[Any], Any] | None) -> list[Any]:
     if process is None:
         return values
     out = []
-    last: Any = _SAME
+    last: Any = _UNSET
     last_out = None
     for value in values:
         # Rows of one batch share values (its `now` in three columns): each distinct object is converted once.

@@ -114,7 +114,8 @@ def _visit(customer_id: str) -> Callable[[int], dict[str, Any]]:
             "id": str(uuid.uuid4()),
             "fields": {
                 "customer_id": customer_id,
-                "check_in_at": "2026-11-20T09:30:00+08:00",
+                # Every visit at its own time, as in life (no cache may profit from one repeated value).
+                "check_in_at": f"2026-11-{1 + mid % 27:02d}T{8 + mid % 10:02d}:{mid % 60:02d}:{mid // 60 % 60:02d}+08:00",
                 "lat": 31.23,
                 "lon": 121.47,
                 "accuracy_m": 10,

@@ -14,7 +14,8 @@ from backend.visits.models import Visit
 
 # Indexes the KPI hooks need on the raw rows: recounting one rep's day must not scan their whole history
 # (nor, as SQLite's planner chose with only single-column indexes, every approved visit: `ix_visit_status`).
-# Declared here because only the KPI recount needs them; they belong to the visit and opportunity tables.
+# Declared here because the KPI recount needed them first; they belong to the visit and opportunity tables,
+# and the visit's also serves every other lookup of a rep's visits.
 Index("ix_visit_rep_check_in", Visit.__table__.c.rep_id, Visit.__table__.c.check_in_at)  # type: ignore[attr-defined]
 Index("ix_opportunity_owner_closed", Opportunity.__table__.c.owner_id, Opportunity.__table__.c.closed_at)  # type: ignore[attr-defined]
 

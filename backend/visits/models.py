@@ -17,7 +17,9 @@ AMENDMENT_STATUSES = ("pending", "accepted", "refused")
 
 class Visit(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    rep_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    # Looked up by rep through `ix_visit_rep_check_in` (rep first; kpi/models.py): a second index on the rep
+    # alone was one more B-tree for every visit written and served no query the pair does not.
+    rep_id: str = Field(foreign_key="user.id", max_length=36)
     customer_id: str = Field(foreign_key="customer.id", index=True, max_length=36)
     opportunity_id: str | None = Field(default=None, foreign_key="opportunity.id", max_length=36)
     check_in_at: datetime = Field(sa_type=UTCDateTime, index=True)
