@@ -142,12 +142,15 @@ def owner_ids(session: Session, actor: Actor) -> frozenset[str] | None:
 
 def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, owner_column: Any) -> T:
     """A record owned by someone whose work the actor may see; NotFound otherwise (deleted ones too)."""
-    record = session.get(model, record_id)
+    # The identity map holds records weakly: the session keeps those it loaded here, so the next mutation of
+    # a batch that names one (a visit's customer, hundreds of times) finds it without another query or
+    # `Session.get`'s own cost. One rolled back with its savepoint has left the session: it is read again.
+    loaded: dict[tuple[type[Any], str], Any] = session.info.setdefault("fieldgoal.loaded", {})
+    record = loaded.get((model, record_id))
+    if record is None or record not in session:
+        record = loaded[(model, record_id)] = session.get(model, record_id)
     if record is None or getattr(record, "deleted_at", None) is not None:
         raise NotFound()
-    # The identity map holds records weakly: keep this one for the session, so the next mutation of a
-    # batch that names it finds it without another query.
-    session.info.setdefault("fieldgoal.loaded", []).append(record)
     allowed = owner_ids(session, actor)
     if allowed is not None and getattr(record, owner_column.key) not in allowed:
         raise NotFound()

@@ -10,7 +10,9 @@ ours/raw of each figure. Not a test: it asserts nothing and is not part of `make
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -296,18 +298,100 @@ def measure_raw(visits: int) -> dict[str, float]:
     }
 
 
+def measure_raw_schema(database: Path, visits: int) -> dict[str, float]:
+    """What a push and a pull of ours ask of SQLite itself, with plain sqlite3 on a copy of our database
+    (same tables, indexes, foreign keys): each batch writes its visits, their change-log rows and the
+    receipts, and moves the counter, in one transaction; a pull reads a page of the rep's change log and
+    its visits by id. The floor under our figures that no Python above the driver can go below."""
+    copy = database.with_name("raw-schema.db")
+    shutil.copy(database, copy)
+    db = sqlite3.connect(copy, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    rep, customer = db.execute("SELECT rep_id, customer_id FROM visit LIMIT 1").fetchone()
+    now = "2026-11-28 12:00:00.000000"
+    client = str(uuid.uuid4())
+    visit_sql = f"INSERT INTO visit VALUES ({', '.join(['?'] * 26)})"
+    log_sql = (
+        "INSERT INTO change_log (entity, record_id, seq, version, deleted, owner_id, unit_id, changed_at)"
+        " VALUES ('visit', ?, ?, 2, 0, ?, NULL, ?) ON CONFLICT (entity, record_id) DO UPDATE SET"
+        " seq = excluded.seq, version = excluded.version, deleted = excluded.deleted,"
+        " owner_id = excluded.owner_id, unit_id = excluded.unit_id, changed_at = excluded.changed_at"
+    )
+    columns = [row[1] for row in db.execute("PRAGMA table_info(visit)")]
+    start = time.perf_counter()
+    for b in range(visits // BATCH):
+        batch = []
+        for i in range(b * BATCH, (b + 1) * BATCH):
+            values = {
+                "id": str(uuid.uuid4()),
+                "rep_id": rep,
+                "customer_id": customer,
+                "check_in_at": f"2026-11-{1 + i % 27:02d} {i % 10:02d}:{i % 60:02d}:00.000000",
+                "check_in_offset_min": 480,
+                "lat": 31.23,
+                "lon": 121.47,
+                "accuracy_m": 10.0,
+                "outcome": "follow_up",
+                "satisfaction": 4,
+                "notes": f"拜访记录 {i}",
+                "status": "submitted",
+                "distance_m": 0.0,
+                "received_at": now,
+                "version": 2,
+                "field_versions": json.dumps({"customer_id": [1, rep], "check_in_at": [1, rep]}),
+                "created_at": now,
+                "updated_at": now,
+            }
+            batch.append(tuple(values.get(c) for c in columns))
+        db.execute("BEGIN IMMEDIATE")
+        last = db.execute("SELECT last_seq FROM sync_state WHERE id = 1").fetchone()[0]
+        db.executemany(visit_sql, batch)
+        db.executemany(log_sql, [(row[0], last + n, rep, now) for n, row in enumerate(batch, start=1)])
+        db.executemany(
+            "INSERT INTO sync_receipt VALUES (?, ?, ?, ?)",
+            [
+                (client, b * BATCH + n, json.dumps({"status": "applied", "id": row[0]}), now)
+                for n, row in enumerate(batch)
+            ],
+        )
+        db.execute("UPDATE sync_state SET last_seq = ? WHERE id = 1", (last + len(batch),))
+        db.execute("COMMIT")
+    push_rate = visits / (time.perf_counter() - start)
+    start = time.perf_counter()
+    position, pulled = 0, 0
+    while True:
+        page = db.execute(
+            "SELECT record_id, seq FROM change_log WHERE owner_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (rep, position, PAGE),
+        ).fetchall()
+        if not page:
+            break
+        for chunk in range(0, len(page), 500):
+            ids = [row[0] for row in page[chunk : chunk + 500]]
+            db.execute(f"SELECT * FROM visit WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
+        pulled += len(page)
+        position = page[-1][1]
+    pull_rate = pulled / (time.perf_counter() - start)
+    db.close()
+    return {"push": push_rate, "pull": pull_rate}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--visits", type=int, default=10_000)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
     args = parser.parse_args()
-    ours, raw = [], []
+    ours, raw, schema = [], [], []
     for run in range(args.runs):
-        with server(args.database_url) as (base, _):
+        with server(args.database_url) as (base, folder):
             ours.append(measure_ours(base, args.visits))
         raw.append(measure_raw(args.visits))
-        print(f"run {run + 1}: ours {ours[-1]}  raw {raw[-1]}", flush=True)
+        if args.database_url is None:
+            schema.append(measure_raw_schema(folder / "bench.db", args.visits))
+        print(f"run {run + 1}: ours {ours[-1]}  raw {raw[-1]}  raw, our schema {schema[-1:]}", flush=True)
 
     def med(results: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in results)
@@ -323,6 +407,12 @@ def main() -> None:
     ):
         a, b = med(ours, key), med(raw, key)
         print(f"{label:<34}{a:>12.1f}{b:>12.1f}{a / b:>10.2f}{unit}")
+    if schema:
+        # Rates from one run each, ratio within the run: what SQLite alone needs for our rows.
+        print(f"\nraw sqlite3 on our schema (visits + change log + receipts), median of {args.runs} runs")
+        for key, label in (("push", "push (mutations/s)"), ("pull", "full pull (records/s)")):
+            ratio = statistics.median(o[key] / r[key] for o, r in zip(ours, schema, strict=True))
+            print(f"{label:<34}{med(ours, key):>12.1f}{med(schema, key):>12.1f}{ratio:>10.2f}")
 
 
 if __name__ == "__main__":
