@@ -58,6 +58,7 @@ from backend.sync.entities import (
     Context,
     Mutation,
     Outcome,
+    taken_by_actor,
 )
 from backend.sync.models import RejectedCreate, SyncClient, SyncReceipt
 from backend.validation import Choice, Instant, Integer, Text, Uuid, canonical_uuid, validate
@@ -348,11 +349,14 @@ def _refused(
         # A bug must not block the rep's queue for ever: settle it as rejected (they see it and can resend).
         log.error("mutation %s of client %s failed unexpectedly", raw["mid"], client_id, exc_info=exc)
         return _rejection(ctx, base, [FieldError("id", "server_error")])
+    resent = False
     if isinstance(exc, IntegrityError):
         # Creates rely on the primary key instead of looking first: a taken id fails the insert.
         exc = InvalidInput.one("id", "already_exists")
+        # Taken by the sender's own record, the create was theirs already: what follows it applies to it.
+        resent = record_id is not None and taken_by_actor(ctx, raw["entity"], record_id)
     errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
-    if raw.get("op") == "create" and record_id is not None:
+    if raw.get("op") == "create" and record_id is not None and not resent:
         ctx.session.merge(RejectedCreate(client_id=client_id, record_id=record_id))
         rejected_ids.add(record_id)
     return _rejection(ctx, base, errors)

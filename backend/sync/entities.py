@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.customers import service as customers
+from backend.customers.models import Customer
 from backend.errors import InvalidInput, NotFound
 from backend.notify.models import Notification
 from backend.notify.service import mark_read
 from backend.opportunities import service as opportunities
+from backend.opportunities.models import Opportunity
 from backend.policy import Actor
 from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
@@ -26,6 +29,7 @@ from backend.sync.models import ConflictRecord
 from backend.validation import Text, validate
 from backend.versioning import set_fields
 from backend.visits import service as visits
+from backend.visits.models import Visit
 
 # Reach the client through `changes` only (SYNC.md rule 11).
 READ_ONLY = frozenset({"goal", "progress", "conflict", "badge", "user", "unit", "review", "plan"})
@@ -260,6 +264,24 @@ BATCHED_CREATES = {
         _new_visit, visits.insert_visits, {"submit": lambda ctx, m, row: visits.submit_row(row)}
     )
 }
+
+# Whose record of each creatable entity is: a create whose id the sender's own record already holds is their
+# phone sending it again (under a new mid), not a collision with somebody else's record.
+OWNERS: dict[str, tuple[Any, str]] = {
+    "customer": (Customer, "owner_id"),
+    "visit": (Visit, "rep_id"),
+    "opportunity": (Opportunity, "owner_id"),
+}
+
+
+def taken_by_actor(ctx: Context, entity: str, record_id: str) -> bool:
+    """Whether the record `entity`/`record_id` exists and belongs to the actor."""
+    if entity not in OWNERS:
+        return False
+    model, owner = OWNERS[entity]
+    query = select(getattr(model, owner)).where(model.id == record_id)
+    return ctx.session.execute(query).scalar_one_or_none() == ctx.actor.id
+
 
 HANDLERS: dict[str, Callable[[Context, Mutation], Outcome]] = {
     "customer": _customer,

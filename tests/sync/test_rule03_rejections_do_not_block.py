@@ -64,6 +64,32 @@ def test_a_create_with_a_taken_id_is_rejected_and_the_batch_goes_on(org, phone):
     assert first.of("customer")[taken]["name"] == "先到"
 
 
+def test_a_create_sent_again_under_a_new_mid_does_not_reject_what_follows_it(org, phone):
+    """A phone that queues its own create twice (the second under a new mid) gets `already_exists` for the
+    second, but the record is theirs: their later edit of it applies, where a collision with somebody
+    else's record would make it `depends_on_rejected`."""
+    rep, other = phone("rep1"), phone("rep2")
+    mine = rep.queue_mutation("customer", "create", fields={"name": "我的"})["id"]
+    rep.send()
+    theirs = other.queue_mutation("customer", "create", fields={"name": "别人的"})["id"]
+    other.send()
+    rep.queue_mutation("customer", "create", mine, fields={"name": "我的"})
+    rep.queue_mutation("customer", "update", mine, base_version=1, fields={"name": "我的，改过"})
+    rep.queue_mutation("customer", "create", theirs, fields={"name": "撞号"})
+    rep.queue_mutation("customer", "update", theirs, base_version=1, fields={"name": "不该改"})
+    results = rep.send()["results"]
+    assert [(r["status"], [e["code"] for e in r.get("errors", [])]) for r in results] == [
+        ("rejected", ["already_exists"]),
+        ("applied", []),
+        ("rejected", ["already_exists"]),
+        ("rejected", ["depends_on_rejected"]),
+    ]
+    rep.sync()
+    other.sync()
+    assert rep.of("customer")[mine]["name"] == "我的，改过"
+    assert other.of("customer")[theirs]["name"] == "别人的"
+
+
 def test_a_mutation_that_fails_unexpectedly_is_settled_and_the_queue_moves_on(org, phone, monkeypatch):
     """A server bug in one mutation must not block the rep's queue for ever: it settles as rejected with
     `server_error` (the rep sees it and can resend), leaves no trace, and the next mutation applies."""
