@@ -202,9 +202,11 @@ def test_evidence_counts_approved_visits_as_the_kpi_does(work, sign_in, engine):
     from backend.visits.models import Visit
 
     with Session(engine) as session:
-        for i, found in enumerate(session.query(Visit).filter(Visit.rep_id == work.user("rep1")).all()):
+        # By day of the check-in (November 3, 4 and 10, October 15): rows come back in no promised order.
+        distances = {3: 120.0, 4: 800.0, 10: 40.0, 15: 900.0}
+        for found in session.query(Visit).filter(Visit.rep_id == work.user("rep1")).all():
             found.check_out_at = found.check_in_at + timedelta(minutes=30)
-            found.distance_m, found.accuracy_m = (120.0, 800.0, 40.0, 900.0)[i], 15.0
+            found.distance_m, found.accuracy_m = distances[found.check_in_at.day], 15.0
         session.commit()
     lead = sign_in("lead1@example.com")
     body = lead.get("/api/v1/reports/evidence", params={"subject_type": "unit", "period": "2026-11"}).json()
