@@ -19,11 +19,18 @@ The log keeps one row per record (its latest change): a pull sends each record o
 version, and the log grows with the number of records, not of edits. Deletes stay as tombstone rows for
 `FIELDGOAL_TOMBSTONE_DAYS`; `purge_tombstones` removes older ones and raises `purged_through`, so a cursor
 at or below it is known to have missed a delete and must reset.
+
+Each row also keeps the change as a pull sends it (`body`), rendered by `_stamp` from the records as the
+transaction leaves them (after its last flush), so a pull reads a page from the log alone. It is never
+stale for the same reason the version is not: every write of a synced record logs it, and the row is
+rewritten, body and all, by the stamp of each transaction that does. The sync tests check after each test
+that every stored body equals the record rendered afresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +54,9 @@ class Change:
     deleted: bool
     owner_id: str | None
     unit_id: str | None
+    # The record's every column as just written, when the writer has them at hand (rows inserted in bulk):
+    # its wire form is rendered from them instead of reading the record back.
+    written: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def record_change(
@@ -58,14 +68,26 @@ def record_change(
     deleted: bool = False,
     owner_id: str | None = None,
     unit_id: str | None = None,
+    written: dict[str, Any] | None = None,
 ) -> None:
     """Note a change of a synced record; it gets its log position when the transaction commits."""
-    pending_changes(session).append(Change(entity, record_id, version, deleted, owner_id, unit_id))
+    pending_changes(session).append(Change(entity, record_id, version, deleted, owner_id, unit_id, written))
 
 
 def pending_changes(session: Session) -> list[Change]:
     changes: list[Change] = session.info.setdefault(PENDING, [])
     return changes
+
+
+Render = Callable[[Session, list[Change]], dict[tuple[str, str], str]]
+_render: list[Render] = []
+
+
+def renders(render: Render) -> Render:
+    """Set how changes are rendered for the wire when they commit (pull.py, which knows every entity's
+    shape); until one is set, rows keep no body and a pull shapes them from their records."""
+    _render[:] = [render]
+    return render
 
 
 @event.listens_for(Session, "before_commit")
@@ -81,6 +103,9 @@ def _stamp(session: Session) -> None:
     for change in changes:
         latest.pop((change.entity, change.record_id), None)  # re-insert so order follows the last change
         latest[(change.entity, change.record_id)] = change
+    # The records as they commit, rendered before the counter is taken (it is held for the commit alone).
+    session.flush()
+    bodies = _render[0](session, [c for c in latest.values() if not c.deleted]) if _render else {}
     dialect = session.get_bind().dialect.name
     state_query = select(SyncState.last_seq).where(SyncState.id == 1)
     if dialect == "postgresql":
@@ -97,10 +122,11 @@ def _stamp(session: Session) -> None:
             "owner_id": c.owner_id,
             "unit_id": c.unit_id,
             "changed_at": now,
+            "body": bodies.get((c.entity, c.record_id)),
         }
         for offset, c in enumerate(latest.values(), start=1)
     ]
-    columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at")
+    columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at", "body")
     insert_rows(session, table_of(ChangeLog), rows, conflict=("entity", "record_id"), update=columns)
     session.execute(update(SyncState).where(col(SyncState.id) == 1).values(last_seq=last + len(rows)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from backend.db import UTCDateTime, new_id, utcnow
@@ -34,6 +34,10 @@ class ChangeLog(SQLModel, table=True):
     owner_id: str | None = Field(default=None, max_length=36)
     unit_id: str | None = Field(default=None, max_length=36)
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The change as a pull sends it (entity, id, version, updated_at, data), rendered when it commits, so a
+    # pull reads the log alone rather than every record again. None for a tombstone, and for rows logged
+    # before it was kept (a pull shapes those from the record, as it always did).
+    body: str | None = Field(default=None, sa_type=Text)
 
 
 class SyncState(SQLModel, table=True):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy import Column, ColumnElement, Table, and_, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ from backend.org.service import unit_public, user_public
 from backend.policy import Actor, owners, visible_units
 from backend.rewards.badges import badge_public  # [rewards]
 from backend.rewards.models import Badge  # [rewards]
-from backend.sync.changelog import last_position, purged_through
+from backend.sync.changelog import Change, last_position, purged_through, renders
 from backend.sync.models import ChangeLog, ConflictRecord
 from backend.versioning import wire
 from backend.visits.models import Amendment, Visit
@@ -85,7 +86,7 @@ PRIVATE = ("notification",)
 
 @dataclass(frozen=True)
 class Page:
-    changes: list[dict[str, Any]]
+    changes: list[Any]  # each a change, or its JSON as the log keeps it (msgspec.Raw)
     cursor: str
     has_more: bool
     reset: bool
@@ -141,7 +142,7 @@ def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: in
     while low < high and len(rows) < wanted:
         upper = min(high, low + width)
         rows += session.execute(
-            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version)
+            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version, log.body)
             .where(log.seq > low, log.seq <= upper, visible)
             .order_by(log.seq)
             .limit(wanted - len(rows))
@@ -163,12 +164,8 @@ def _wire_columns(table: Table) -> tuple[list[Column[Any]], type[Any]]:
     return columns, namedtuple(f"{table.name}_record", [column.name for column in columns])  # type: ignore[misc]
 
 
-def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
-    """The rows' records as they are now, in log order; deleted ones as tombstones."""
-    wanted: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        if not row.deleted:
-            wanted[row.entity].append(row.record_id)
+def _current(session: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Any]:
+    """The named records as they are now, as plain records, by (entity, id)."""
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
         table = table_of(ENTITIES[entity][0])
@@ -177,21 +174,63 @@ def _materialise(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
             query = sa_select(*columns).where(table.c.id.in_(ids[start : start + 500]))
             for loaded in session.execute(query):
                 found[(entity, loaded.id)] = shape._make(loaded)
-    changes: list[dict[str, Any]] = []
-    for row in rows:
-        record = found.get((row.entity, row.record_id))
-        if record is None or getattr(record, "deleted_at", None) is not None:
-            changes.append({"entity": row.entity, "id": row.record_id, "version": row.version, "deleted": True})
+    return found
+
+
+def _change(entity: str, record: Any) -> dict[str, Any] | None:
+    """A record as a change on the wire; None when it is deleted (a pull sends a tombstone)."""
+    if getattr(record, "deleted_at", None) is not None:
+        return None
+    data = ENTITIES[entity][1](record)
+    return {
+        "entity": entity,
+        "id": record.id,
+        "version": data["version"],
+        "updated_at": data["updated_at"],
+        "deleted": False,
+        "data": data,
+    }
+
+
+@renders
+def render_changes(session: Session, changes: list[Change]) -> dict[tuple[str, str], str]:
+    """The committing changes as a pull will send them, for the change log to keep (changelog.py)."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    records: dict[tuple[str, str], Any] = {}
+    for change in changes:
+        if change.entity not in ENTITIES:
             continue
-        data = ENTITIES[row.entity][1](record)
-        changes.append(
-            {
-                "entity": row.entity,
-                "id": row.record_id,
-                "version": data["version"],
-                "updated_at": data["updated_at"],
-                "deleted": False,
-                "data": data,
-            }
-        )
+        if change.written is None:
+            wanted[change.entity].append(change.record_id)
+        else:
+            shape = _wire_columns(table_of(ENTITIES[change.entity][0]))[1]
+            records[(change.entity, change.record_id)] = shape._make(change.written[n] for n in shape._fields)
+    records.update(_current(session, wanted))
+    bodies = {}
+    for key, record in records.items():
+        shaped = _change(key[0], record)
+        if shaped is not None:
+            bodies[key] = msgspec.json.encode(shaped).decode()
+    return bodies
+
+
+def _materialise(session: Session, rows: list[Any]) -> list[Any]:
+    """The rows' changes in log order: as the log keeps them, or shaped from their records as they are now
+    when it keeps none; deleted ones as tombstones."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.body is None and not row.deleted:
+            wanted[row.entity].append(row.record_id)
+    found = _current(session, wanted) if wanted else {}
+    changes: list[Any] = []
+    for row in rows:
+        if row.body is not None:
+            # Sent as stored: the response's encoder copies it in without parsing it again.
+            changes.append(msgspec.Raw(row.body.encode()))
+            continue
+        record = found.get((row.entity, row.record_id))
+        change = None if record is None else _change(row.entity, record)
+        if change is None:
+            change = {"entity": row.entity, "id": row.record_id, "version": row.version, "deleted": True}
+        changes.append(change)
     return changes

@@ -268,7 +268,7 @@ def insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write new visits' rows (from `new_visit_row`) in one statement, each with its change-log entry."""
     insert_rows(session, table_of(Visit), rows)
     for row in rows:
-        record_change(session, "visit", row["id"], row["version"], owner_id=row["rep_id"])
+        record_change(session, "visit", row["id"], row["version"], owner_id=row["rep_id"], written=row)
 
 
 def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:

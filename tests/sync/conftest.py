@@ -11,13 +11,20 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import database
-from tests.sync.helpers import Phone
+from tests.sync.helpers import Phone, assert_bodies_current
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """Every sync test runs on both databases (PostgreSQL skips without it, fails under strict mode)."""
-    yield from database(request.param, tmp_path)
+    """Every sync test runs on both databases (PostgreSQL skips without it, fails under strict mode); after
+    it, every body the change log keeps must still equal its record rendered afresh."""
+    databases = database(request.param, tmp_path)
+    built = next(databases)
+    try:
+        yield built
+        assert_bodies_current(built)
+    finally:
+        next(databases, None)
 
 
 @pytest.fixture

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from backend.sync.changelog import Change
+from backend.sync.models import ChangeLog
+from backend.sync.pull import render_changes
 from tests.conftest import Api
 
 
@@ -78,3 +85,23 @@ class Phone:
 
     def of(self, entity: str) -> dict[str, dict[str, Any]]:
         return {rid: data for (kind, rid), data in self.replica.items() if kind == entity}
+
+
+def assert_bodies_current(engine: Engine) -> None:
+    """Every change the log keeps as a pull sends it equals its record rendered afresh, at the logged version:
+    a write that changed a synced record without logging it would leave a stale body behind."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(ChangeLog.entity, ChangeLog.record_id, ChangeLog.version, ChangeLog.deleted, ChangeLog.body)
+        ).all()
+        fresh = render_changes(
+            session, [Change(r.entity, r.record_id, r.version, r.deleted, None, None) for r in rows if r.body]
+        )
+    stale = {
+        (r.entity, r.record_id): (r.body, fresh.get((r.entity, r.record_id)))
+        for r in rows
+        if r.body is not None
+        and (json.loads(r.body) != json.loads(fresh.get((r.entity, r.record_id), "null")) or r.deleted)
+    }
+    assert not stale, f"change-log bodies that differ from their records: {stale}"
+    assert all(json.loads(r.body)["version"] == r.version for r in rows if r.body is not None)

@@ -39,7 +39,7 @@ from backend.sync.models import SyncReceipt
 from backend.visits.models import OUTCOMES, VISIT_STATUSES, Visit
 from tests.conftest import Api, Clock, both_databases
 from tests.factories import Org, build_org
-from tests.sync.helpers import Phone
+from tests.sync.helpers import Phone, assert_bodies_current
 
 SETTLED = {"applied", "merged", "conflict", "rejected"}
 CST = timezone(timedelta(hours=8))
@@ -417,6 +417,7 @@ class Convergence(RuleBasedStateMachine):
             self._check_replica(device)
             self._check_receipts(device)
         self._check_exactly_once()
+        assert_bodies_current(self.env.engine)
 
     def _check_replica(self, device: Device) -> None:
         assert not device.phone.queue and not device.pending
