@@ -29,7 +29,6 @@ that every stored body equals the record rendered afresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,17 +78,6 @@ def pending_changes(session: Session) -> list[Change]:
     return changes
 
 
-Render = Callable[[Session, list[Change]], dict[tuple[str, str], str]]
-_render: list[Render] = []
-
-
-def renders(render: Render) -> Render:
-    """Set how changes are rendered for the wire when they commit (pull.py, which knows every entity's
-    shape); until one is set, rows keep no body and a pull shapes them from their records."""
-    _render[:] = [render]
-    return render
-
-
 @event.listens_for(Session, "before_commit")
 def _stamp(session: Session) -> None:
     # SQLAlchemy also calls this when a SAVEPOINT is released: positions are handed out only at the real
@@ -103,9 +91,12 @@ def _stamp(session: Session) -> None:
     for change in changes:
         latest.pop((change.entity, change.record_id), None)  # re-insert so order follows the last change
         latest[(change.entity, change.record_id)] = change
-    # The records as they commit, rendered before the counter is taken (it is held for the commit alone).
+    # The records as they commit, rendered before the counter is taken (it is held for the commit alone) by
+    # pull.py, which knows every entity's wire shape (and imports this module, so it is imported here).
+    from backend.sync.pull import render_changes
+
     session.flush()
-    bodies = _render[0](session, [c for c in latest.values() if not c.deleted]) if _render else {}
+    bodies = render_changes(session, [c for c in latest.values() if not c.deleted])
     dialect = session.get_bind().dialect.name
     state_query = select(SyncState.last_seq).where(SyncState.id == 1)
     if dialect == "postgresql":

@@ -5,6 +5,10 @@ pull started (`last_seq`, read first): every position at or below it has committ
 a cursor never passes a change that commits late. Visibility is decided now, from the org tree as it is,
 not from who could see a record when it changed; a change of what the user may see raises their scope
 epoch, and a cursor from another epoch, or from before the purged tombstones, answers `reset`.
+
+Each entity's shape on the wire is said here (`ENTITIES`). A change is rendered in that shape when it
+commits (`render_changes`, called by changelog.py) and the log keeps it, so a page is read from the log
+alone; a row that keeps none (logged before the log kept them) is shaped from its record as it is now.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from backend.org.service import unit_public, user_public
 from backend.policy import Actor, owners, visible_units
 from backend.rewards.badges import badge_public  # [rewards]
 from backend.rewards.models import Badge  # [rewards]
-from backend.sync.changelog import Change, last_position, purged_through, renders
+from backend.sync.changelog import Change, last_position, purged_through
 from backend.sync.models import ChangeLog, ConflictRecord
 from backend.versioning import wire
 from backend.visits.models import Amendment, Visit
@@ -192,7 +196,6 @@ def _change(entity: str, record: Any) -> dict[str, Any] | None:
     }
 
 
-@renders
 def render_changes(session: Session, changes: list[Change]) -> dict[tuple[str, str], str]:
     """The committing changes as a pull will send them, for the change log to keep (changelog.py)."""
     wanted: dict[str, list[str]] = defaultdict(list)
