@@ -89,10 +89,18 @@ def owners(actor: Actor, owner_column: Any) -> ColumnElement[bool]:
     """Rows owned by a user whose work the actor may see: their own, or their managed units' people."""
     if actor.role == "admin":
         return true()
+    others = others_owned(actor, owner_column)
+    return owner_column == actor.id if others is None else or_(owner_column == actor.id, others)
+
+
+def others_owned(actor: Actor, owner_column: Any) -> ColumnElement[bool] | None:
+    """Rows owned by the people the actor may see besides themselves; None when there are none (a rep)."""
+    if actor.role == "admin":
+        return true()
     if actor.role == "rep":
-        return owner_column == actor.id
+        return None
     team = select(User.id).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor))
-    return or_(owner_column == actor.id, owner_column.in_(team))
+    return owner_column.in_(team)
 
 
 def require_manager(actor: Actor) -> None:
