@@ -60,7 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None]:
         """Each stored value read is converted once: the rows one write made share their times (a sync
         batch's hundreds of visits one `received_at` and `updated_at`), and a page of a pull reads them back
-        by the thousand. The instants are immutable, so handing out the same one is safe."""
+        by the thousand. The instants are immutable, so handing out the same one is safe. The memory is kept
+        to 1,024 values per column (a page's repeats), forgotten all at once when full."""
         process = super().result_processor(dialect, coltype)
         assert process is not None
         memo: dict[Any, datetime | None] = {}
@@ -68,7 +69,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def remembered(value: Any) -> datetime | None:
             instant = memo.get(value, _UNSET)
             if instant is _UNSET:
-                if len(memo) >= 4096:
+                if len(memo) >= 1024:
                     memo.clear()
                 instant = memo[value] = process(value)
             return instant  # type: ignore[return-value]
