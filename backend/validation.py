@@ -261,21 +261,21 @@ def validate(
     errors: list[FieldError] = []
     cleaned: dict[str, Any] = {}
     for name, value in data.items():
+        key = f"{prefix}{name}"
         rule = spec.get(name)
         if rule is None:
-            code = "not_writable" if name in read_only else "unknown_field"
-            errors.append(FieldError(f"{prefix}{name}"[:100], code))
+            errors.append(FieldError(key[:100], "not_writable" if name in read_only else "unknown_field"))
             continue
         if value is None:
             if rule.required or not rule.nullable:
-                errors.append(FieldError(f"{prefix}{name}", "required"))
+                errors.append(FieldError(key, "required"))
             else:
                 cleaned[name] = None
             continue
         try:
             cleaned[name] = rule.check(value, max_text)
         except _Broken as broken:
-            errors.append(FieldError(f"{prefix}{name}", broken.code, broken.params))
+            errors.append(FieldError(key, broken.code, broken.params))
     if not partial:
         errors.extend(
             FieldError(f"{prefix}{name}", "required")
