@@ -75,6 +75,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "记录状态为 {state}，不能执行此操作",
     },
     "period_locked": {"en": "the period {period} is closed", "zh-CN": "{period} 期间已关闭"},
+    # [visits] a visit ends after it starts
+    "before_check_in": {"en": "must not be before the check-in time", "zh-CN": "不能早于签到时间"},
+    "after_check_out": {"en": "must not be after the check-out time", "zh-CN": "不能晚于签退时间"},
     "time_in_future": {"en": "lies in the future", "zh-CN": "时间不能在未来"},
     "already_exists": {"en": "a record with this id already exists", "zh-CN": "该编号的记录已存在"},
     "not_a_child": {

@@ -215,6 +215,18 @@ def _refuse_if_locked(session: Session, visit_rep: str, moment: datetime) -> Non
         raise InvalidInput.one("check_in_at", "period_locked", period=period)
 
 
+def _refuse_check_out_before_check_in(
+    check_in_at: datetime | None, check_out_at: datetime | None, sent: Any, prefix: str = ""
+) -> None:
+    """A visit ends after it starts: a check-out before the check-in (a typo, a phone clock moved) would
+    give the visit a negative duration. The error names whichever of the two times the client sent."""
+    if check_in_at is None or check_out_at is None or check_out_at >= check_in_at:
+        return
+    if "check_out_at" in sent:
+        raise InvalidInput.one(f"{prefix}check_out_at", "before_check_in")
+    raise InvalidInput.one(f"{prefix}check_in_at", "after_check_out")
+
+
 def _offset_minutes(moment: datetime) -> int:
     offset = moment.utcoffset()
     return int(offset.total_seconds() // 60) if offset else 0
@@ -241,6 +253,7 @@ def new_visit_row(
             session, actor, Opportunity, values["opportunity_id"], Opportunity.owner_id, "opportunity_id"
         )
     _refuse_if_locked(session, actor.id, values["check_in_at"])
+    _refuse_check_out_before_check_in(values["check_in_at"], values.get("check_out_at"), values)
     row = {
         **_NEW_VISIT,
         **values,
@@ -294,6 +307,9 @@ def edit_visit(
         )
     if visit.status == "approved":
         changed = {k: v for k, v in values.items() if getattr(visit, k) != v}
+        _refuse_check_out_before_check_in(
+            changed.get("check_in_at", visit.check_in_at), changed.get("check_out_at", visit.check_out_at), changed
+        )
         conflicts = [
             FieldConflict(k, wire(v), wire(getattr(visit, k)), "theirs", "approved_is_locked", visit.reviewed_by)
             for k, v in changed.items()
@@ -301,6 +317,12 @@ def edit_visit(
         amendment = propose_amendment(session, actor, visit, changed, now) if changed else None
         return EditOutcome(False, conflicts, amendment)
     outcome = three_way("visit", visit.status, visit, values, base_version)
+    # Judged on what would be stored: a field the merge kept as the server had it still counts.
+    _refuse_check_out_before_check_in(
+        outcome.apply.get("check_in_at", visit.check_in_at),
+        outcome.apply.get("check_out_at", visit.check_out_at),
+        values,
+    )
     if "check_in_at" in outcome.apply:
         visit.check_in_offset_min = _offset_minutes(outcome.apply["check_in_at"])
     if set_fields(visit, outcome.apply, actor.id, now):
@@ -456,6 +478,13 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
     if accept:
         _refuse_if_locked(session, visit.rep_id, visit.check_in_at)
         values = _amendment_values(amendment.fields)
+        # Another amendment accepted since may have moved the other time of the visit.
+        _refuse_check_out_before_check_in(
+            values.get("check_in_at", visit.check_in_at),
+            values.get("check_out_at", visit.check_out_at),
+            values,
+            prefix="fields.",
+        )
         before = {k: wire(getattr(visit, k)) for k in values}
         previous_check_in_at = visit.check_in_at  # [goals/kpi] the amendment may move the visit to another day
         if "check_in_at" in values:
