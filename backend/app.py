@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
 
     settings = settings.with_generated_secrets()
     engine = engine or make_engine(settings.database_url)
-    with session_scope(engine) as session:
+    with session_scope(engine, clock) as session:
         bootstrap(session, settings)
     api = Router(
         path="/api/v1",

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.auth.service import hash_password
-from backend.db import utcnow
+from backend.db import clock_of
 from backend.org.models import Unit, User
 from backend.org.service import log_user
 from backend.settings import Settings
@@ -35,7 +35,7 @@ def ensure_admin(session: Session, email: str, password: str) -> User | None:
         session.add(root)
         session.flush()
         record_change(session, "unit", root.id, root.version, unit_id=root.id)
-    now = utcnow()
+    now = clock_of(session)()
     admin = User(
         email=email,
         name="Admin",

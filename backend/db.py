@@ -30,10 +30,12 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    inspect,
     make_url,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlmodel import Field
 
 _UNSET = object()  # no value yet (None is a value)
 
@@ -183,7 +185,40 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
+    """The process's wall clock: the clock a real server runs on, injected where a session is opened."""
     return datetime.now(UTC)
+
+
+# The clock a session's writes are stamped with (`session.info[CLOCK]`): the app's injected clock for a
+# request, the worker's for its jobs. Nothing below the session reads the wall clock on its own, so a test
+# that fixes the clock fixes every time the server writes.
+CLOCK = "fieldgoal.clock"
+_STAMPED = "fieldgoal.stamped"
+
+
+def clock_of(session: Session) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = session.info.get(CLOCK, utcnow)
+    return clock
+
+
+def stamped(*, index: bool = False) -> Any:
+    """A UTC time column filled, when a new row is flushed without one, from its session's clock."""
+    return Field(default=None, sa_type=UTCDateTime, index=index, sa_column_kwargs={"info": {_STAMPED: True}})
+
+
+@functools.cache
+def _stamped_attributes(model: type[Any]) -> tuple[str, ...]:
+    return tuple(column.key for column in inspect(model).columns if column.info.get(_STAMPED))
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
+    now: datetime | None = None
+    for row in session.new:
+        for name in _stamped_attributes(type(row)):
+            if getattr(row, name) is None:
+                now = now or clock_of(session)()
+                setattr(row, name, now)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -218,9 +253,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, clock: Callable[[], datetime] = utcnow) -> Iterator[Session]:
     """The transaction boundary: commit when the block ends normally, roll back on any exception."""
-    session = Session(engine, expire_on_commit=False, autoflush=True)
+    session = Session(engine, expire_on_commit=False, autoflush=True, info={CLOCK: clock})
     try:
         yield session
         session.commit()

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from backend.auth.service import authenticate
-from backend.db import session_scope
+from backend.db import CLOCK, session_scope
 from backend.errors import (
     FieldError,
     FieldgoalError,
@@ -32,7 +32,6 @@ from backend.errors import (
 from backend.i18n import negotiate
 from backend.policy import Actor
 from backend.settings import SESSION_KEY, Settings
-from backend.sync.changelog import CLOCK
 
 log = logging.getLogger("fieldgoal")
 
@@ -98,7 +97,7 @@ def provide_actor(request: Request[Any, Any, Any], state: State, settings: Confi
     and a transaction held across that hop (SQLite's write lock, a PostgreSQL row lock) would wait for a
     free thread while every thread waits for the lock.
     """
-    with session_scope(state.engine) as session:
+    with session_scope(state.engine, state.clock) as session:
         actor = authenticate(session, settings, bearer_token(request), now)
     request.state.locale = actor.locale
     return actor

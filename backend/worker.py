@@ -65,7 +65,7 @@ class Worker:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with session_scope(self.engine) as session:
+        with session_scope(self.engine, self.clock) as session:
             session.info[SESSION_KEY] = self.settings
             yield session
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import new_id, stamped
 
 
 class AuditEntry(SQLModel, table=True):
@@ -21,4 +21,4 @@ class AuditEntry(SQLModel, table=True):
     record_id: str = Field(index=True, max_length=36)
     before: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     after: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = stamped()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.audit.models import AuditEntry
-from backend.db import utcnow
+from backend.db import clock_of
 from backend.errors import Forbidden
 from backend.policy import Actor, owners
 from backend.validation import Day, Integer, Text, Uuid, validate
@@ -33,7 +33,7 @@ def record_audit(
         record_id=record_id,
         before=before,
         after=after,
-        at=utcnow(),
+        at=clock_of(session)(),
     )
     session.add(entry)
     return entry

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import UTCDateTime, new_id, stamped
 
 
 class AuthToken(SQLModel, table=True):
@@ -16,8 +16,8 @@ class AuthToken(SQLModel, table=True):
     user_id: str = Field(foreign_key="user.id", index=True, max_length=36)
     # SHA-256 of the token: a stolen database does not sign anyone in.
     token_hash: str = Field(unique=True, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    last_used_at: datetime = stamped()
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -28,4 +28,4 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(index=True, max_length=254)
     address: str = Field(index=True, max_length=64)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    at: datetime = stamped(index=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import Fixed, UTCDateTime, new_id, utcnow
+from backend.db import Fixed, UTCDateTime, new_id, stamped
 
 REVIEW_STATUSES = ("draft", "shared", "closed")
 DIMENSION_SOURCES = ("kpi", "rating")
@@ -42,7 +42,7 @@ class ReviewDimension(SQLModel, table=True):
     weight: Decimal = Field(sa_type=Fixed(4))
     active: bool = True
     updated_by: str = Field(foreign_key="user.id", max_length=36)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()
 
 
 class Review(SQLModel, table=True):
@@ -70,8 +70,8 @@ class Review(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 class ImprovementPlan(SQLModel, table=True):
@@ -95,8 +95,8 @@ class ImprovementPlan(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 class PlanAction(SQLModel, table=True):
@@ -112,5 +112,5 @@ class PlanAction(SQLModel, table=True):
     done_on: date | None = None
     notes: str | None = None  # coaching notes
     created_by: str = Field(foreign_key="user.id", max_length=36)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import UTCDateTime, new_id, stamped
 
 CUSTOMER_STATUSES = ("prospect", "active")
 
@@ -28,6 +28,6 @@ class Customer(SQLModel, table=True):
     version: int = 1
     # field -> [version that last changed it, user who changed it]: the three-way merge reads this.
     field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import Fixed, UTCDateTime, new_id, utcnow
+from backend.db import Fixed, new_id, stamped
 
 METRICS = ("revenue", "visits", "conversion", "satisfaction", "new_customers")
 ADDITIVE_METRICS = ("revenue", "visits", "new_customers")
@@ -31,8 +31,8 @@ class Goal(SQLModel, table=True):
     allocated: Decimal = Field(default=Decimal(0), sa_type=Fixed(4), sa_column_kwargs={"server_default": "0"})
     created_by: str = Field(foreign_key="user.id", max_length=36)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 class GoalChange(SQLModel, table=True):
@@ -43,7 +43,7 @@ class GoalChange(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     goal_id: str = Field(foreign_key="goal.id", index=True, max_length=36)
     changed_by: str = Field(foreign_key="user.id", max_length=36)
-    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime = stamped()
     old_target: Decimal | None = Field(default=None, sa_type=Fixed(4))
     new_target: Decimal = Field(sa_type=Fixed(4))
     # create | update | allocate | split: which operation made the change.
@@ -59,4 +59,4 @@ class Seasonality(SQLModel, table=True):
     # Twelve non-negative decimal strings, January first; not all zero.
     weights: list[str] = Field(default_factory=list, sa_type=JSON)
     updated_by: str = Field(foreign_key="user.id", max_length=36)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from backend.db import Fixed, UTCDateTime, utcnow
+from backend.db import Fixed, stamped
 from backend.opportunities.models import Opportunity
 from backend.visits.models import Visit
 
@@ -63,9 +63,9 @@ class Progress(SQLModel, table=True):
     needed_per_working_day: Decimal | None = Field(default=None, sa_type=Fixed(4))
     working_days_left: int = 0
     working_days_total: int = 0
-    as_of: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    as_of: datetime = stamped()
     version: int = 1
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()
 
 
 class CalendarDay(SQLModel, table=True):
@@ -77,4 +77,4 @@ class CalendarDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     working: bool
     updated_by: str = Field(foreign_key="user.id", max_length=36)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()

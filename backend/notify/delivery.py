@@ -152,12 +152,12 @@ def deliver_due(
 ) -> int:
     """One pass: claim what is due, send it, record the answers. Returns how many deliveries were sent
     or retried (0 when nothing was due), so a caller can loop again at once while there is work."""
-    with session_scope(engine) as session:
+    with session_scope(engine, clock) as session:
         claimed = claim(session, settings, clock(), worker_id)
     if not claimed:
         return 0
     outcomes = send_all(claimed, settings, vapid, executor)
-    with session_scope(engine) as session:
+    with session_scope(engine, clock) as session:
         settle(session, settings, list(zip(claimed, outcomes, strict=True)), clock(), worker_id)
     return len(claimed)
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import UTCDateTime, new_id, stamped
 
 
 class Notification(SQLModel, table=True):
@@ -21,10 +21,10 @@ class Notification(SQLModel, table=True):
     title: str
     body: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()
 
 
 class PushSubscription(SQLModel, table=True):
@@ -41,8 +41,8 @@ class PushSubscription(SQLModel, table=True):
     endpoint: str = Field(unique=True, max_length=2048)
     p256dh: str = Field(max_length=200)
     auth: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "gone", "expired")
@@ -68,12 +68,12 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     # Not to be tried before this instant: creation, the end of quiet hours, a backoff, a Retry-After.
-    due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    due_at: datetime = stamped()
     # Who holds a `sending` row, and until when (after which another worker may take it over).
     claimed_by: str | None = Field(default=None, max_length=100)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What the push service last answered (HTTP status), or why nothing was sent.
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=300)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from backend.db import Fixed, UTCDateTime, new_id, utcnow
+from backend.db import Fixed, UTCDateTime, new_id, stamped
 
 STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
 CLOSED_STAGES = ("won", "lost")
@@ -26,14 +26,14 @@ class Opportunity(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_type=Fixed(2))
     expected_close_on: date | None = None
     stage: str = Field(default="lead", max_length=16)
-    stage_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    stage_changed_at: datetime = stamped()
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # Why it was won or lost, in the rep's words; cleared when the deal is reopened.
     close_reason: str | None = Field(default=None, max_length=200)
     version: int = 1
     field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped(index=True)
+    updated_at: datetime = stamped()
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -54,5 +54,5 @@ class StageChange(SQLModel, table=True):
     version: int
     # When it happened as the rep states it (a closing's `at`), and when the server learned of it.
     at: datetime = Field(sa_type=UTCDateTime, index=True)
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    recorded_at: datetime = stamped()
     by_id: str | None = Field(default=None, foreign_key="user.id", max_length=36)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import new_id, stamped
 
 UNIT_KINDS = ("company", "region", "team")
 ROLES = ("rep", "lead", "manager", "admin")
@@ -22,7 +23,7 @@ class Unit(SQLModel, table=True):
     # "/<root id>/…/<own id>/": a subtree is one `LIKE path || '%'`, whatever the depth.
     path: str = Field(index=True, max_length=2000)
     version: int = 1
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()
 
 
 class User(SQLModel, table=True):
@@ -35,8 +36,10 @@ class User(SQLModel, table=True):
     timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
     password_hash: str = Field(max_length=200)
     active: bool = True
+    # Set when someone else sets the password (they know it): the owner is asked to choose their own.
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Raised whenever what this user may see changes (a move, a reassignment): their next pull resets.
     scope_epoch: int = 0
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import Fixed, UTCDateTime, new_id, utcnow
+from backend.db import Fixed, new_id, stamped
 
 PLAN_MODES = ("marginal", "whole")
 BADGE_KINDS = ("first_order", "month_100", "visit_streak")
@@ -32,8 +32,8 @@ class CommissionPlan(SQLModel, table=True):
     mode: str = Field(max_length=16)
     tiers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     created_by: str = Field(foreign_key="user.id", max_length=36)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 class CommissionAssignment(SQLModel, table=True):
@@ -47,7 +47,7 @@ class CommissionAssignment(SQLModel, table=True):
     subject_type: str = Field(max_length=8)
     subject_id: str = Field(max_length=36)
     assigned_by: str = Field(foreign_key="user.id", max_length=36)
-    assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    assigned_at: datetime = stamped()
 
 
 class Statement(SQLModel, table=True):
@@ -75,7 +75,7 @@ class Statement(SQLModel, table=True):
     deals: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     issued_by: str = Field(foreign_key="user.id", max_length=36)
-    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    issued_at: datetime = stamped()
 
 
 class Badge(SQLModel, table=True):
@@ -90,6 +90,6 @@ class Badge(SQLModel, table=True):
     kind: str = Field(max_length=32)
     key: str = Field(default="", max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    earned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    earned_at: datetime = stamped()
     version: int = 1
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = stamped()

@@ -30,19 +30,18 @@ that every stored body equals the record rendered afresh.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, func, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import insert_rows, table_of, utcnow
+from backend.db import clock_of, insert_rows, table_of
 from backend.sync.models import ChangeLog, SyncState
 
 PENDING = "fieldgoal.pending_changes"
 # The app's clock, when the session belongs to a request (tests move it); tombstones age by it.
-CLOCK = "fieldgoal.clock"
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def _stamp(session: Session) -> None:
     if dialect == "postgresql":
         state_query = state_query.with_for_update()
     last = session.execute(state_query).scalar_one()
-    now = session.info.get(CLOCK, utcnow)()
+    now = clock_of(session)()
     rows = [
         {
             "entity": c.entity,
@@ -136,9 +135,9 @@ def purged_through(session: Session) -> int:
     return int(session.execute(select(SyncState.purged_through).where(SyncState.id == 1)).scalar_one())
 
 
-def purge_tombstones(session: Session, days: int, now: datetime | None = None) -> int:
+def purge_tombstones(session: Session, days: int) -> int:
     """Remove tombstones older than `days`; returns how many. Cursors at or below the watermark reset."""
-    cutoff = (now or utcnow()) - timedelta(days=days)
+    cutoff = clock_of(session)() - timedelta(days=days)
     old = col(ChangeLog.deleted).is_(True) & (ChangeLog.changed_at < cutoff)  # type: ignore[attr-defined]
     highest = session.execute(select(func.max(ChangeLog.seq)).where(old)).scalar_one_or_none()
     if highest is None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import new_id, stamped
 
 
 class ChangeLog(SQLModel, table=True):
@@ -33,7 +33,7 @@ class ChangeLog(SQLModel, table=True):
     deleted: bool = False
     owner_id: str | None = Field(default=None, max_length=36)
     unit_id: str | None = Field(default=None, max_length=36)
-    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime = stamped()
     # The change as a pull sends it (entity, id, version, updated_at, data), rendered when it commits, so a
     # pull reads the log alone rather than every record again. None for a tombstone, and for rows logged
     # before it was kept (a pull shapes those from the record, as it always did).
@@ -58,8 +58,8 @@ class SyncClient(SQLModel, table=True):
     last_mid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     # Phone clock minus server clock, seconds, from the latest request's client_time.
     skew_seconds: float = 0.0
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    last_seen_at: datetime = stamped()
 
 
 class SyncReceipt(SQLModel, table=True):
@@ -68,7 +68,7 @@ class SyncReceipt(SQLModel, table=True):
     client_id: str = Field(primary_key=True, max_length=64)
     mid: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
 
 
 class RejectedCreate(SQLModel, table=True):
@@ -97,5 +97,5 @@ class ConflictRecord(SQLModel, table=True):
     theirs_by: str | None = Field(default=None, max_length=36)
     # The rep whose record it is: they and their lead read it.
     owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = stamped()
     version: int = 1

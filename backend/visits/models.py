@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from backend.db import UTCDateTime, new_id, utcnow
+from backend.db import UTCDateTime, new_id, stamped
 
 VISIT_STATUSES = ("draft", "submitted", "approved", "rejected")
 OUTCOMES = ("follow_up", "interested", "not_interested", "ordered")
@@ -39,11 +39,11 @@ class Visit(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     distance_m: float | None = None
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    received_at: datetime = stamped()
     version: int = 1
     field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -57,8 +57,8 @@ class Amendment(SQLModel, table=True):
     decided_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = stamped()
+    updated_at: datetime = stamped()
 
 
 class PeriodLock(SQLModel, table=True):
@@ -75,4 +75,4 @@ class PeriodLock(SQLModel, table=True):
     period: str = Field(max_length=16)
     rep_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=36)  # [coaching]
     locked_by: str = Field(foreign_key="user.id", max_length=36)
-    locked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_at: datetime = stamped()

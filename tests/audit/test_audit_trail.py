@@ -5,19 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-
+from backend.db import session_scope
 from tests.kpi.helpers import actor, customer, goal, visit
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
-def test_managers_read_who_changed_what_and_reps_may_not(org, sign_in, engine):
-    with Session(engine, expire_on_commit=False) as session:
+def test_managers_read_who_changed_what_and_reps_may_not(org, sign_in, engine, clock):
+    with session_scope(engine, clock) as session:
         lead, rep = actor(session, org.user("lead1")), actor(session, org.user("rep1"))
         visit_id = visit(session, rep, lead, customer(session, rep, NOW), "2026-11-18T10:00:00+08:00", 4, NOW)
         goal_id = goal(session, lead, ("user", rep.id), "visits", "2026-11", "20", NOW)
-        session.commit()
     east = sign_in("eastmgr@example.com")
     assert east.patch(f"/api/v1/goals/{goal_id}", json={"target": "25"}).status_code == 200
     admin = sign_in("admin@example.com")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
-
+from backend.db import session_scope
 from backend.sync.changelog import purge_tombstones
 from tests.sync.conftest import customer_and_visit
 
@@ -31,12 +30,11 @@ def test_tombstones_are_kept_for_the_retention_then_an_older_cursor_resets(org, 
     old_phone.sync()  # its cursor is from before the delete
     rep.queue_mutation("visit", "delete", visit_id, base_version=1)
     rep.sync()
-    with Session(engine) as session:
-        assert purge_tombstones(session, 90, now=clock.now + timedelta(days=89)) == 0
-        session.commit()
-    with Session(engine) as session:
-        assert purge_tombstones(session, 90, now=clock.now + timedelta(days=91)) == 1
-        session.commit()
+    # The worker's housekeeping, 89 and then 91 days on (the phones' tokens would have expired by then).
+    with session_scope(engine, lambda: clock.now + timedelta(days=89)) as session:
+        assert purge_tombstones(session, 90) == 0
+    with session_scope(engine, lambda: clock.now + timedelta(days=91)) as session:
+        assert purge_tombstones(session, 90) == 1
     # The old phone never saw the delete, and the tombstone is gone: it must start over.
     body = old_phone.send()
     assert body["reset"] is True
