@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.file_system import BaseLocalFileSystem
 from litestar.static_files import create_static_files_router
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, PathType
+from litestar.types.file_types import FileInfo
 
 DEFAULT_PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
@@ -28,6 +31,18 @@ _VERSION_RE = re.compile(r"""^const VERSION = ['"]([^'"]+)['"]""", re.MULTILINE)
 # Asset URLs carry the version, and revalidate on every use outside the service worker: a stale module
 # next to a fresh one breaks an ES-module app in ways no user can fix.
 _NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+class _PwaFiles(BaseLocalFileSystem):
+    """The disk under pwa/, where a name the OS refuses to look up is simply not there: a null byte
+    (`/static/icons/%00`), a name longer than the OS allows, a file used as a folder. Litestar turns such an
+    OSError into a 500; a path someone typed is never the server's fault, so it is a 404."""
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        try:
+            return await super().info(path, **kwargs)
+        except (ValueError, OSError) as error:
+            raise FileNotFoundError(str(path)) from error
 
 
 def sw_version(sw_source: str) -> str:
@@ -95,6 +110,7 @@ def web_routes(pwa_dir: Path = DEFAULT_PWA_DIR) -> list[ControllerRouterHandler]
             include_in_schema=False,
             opt={"exclude_from_auth": True},
             cache_control=CacheControlHeader(no_cache=True),
+            file_system=_PwaFiles(),
         )
         for folder in STATIC_FOLDERS
     ]
