@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -67,17 +68,39 @@ def _clean_text(value: Any, max_len: int) -> str:
     return value
 
 
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): text that shows none.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    """Whitespace, format characters (Cf: zero-width space and joiners, word joiner, BOM, direction marks),
+    control characters and blank letters: a text made only of these looks empty to a person."""
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Cc") or char in _BLANK_LETTERS
+
+
+def _strip_invisible(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and _invisible(text[start]):
+        start += 1
+    while end > start and _invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 @dataclass(frozen=True)
 class Text(Rule):
+    """Text; `min_len` counts the characters a person sees, so a name of zero-width spaces is not a name."""
+
     max_len: int | None = None  # None: the server's text limit (characters, not bytes)
     min_len: int = 0
-    strip: bool = True
+    strip: bool = True  # drop invisible characters at both ends (whitespace, zero-width, BOM)
 
     def check(self, value: Any, max_text: int) -> Any:
         text = _clean_text(value, self.max_len or max_text)
         if self.strip:
-            text = text.strip()
-        if len(text) < self.min_len:
+            text = _strip_invisible(text)
+        # Blank-ish text (only spaces or zero-width characters) is as empty as no text.
+        if self.min_len and sum(1 for char in text if not _invisible(char)) < self.min_len:
             raise _Broken("required" if self.min_len == 1 else "too_short", min=self.min_len)
         return text
 
