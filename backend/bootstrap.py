@@ -13,6 +13,7 @@ from backend.org.models import Unit, User
 from backend.org.service import log_user
 from backend.settings import Settings
 from backend.sync.changelog import ensure_state, record_change
+from backend.validation import normalize_email
 
 log = logging.getLogger("fieldgoal")
 
@@ -25,7 +26,7 @@ def bootstrap(session: Session, settings: Settings) -> None:
 
 def ensure_admin(session: Session, email: str, password: str) -> User | None:
     """Create this admin unless a user has the email; on an empty database, with a root unit for it."""
-    email = email.strip().lower()
+    email = normalize_email(email)
     if session.scalars(select(User).where(User.email == email)).first():
         return None
     root = session.scalars(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(Unit.path)).first()  # type: ignore[union-attr]

@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import available_timezones
 
+from email_validator import EmailNotValidError, validate_email
+
 from backend.errors import FieldError, InvalidInput
 from backend.kpi.periods import InvalidPeriod, parse_period
 
@@ -105,13 +107,36 @@ class Text(Rule):
         return text
 
 
+def _canonical_email(text: str) -> str:
+    """The address in the one form it is stored and compared in; EmailNotValidError when it is none.
+
+    NFKC first, so that a full-width look-alike (`ａｄｍｉｎ＠example.com`) is the address it imitates;
+    email-validator then checks the syntax and normalises the domain (lower case, IDNA: `xn--mller-kva.de`
+    and `müller.de` are one domain); the local part is case-folded (`Rep1@` and `rep1@` are one person here).
+    """
+    # `strict`: a local part of at most 64 characters, as the library advises when an address is created.
+    found = validate_email(unicodedata.normalize("NFKC", text.strip()), check_deliverability=False, strict=True)
+    local = unicodedata.normalize("NFKC", found.local_part.casefold())
+    return f"{local}@{found.domain}"
+
+
+def normalize_email(text: str) -> str:
+    """An address as stored, to look one up (signing in): text that is no address at all is only folded,
+    and so matches nobody."""
+    try:
+        return _canonical_email(text)
+    except EmailNotValidError:
+        return unicodedata.normalize("NFKC", text.strip()).casefold()
+
+
 @dataclass(frozen=True)
 class Email(Rule):
     def check(self, value: Any, max_text: int) -> Any:
-        text = _clean_text(value, 254).strip().lower()
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-            raise _Broken("invalid_format", format="email")
-        return text
+        text = _clean_text(value, 254)
+        try:
+            return _canonical_email(text)
+        except EmailNotValidError:
+            raise _Broken("invalid_format", format="email") from None
 
 
 @dataclass(frozen=True)

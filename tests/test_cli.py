@@ -86,3 +86,14 @@ def test_a_placeholder_secret_stops_the_command(tmp_path: Path):
     result = _run(tmp_path, "db", "upgrade")
     assert result.returncode == 2
     assert "FIELDGOAL_SECRET_KEY is a known placeholder" in result.stderr
+
+
+def test_user_create_checks_the_address_like_the_api(tmp_path: Path):
+    """The command goes through the same validator: markup is refused, a full-width look-alike is taken."""
+    create = ("user", "create", "--name", "x", "--role", "admin", "--unit", "远航工业", "--password-stdin")
+    first = _run(tmp_path, *create, "--email", "Boss@Example.com", stdin="a-long-password\n")
+    assert first.returncode == 0, first.stderr
+    markup = _run(tmp_path, *create, "--email", 'a@b.c"<script>', stdin="a-long-password\n")
+    assert (markup.returncode, markup.stderr.strip()) == (1, "fieldgoal: email: is not a valid email address")
+    look_alike = _run(tmp_path, *create, "--email", "ＢＯＳＳ＠example.com", stdin="a-long-password\n")
+    assert (look_alike.returncode, look_alike.stderr.strip()) == (1, "fieldgoal: email: is already in use")

@@ -18,6 +18,7 @@ from backend.errors import TooManyRequests, Unauthenticated
 from backend.org.models import Unit, User
 from backend.policy import Actor, actor_for
 from backend.settings import Settings
+from backend.validation import normalize_email
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so that both failures take the same time.
@@ -47,7 +48,7 @@ def login(
     session: Session, settings: Settings, email: str, password: str, address: str, now: datetime
 ) -> tuple[str, User]:
     """A new token for these credentials; the same error for an unknown email and a wrong password."""
-    email = email.strip().lower()
+    email = normalize_email(email)
     _refuse_if_throttled(session, settings, email, address, now)
     user = session.scalars(select(User).where(User.email == email)).first()
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
