@@ -26,6 +26,7 @@ from backend.rewards.routes import ROUTES as REWARD_ROUTES  # [rewards]
 from backend.settings import Settings
 from backend.sync.routes import sync
 from backend.visits.routes import ROUTES as VISIT_ROUTES  # [coaching] the approval desk
+from backend.web.headers import add_security_headers  # [security] CSP and friends on every response
 from backend.web.routes import web_routes
 
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],  # [security]
         state=State({"settings": settings, "engine": engine, "clock": clock}),
         request_max_body_size=settings.sync_max_body_bytes,
         # The PWA shell must stay under 100 KB on the wire: compress what is worth compressing.

@@ -102,7 +102,8 @@ def first_load(context: Any, base_url: str) -> dict[str, Any]:
     page = context.new_page()
     page.goto(base_url + "/")
     page.wait_for_selector(hook("login-submit"))
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    # A function, not an expression: Playwright eval()s an expression, which the app's CSP forbids.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
     page.wait_for_load_state("networkidle")
     context.remove_listener("requestfinished", finished)
     return {"page": page, "page_bytes": page_bytes, "worker_bytes": worker_bytes, "encodings": encodings}
@@ -114,7 +115,8 @@ def sign_in(page: Any, email: str) -> None:
     page.click(hook("login-submit"))
     page.wait_for_selector(hook("home"))
     page.wait_for_function(
-        "document.querySelector('[data-test=\"last-synced\"]')?.textContent.match(/\\d/) !== null", timeout=60_000
+        "() => document.querySelector('[data-test=\"last-synced\"]')?.textContent.match(/\\d/) !== null",
+        timeout=60_000,
     )
 
 

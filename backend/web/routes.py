@@ -21,6 +21,8 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, PathType
 from litestar.types.file_types import FileInfo
 
+from backend.web.headers import content_security_policy
+
 DEFAULT_PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
 # The folders of pwa/ the browser may fetch under /static/ (templates and tools stay private).
@@ -85,10 +87,13 @@ def web_routes(pwa_dir: Path = DEFAULT_PWA_DIR) -> list[ControllerRouterHandler]
     def shell() -> Response[str]:
         version = sw_version(sw_path.read_text(encoding="utf-8"))
         modules = _modules(pwa_dir, version)
+        import_map = _import_map(modules)
         html = templates.get_template("shell.html").render(
-            version=version, import_map=_import_map(modules), modules=modules.values()
+            version=version, import_map=import_map, modules=modules.values()
         )
-        return Response(html, media_type="text/html", headers=_NO_CACHE)
+        # The import map is the page's one inline script: the policy allows it by the hash of this very text.
+        csp = {"Content-Security-Policy": content_security_policy(import_map)}
+        return Response(html, media_type="text/html", headers={**_NO_CACHE, **csp})
 
     @get("/sw.js", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
     def service_worker() -> Response[bytes]:

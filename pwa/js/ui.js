@@ -7,6 +7,8 @@ export function h(tag, attrs, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
     else if (name === 'class') el.className = value;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes, never el.style (backend/web/headers.py).
+    else if (name === 'style') el.style.cssText = value;
     else if (name === 'value' || name === 'checked' || name === 'selected' || name === 'disabled') el[name] = value;
     else el.setAttribute(name, value === true ? '' : value);
   }

@@ -76,7 +76,9 @@ class Phone:
 
     def wait_offline_ready(self) -> None:
         """The service worker controls the page: the shell is precached, the app can start offline."""
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        # Predicates are functions, never expressions: Playwright eval()s an expression in the page, and the
+        # app's Content-Security-Policy forbids eval.
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     def offline(self) -> None:
         self.context.set_offline(True)
@@ -106,7 +108,7 @@ class Phone:
     def wait_synced(self) -> None:
         """The header says when the last sync finished; wait until a sync has finished since sign-in."""
         self.page.wait_for_function(
-            "document.querySelector('[data-test=\"last-synced\"]')?.textContent.match(/\\d/) !== null"
+            "() => document.querySelector('[data-test=\"last-synced\"]')?.textContent.match(/\\d/) !== null"
         )
 
     def sync_now(self) -> None:
