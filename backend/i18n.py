@@ -79,6 +79,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "before_check_in": {"en": "must not be before the check-in time", "zh-CN": "不能早于签到时间"},
     "after_check_out": {"en": "must not be after the check-out time", "zh-CN": "不能晚于签退时间"},
     "time_in_future": {"en": "lies in the future", "zh-CN": "时间不能在未来"},
+    "time_too_old": {"en": "lies more than {max_days} days in the past", "zh-CN": "时间不能早于 {max_days} 天前"},
     "already_exists": {"en": "a record with this id already exists", "zh-CN": "该编号的记录已存在"},
     "not_a_child": {
         "en": "is not directly below the parent goal's subject",

@@ -62,6 +62,12 @@ class Settings:
     max_text_chars: int = 4000
     # How far in the future (after correcting for the phone's clock skew) a client time may lie.
     max_future_minutes: int = 10
+    # The largest phone clock error (either way) that `client_time` corrects, in hours. A phone further off
+    # (one set to 2099) is not trusted: the server's clock judges its times, as if it had sent no client_time.
+    max_clock_skew_hours: int = 24
+    # How far before its arrival (`received_at`, after the skew) a client time may lie, in days: past a year
+    # and its review so late entries still land, yet a phone's stale or mistyped year is refused.
+    max_past_days: int = 400
     # --- [notify] nudges and Web Push ---
     # Attainment percentages that notify once each per goal when a goal's attainment crosses them.
     milestones: tuple[int, ...] = (50, 80, 100, 120)
@@ -101,6 +107,10 @@ class Settings:
         for name in ("sync_max_mutations", "sync_max_body_bytes", "sync_max_page", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        if self.max_past_days < 1:
+            raise SettingsError("FIELDGOAL_MAX_PAST_DAYS must be positive")
+        if self.max_clock_skew_hours < 0:
+            raise SettingsError("FIELDGOAL_MAX_CLOCK_SKEW_HOURS must be 0 or more")
         # [notify]
         for name in ("morning_hour", "quiet_hours_start", "quiet_hours_end"):
             if not 0 <= getattr(self, name) <= 23:

@@ -153,6 +153,16 @@ def _lock_client(session: Session, actor: Actor, client_id: str, now: datetime) 
     return client
 
 
+def trusted_skew(skew_seconds: float, settings: Settings) -> timedelta:
+    """The phone's clock error that its times are corrected by: none past `max_clock_skew_hours`.
+
+    An unbounded correction let a phone set to 2099 date visits in 2099 (its 2099 looked like "now"); a
+    clock that far off says nothing about when things happened, so the server's clock judges its times.
+    """
+    skew = timedelta(seconds=skew_seconds)
+    return skew if abs(skew) <= timedelta(hours=settings.max_clock_skew_hours) else timedelta(0)
+
+
 def settle(
     session: Session, actor: Actor, envelope: Envelope, settings: Settings, now: datetime
 ) -> tuple[list[dict[str, Any]], int]:
@@ -165,9 +175,10 @@ def settle(
         session=session,
         actor=actor,
         now=now,
-        skew=timedelta(seconds=client.skew_seconds),
+        skew=trusted_skew(client.skew_seconds, settings),
         max_text=settings.max_text_chars,
         max_future=timedelta(minutes=settings.max_future_minutes),
+        max_past=timedelta(days=settings.max_past_days),
     )
     # Derived figures (SYNC.md rule 12) are rewritten once for the batch, after its last mutation.
     kpi.defer_progress(session)

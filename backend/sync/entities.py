@@ -53,10 +53,12 @@ class Context:
     session: Session
     actor: Actor
     now: datetime
-    # Phone clock minus server clock: a phone's times are corrected by it before the future check.
+    # Phone clock minus server clock (zero when beyond the trusted bound): a phone's times are corrected
+    # by it before they are judged.
     skew: timedelta
     max_text: int
     max_future: timedelta
+    max_past: timedelta
 
 
 @dataclass
@@ -82,12 +84,18 @@ class Mutation:
 
 
 def _check_times(ctx: Context, values: dict[str, Any], names: tuple[str, ...], prefix: str = "") -> None:
-    """SYNC.md rule 10: client clocks are evidence; a time too far ahead (after the skew) is refused."""
+    """SYNC.md rule 10: client clocks are evidence; a time too far ahead (after the skew) is refused, and
+    so is one further back than `max_past_days` before its arrival (a stale clock or a mistyped year)."""
     latest = ctx.now + ctx.max_future
+    earliest = ctx.now - ctx.max_past
     for name in names:
         moment = values.get(name)
-        if moment is not None and moment - ctx.skew > latest:
+        if moment is None:
+            continue
+        if moment - ctx.skew > latest:
             raise InvalidInput.one(f"{prefix}{name}", "time_in_future")
+        if moment - ctx.skew < earliest:
+            raise InvalidInput.one(f"{prefix}{name}", "time_too_old", max_days=ctx.max_past.days)
 
 
 def _fields(ctx: Context, m: Mutation, spec: dict[str, Any], server_fields: tuple[str, ...]) -> dict[str, Any]:
