@@ -35,5 +35,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, worker: boo
         workers=workers,
         log_level="info",
         timeout_graceful_shutdown=5,
+        # backend/proxies.py decides the client's address from FIELDGOAL_TRUSTED_PROXIES; uvicorn's own
+        # rewrite would trust X-Forwarded-For from anyone on 127.0.0.1 (its default) before the app sees it.
+        proxy_headers=False,
     )
     return 0

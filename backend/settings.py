@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.proxies import parse_trusted_proxies
 from backend.push.endpoints import DEFAULT_PUSH_HOSTS, parse_allowed_hosts
 
 # Secrets copied from examples and tutorials: refusing them stops a deployment that forgot to set one.
@@ -55,6 +56,9 @@ class Settings:
     # busy office behind a NAT never locks its colleagues out.
     login_max_failures_per_address: int = 100
     login_window_minutes: int = 15
+    # Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the client; empty
+    # trusts none, so the direct peer is the address the sign-in limits count (backend/proxies.py).
+    trusted_proxies: tuple[str, ...] = ()
     # SYNC.md limits.
     sync_max_mutations: int = 500
     sync_max_body_bytes: int = 1024 * 1024
@@ -107,6 +111,10 @@ class Settings:
         for name in ("sync_max_mutations", "sync_max_body_bytes", "sync_max_page", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        try:
+            parse_trusted_proxies(",".join(self.trusted_proxies))
+        except ValueError as exc:
+            raise SettingsError(f"FIELDGOAL_TRUSTED_PROXIES: {exc}") from None
         if self.max_past_days < 1:
             raise SettingsError("FIELDGOAL_MAX_PAST_DAYS must be positive")
         if self.max_clock_skew_hours < 0:
@@ -192,6 +200,8 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
             return Path(raw)
         if f.name == "push_allowed_hosts":
             return parse_allowed_hosts(raw)
+        if f.name == "trusted_proxies":
+            return parse_trusted_proxies(raw)
         if f.name == "milestones":  # [notify] comma-separated percentages
             return tuple(sorted({int(part) for part in raw.split(",") if part.strip()}))
     except ValueError as exc:

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 from backend.auth import service
 from backend.http import DB, Config, CurrentActor, Now, bearer_token
 from backend.org.service import user_public
+from backend.proxies import client_address
 from backend.validation import Text, validate
 
 LOGIN_FIELDS = {
@@ -28,7 +29,7 @@ def login(
 ) -> dict[str, Any]:
     """Sign in: a bearer token and the user."""
     values = validate(data, LOGIN_FIELDS, max_text=settings.max_text_chars)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, settings.trusted_proxies)
     token, user = service.login(db, settings, values["email"], values["password"], address, now)
     request.state.locale = user.locale
     return {"token": token, "user": user_public(user)}
