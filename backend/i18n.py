@@ -61,6 +61,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This device id belongs to another user.",
         "zh-CN": "此设备标识属于其他用户。",
     },
+    "endpoint_taken": {
+        "en": "This push subscription belongs to another user's browser; subscribe afresh.",
+        "zh-CN": "此推送订阅属于其他用户的浏览器，请重新订阅。",
+    },
     "method_not_allowed": {"en": "This method is not allowed here.", "zh-CN": "不支持此请求方法。"},
     "server_error": {"en": "Something went wrong on the server.", "zh-CN": "服务器出错了。"},
     # sync and domain rules

@@ -4,20 +4,25 @@ The endpoint is a URL the server will POST to, so it is checked against the allo
 (`backend.push.endpoints`, FIELDGOAL_PUSH_ALLOWED_HOSTS) and the https rule before it is stored; the keys
 are checked to be a real P-256 point and a 16-byte secret, so a bad subscription is refused at once rather
 than failing at every send.
+
+An endpoint names one browser install and belongs to one user. When another user registers it, it moves only
+with the keys the browser made with it (`_end_previous_holder`): the same keys are the same browser, now
+signed in as someone else (a shared phone); other keys are refused (409 `endpoint_taken`).
 """
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.errors import InvalidInput
+from backend.audit.service import record_audit
+from backend.errors import Conflict, InvalidInput
 from backend.notify.delivery import forget_subscription
-from backend.notify.models import Delivery, PushSubscription
+from backend.notify.models import PushSubscription
 from backend.policy import Actor
 from backend.push import sender
 from backend.push.endpoints import endpoint_allowed
@@ -52,7 +57,7 @@ def _endpoint(data: Any, allowed_hosts: tuple[str, ...]) -> str:
 def subscribe(
     session: Session, actor: Actor, data: Any, allowed_hosts: tuple[str, ...], now: datetime
 ) -> PushSubscription:
-    """Store (or take over, or refresh the keys of) the browser's subscription for the caller."""
+    """Store (or refresh the keys of, or move to the caller) the browser's subscription for the caller."""
     endpoint = _endpoint(data, allowed_hosts)
     keys = data.get("keys")
     if not isinstance(keys, dict):
@@ -68,23 +73,43 @@ def subscribe(
         field = "keys.auth" if str(exc).startswith("auth") else "keys.p256dh"
         raise InvalidInput.one(field, "invalid_format", format="push key") from exc
     found = session.scalars(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
+    if found is not None and found.user_id != actor.id:
+        _end_previous_holder(session, actor, found, keys)
+        found = None
     if found is None:
         found = PushSubscription(
             user_id=actor.id, endpoint=endpoint, p256dh="", auth="", created_at=now, updated_at=now
         )
         session.add(found)
-    elif found.user_id != actor.id:
-        # Another user signed in on this browser: pushes still queued for the previous one must not show here.
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.subscription_id) == found.id, col(Delivery.status) == "pending")
-            .values(status="gone")
-        )
-        found.user_id = actor.id
     found.p256dh, found.auth, found.updated_at = keys["p256dh"], keys["auth"], now
     session.flush()
     _keep_newest(session, actor.id)
     return found
+
+
+def _end_previous_holder(session: Session, actor: Actor, held: PushSubscription, keys: dict[str, Any]) -> None:
+    """Another user's subscription has this endpoint: a shared phone where the caller signed in after them,
+    or someone who learned the endpoint. Only the browser (and this server) knows the auth secret it made
+    with the endpoint, so the same keys prove the caller holds the subscription now: the previous user's
+    subscription ends, with its unsent pushes (they must never show on the new user's screen), and the move
+    is audited. Other keys are refused: storing them would silence the holder's phone and send the caller's
+    pushes to it."""
+    same_browser = all(
+        hmac.compare_digest(getattr(held, name).rstrip("=").encode(), keys[name].rstrip("=").encode())
+        for name in ("p256dh", "auth")
+    )
+    if not same_browser:
+        raise Conflict("endpoint_taken")
+    record_audit(
+        session,
+        actor.id,
+        "push_subscription.move",
+        "push_subscription",
+        held.id,
+        {"user_id": held.user_id},
+        {"user_id": actor.id},
+    )
+    forget_subscription(session, held.id)
 
 
 def unsubscribe(session: Session, actor: Actor, data: Any, allowed_hosts: tuple[str, ...]) -> None:

@@ -3,10 +3,16 @@ per endpoint, unsubscribing; and the inbox endpoint."""
 
 from __future__ import annotations
 
+import json
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.audit.models import AuditEntry
 from backend.notify.service import notify
 from backend.org.models import User
+from backend.push.keys import load_or_create_vapid_key
+from tests.conftest import both_databases
 from tests.notify.conftest import deliveries, inbox_of
 from tests.notify.test_delivery import rejected, subscriptions
 
@@ -71,20 +77,72 @@ def test_keys_that_no_browser_makes_are_refused(org, sign_in, push_service):
     assert {r.status_code for r in (bad_point, short_auth, no_keys)} == {422}
 
 
+@both_databases
 def test_a_second_user_on_the_same_browser_takes_the_subscription_over(
     org, engine, clock, sign_in, subscribe, push_service, worker
 ):
-    subscription = subscribe(sign_in(org.email("rep1")))
-    rejected(engine, org, clock, who="rep1")  # queued for rep1, not yet sent
-    body = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
+    rep1, rep2 = sign_in(org.email("rep1")), sign_in(org.email("rep2"))
+    shared = subscribe(rep1)  # the team's shared phone, rep1 signed in first
+    own = subscribe(rep1)  # rep1's own phone
+    before = rejected(engine, org, clock, who="rep1", key="before")  # queued for both of rep1's phones
+    same_keys = {"p256dh": shared.p256dh, "auth": shared.auth}
 
-    assert sign_in(org.email("rep2")).post("/api/v1/push/subscriptions", json=body).status_code == 201
+    # rep2 signs in on the shared phone: the browser's one subscription, with the keys only it knows.
+    response = rep2.post("/api/v1/push/subscriptions", json={"endpoint": shared.endpoint, "keys": same_keys})
+    after = rejected(engine, org, clock, who="rep1", key="after")
+    for_rep2 = rejected(engine, org, clock, who="rep2", key="rep2")
     worker.deliver()
 
+    assert response.status_code == 201
+    received = {(m.endpoint_id, json.loads(m.payload)["id"]) for m in push_service.messages}
+    # The shared phone shows only rep2's news; rep1's, queued before or made after, reach rep1's own phone.
+    assert received == {(_id(shared), for_rep2), (_id(own), before), (_id(own), after)}
+    assert sorted(d.status for d in deliveries(engine) if d.notification_id == before) == ["gone", "sent"]
+    assert {s.endpoint: s.user_id for s in subscriptions(engine)} == {
+        shared.endpoint: org.user("rep2"),
+        own.endpoint: org.user("rep1"),
+    }
+    with Session(engine) as session:
+        [moved] = session.scalars(select(AuditEntry)).all()
+    assert (moved.actor_id, moved.action, moved.before, moved.after) == (
+        org.user("rep2"),
+        "push_subscription.move",
+        {"user_id": org.user("rep1")},
+        {"user_id": org.user("rep2")},
+    )
+
+
+@both_databases
+def test_another_user_cannot_take_an_endpoint_with_keys_of_their_own(
+    org, engine, clock, sign_in, subscribe, push_service, worker, settings
+):
+    rep1, rep2 = sign_in(org.email("rep1")), sign_in(org.email("rep2"))
+    victim = subscribe(rep1)
+    vapid = load_or_create_vapid_key(settings.data_dir, settings.vapid_private_key)
+    theirs, _ = push_service.new_subscription(application_server_key=vapid.application_server_key)
+
+    # rep2 learned rep1's endpoint and offers it with keys rep2 can decrypt for.
+    response = rep2.post(
+        "/api/v1/push/subscriptions",
+        json={"endpoint": victim.endpoint, "keys": {"p256dh": theirs.p256dh, "auth": theirs.auth}},
+    )
+    for_rep1 = rejected(engine, org, clock, who="rep1", key="1")
+    rejected(engine, org, clock, who="rep2", key="2")
+    worker.deliver()
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "endpoint_taken"
     [stored] = subscriptions(engine)
-    assert stored.user_id == org.user("rep2")
-    assert push_service.messages == []  # rep1's news never shows on rep2's screen
-    assert [d.status for d in deliveries(engine)] == ["gone"]
+    assert (stored.user_id, stored.p256dh, stored.auth) == (org.user("rep1"), victim.p256dh, victim.auth)
+    # rep1's phone still receives (and decrypts) rep1's news; nothing of rep2's goes there.
+    assert [(m.endpoint_id, json.loads(m.payload)["id"]) for m in push_service.messages] == [
+        (_id(victim), for_rep1)
+    ]
+
+
+def _id(subscription) -> str:
+    """The endpoint's id at the local push service, as its received messages name it."""
+    return subscription.endpoint.rsplit("/", 1)[1]
 
 
 def test_unsubscribing_stops_the_pushes(org, engine, clock, sign_in, subscribe, push_service, worker):
