@@ -30,7 +30,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "forbidden": {"en": "you may not do this", "zh-CN": "您无权执行此操作"},
     "invalid_parent": {"en": "would make a unit its own ancestor", "zh-CN": "会使组织单元成为自己的上级"},
     "has_children": {"en": "still has units or users below it", "zh-CN": "下面仍有组织单元或用户"},
-    "weak_password": {"en": "must be at least {min} characters", "zh-CN": "至少需要 {min} 个字符"},
+    "weak_password": {
+        "en": "must be at least {min} characters and not a common or guessable password"
+        " (a word, a name, a date, your email, a run like 12345678)",
+        "zh-CN": "至少需要 {min} 个字符，且不能是常见或容易猜到的密码（如单词、姓名、日期、您的邮箱或 12345678 这样的连续字符）",
+    },
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
     # [notify] push subscriptions (backend/push/endpoints.py)
     "endpoint_not_allowed": {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.audit.service import record_audit
+from backend.auth.passwords import check_password_strength
 from backend.auth.service import hash_password, revoke_all
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
@@ -21,8 +22,6 @@ from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
 from backend.policy import Actor, get_unit, get_user, managed_units
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
-
-MIN_PASSWORD = 8
 
 UNIT_FIELDS = {
     "name": Text(required=True, min_len=1, max_len=200, nullable=False),
@@ -205,9 +204,10 @@ def _check_grant(actor: Actor, role: str) -> None:
         raise Forbidden()
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput.one("password", "weak_password", min=MIN_PASSWORD)
+def _check_password(password: str, *user_inputs: str) -> None:
+    """A new password: long enough and not guessable (backend/auth/passwords.py), also from `user_inputs`,
+    what is known of its user (email, name)."""
+    check_password_strength(password, user_inputs)
 
 
 def create_user(
