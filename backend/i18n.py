@@ -125,6 +125,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The statement for {period} has already been issued.",
         "zh-CN": "{period} 的提成结算单已发布。",
     },
+    # [goals/kpi] an official holiday schedule (backend/kpi/schedules.py)
+    "not_in_year": {"en": "must be a date in {year}", "zh-CN": "必须是 {year} 年内的日期"},
+    "duplicate": {"en": "repeats {first}", "zh-CN": "与 {first} 重复"},
+    "in_both_lists": {
+        "en": "is also in {other}: a day is off or working, not both",
+        "zh-CN": "也在 {other} 中：同一天不能既放假又上班",
+    },
 }
 
 EXPECTED = {

@@ -7,7 +7,7 @@ from backend.auth.models import AuthToken, LoginFailure
 from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension  # [coaching]
 from backend.customers.models import Customer
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
-from backend.kpi.models import CalendarDay, DailyActivity, Progress  # [goals/kpi]
+from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress  # [goals/kpi]
 from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.opportunities.models import Opportunity, StageChange
 from backend.org.models import Unit, User
@@ -35,6 +35,7 @@ __all__ = [
     "ImprovementPlan",  # [coaching]
     "LoginFailure",
     "Notification",
+    "OfficialSchedule",  # [goals/kpi]
     "Opportunity",
     "PeriodLock",
     "PlanAction",  # [coaching]

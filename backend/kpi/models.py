@@ -1,11 +1,12 @@
-"""KPI tables: per-day activity kept with the writes, the derived progress records, calendar overrides."""
+"""KPI tables: per-day activity kept with the writes, the derived progress records, calendar overrides and
+the official holiday schedules entered for years."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from backend.db import Fixed, stamped
@@ -78,3 +79,19 @@ class CalendarDay(SQLModel, table=True):
     working: bool
     updated_by: str = Field(foreign_key="user.id", max_length=36)
     updated_at: datetime = stamped()
+
+
+class OfficialSchedule(SQLModel, table=True):
+    """China's official days off and make-up working days of one year, entered by an admin in one go.
+
+    For the whole organisation (the State Council's notice is the same for everyone), and it replaces the
+    estimated or packaged holidays of its year. Dates are kept as ISO strings, sorted.
+    """
+
+    __tablename__ = "official_schedule"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    days_off: list[str] = Field(default_factory=list, sa_type=JSON)
+    make_up_workdays: list[str] = Field(default_factory=list, sa_type=JSON)
+    entered_by: str = Field(foreign_key="user.id", max_length=36)
+    entered_at: datetime = stamped()

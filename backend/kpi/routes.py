@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch
+from litestar import get, patch, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.http import DB, CurrentActor, Now
-from backend.kpi import service
+from backend.kpi import schedules, service
 from backend.rewards.leaderboard import public_leaderboard
 
 
@@ -59,4 +59,19 @@ def override_days(
     return service.calendar_public(db, actor, unit_id, None, now)
 
 
-ROUTES = [progress, leaderboard, calendar, override_days]
+@get("/calendars/official/{year:int}", sync_to_thread=True)
+def official_schedule(db: DB, actor: CurrentActor, year: FromPath[int]) -> dict[str, Any]:
+    """China's days off and make-up workdays in a year, and whether they are `official` or `estimated`."""
+    return schedules.official_schedule(db, year)
+
+
+@put("/calendars/official/{year:int}", sync_to_thread=True)
+def enter_official_schedule(
+    db: DB, actor: CurrentActor, now: Now, year: FromPath[int], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Admin: {days_off: ["YYYY-MM-DD", …], make_up_workdays: [...]}, the State Council's notice for the year,
+    replacing its estimated (or packaged) holidays for every unit."""
+    return schedules.enter_official_schedule(db, actor, year, data, now)
+
+
+ROUTES = [progress, leaderboard, calendar, override_days, official_schedule, enter_official_schedule]

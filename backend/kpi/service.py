@@ -40,9 +40,9 @@ from backend.customers.models import Customer
 from backend.errors import FieldError, Forbidden, InvalidInput
 from backend.goals.models import ADDITIVE_METRICS, METRICS, Goal
 from backend.kpi.engine import Figures, Tally, figures, figures_public
-from backend.kpi.models import CalendarDay, DailyActivity, Progress
+from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress
 from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
-from backend.kpi.workdays import RATIO, WorkCalendar
+from backend.kpi.workdays import RATIO, WorkCalendar, YearSchedule
 from backend.notify import milestones  # [notify]
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
@@ -80,9 +80,23 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 @lru_cache(maxsize=256)
-def _calendar(overrides: tuple[tuple[date, bool], ...]) -> WorkCalendar:
+def _calendar(overrides: tuple[tuple[date, bool], ...], schedules: tuple[YearSchedule, ...]) -> WorkCalendar:
     # Building a calendar walks the official tables once; most units share the same (empty) overrides.
-    return WorkCalendar(dict(overrides))
+    return WorkCalendar(dict(overrides), schedules=schedules)
+
+
+def year_schedule(row: OfficialSchedule) -> YearSchedule:
+    return YearSchedule(
+        row.year,
+        frozenset(date.fromisoformat(day) for day in row.days_off),
+        frozenset(date.fromisoformat(day) for day in row.make_up_workdays),
+    )
+
+
+def entered_schedules(session: Session) -> tuple[YearSchedule, ...]:
+    """The official holiday schedules admins entered, by year: the same for every unit."""
+    rows = session.scalars(select(OfficialSchedule).order_by(col(OfficialSchedule.year)))
+    return tuple(year_schedule(row) for row in rows)
 
 
 class Calendars:
@@ -90,6 +104,7 @@ class Calendars:
 
     def __init__(self, session: Session) -> None:
         self._by_unit: dict[str, dict[date, bool]] | None = None
+        self._schedules: tuple[YearSchedule, ...] = ()
         self._session = session
 
     def for_path(self, path: str) -> WorkCalendar:
@@ -97,14 +112,20 @@ class Calendars:
             self._by_unit = defaultdict(dict)
             for row in self._session.scalars(select(CalendarDay)):
                 self._by_unit[row.unit_id][row.day] = row.working
+            self._schedules = entered_schedules(self._session)
         overrides: dict[date, bool] = {}
         for unit_id in _ancestors(path):  # root first, so the nearest unit's override is applied last
             overrides.update(self._by_unit.get(unit_id, {}))
-        return _calendar(tuple(sorted(overrides.items())))
+        return _calendar(tuple(sorted(overrides.items())), self._schedules)
 
 
 def calendar_for_unit(session: Session, unit: Unit) -> WorkCalendar:
     return Calendars(session).for_path(unit.path)
+
+
+def china_calendar(session: Session) -> WorkCalendar:
+    """China's calendar with the entered schedules, before any unit's overrides."""
+    return _calendar((), entered_schedules(session))
 
 
 # --- subjects and their tallies ----------------------------------------------------------------------------
@@ -564,6 +585,15 @@ def calendar_changed(session: Session, unit: Unit, days: Iterable[date], now: da
     store_progress(session, goals, now)
 
 
+def holidays_changed(session: Session, days: Iterable[date], now: datetime) -> None:
+    """China's holidays changed on these days (an official schedule was entered): every unit keeps them, so
+    the progress of every goal in periods containing the days."""
+    session.flush()
+    keys = _period_keys(days)
+    if keys:
+        store_progress(session, list(session.scalars(select(Goal).where(col(Goal.period).in_(keys)))), now)
+
+
 def rebuild_activity(session: Session, rep_ids: Sequence[str] | None = None) -> int:
     """Recount the per-day rows of these reps (all when None) from the raw rows; returns the rows written.
 
@@ -803,13 +833,16 @@ def calendar_public(
     session: Session, actor: Actor, unit_id: str, year: int | None, now: datetime
 ) -> dict[str, Any]:
     """A unit's year: how many working days, and every day that is not a plain Monday-to-Friday day, with
-    where its status comes from (`override` of this unit, `inherited` from a unit above, or `official`)."""
+    where its status comes from (`override` of this unit, `inherited` from a unit above, `official`, or
+    `estimated`); and whether the year's public holidays are `official` or `estimated` (`holidays`), from
+    which source (`holidays_source`: `entered`, `chinesecalendar` or `estimate`)."""
     unit = get_unit(session, actor, unit_id, manage=False)
     if year is None:
         year = now.astimezone(ZoneInfo(unit.timezone)).year
     if not 2000 <= year <= 2100:
         raise InvalidInput.one("year", "out_of_range", min=2000, max=2100)
     calendar = calendar_for_unit(session, unit)
+    holidays = holidays_status(calendar, year)
     ancestors = _ancestors(unit.path)
     overrides: dict[date, tuple[bool, str]] = {}
     rows = session.scalars(
@@ -831,14 +864,22 @@ def calendar_public(
                 {"date": day.isoformat(), "working": working, "source": source, "unit_id": overrides[day][1]}
             )
         elif working != (day.weekday() < 5):
-            days.append({"date": day.isoformat(), "working": working, "source": "official", "unit_id": None})
+            days.append({"date": day.isoformat(), "working": working, "source": holidays, "unit_id": None})
         day += timedelta(days=1)
     return {
         "unit_id": unit.id,
         "year": year,
         "working_days": calendar.working_days(date(year, 1, 1), date(year + 1, 1, 1)),
+        "holidays": holidays,
+        "holidays_source": calendar.holiday_source(year),
         "days": days,
     }
+
+
+def holidays_status(calendar: WorkCalendar, year: int) -> str:
+    """`official` when the year's public holidays were announced (entered, or in chinesecalendar), else
+    `estimated`: then pace and forecasts may move once the notice is entered."""
+    return "official" if calendar.holiday_source(year) in ("entered", "chinesecalendar") else "estimated"
 
 
 def set_calendar_days(session: Session, actor: Actor, unit_id: str, data: Any, now: datetime) -> None:

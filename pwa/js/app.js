@@ -23,6 +23,7 @@ import * as audit from './views/audit.js';
 import * as dimensions from './views/dimensions.js';
 import * as payplans from './views/payplans.js';
 import * as reports from './views/reports.js';
+import * as calendar from './views/calendar.js';
 import * as login from './views/login.js';
 
 const VERSION = document.documentElement.dataset.version;
@@ -33,13 +34,14 @@ const ROUTES = [
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
-  [/^\/reports$/, reports],
+  [/^\/reports$/, reports], [/^\/calendar$/, calendar],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
 const FOR_LEADS = new Set([approvals, plans, desk, reports]);
 const FOR_MANAGERS = new Set([audit, dimensions, payplans]);
-const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports]);
+const FOR_ADMINS = new Set([calendar]);
+const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar]);
 
 const ctx = {
   user: null, version: VERSION,
@@ -88,6 +90,7 @@ async function show() {
   }
   if (FOR_LEADS.has(view) && !LEADS.has(ctx.user?.role)) view = home;
   if (FOR_MANAGERS.has(view) && !MANAGERS.has(ctx.user?.role)) view = home;
+  if (FOR_ADMINS.has(view) && ctx.user?.role !== 'admin') view = home;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   const node = await view.render(params, ctx);

@@ -5,6 +5,7 @@ commission-plan and audit screens do what they say, as the server records it."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -334,3 +335,28 @@ def test_plans_scorecard_commission_plans_and_audit_screens(live: Live, new_cont
     expect(boss.at("desk-cached")).to_be_visible()
     boss.online()
     assert not lead.errors and not boss.errors
+
+
+def test_an_admin_sees_an_estimated_year_and_enters_its_official_holidays(live: Live, new_context: Any) -> None:
+    admin = Phone(new_context()).open().sign_in(live.org.email("admin"))
+    admin.page.set_viewport_size(LAPTOP)
+    admin.go("#/me")
+    admin.at("nav-calendar").click()
+    admin.go("#/calendar?year=2027")
+    expect(admin.at("calendar-estimated")).to_contain_text("2027's holidays are estimated")
+    expect(admin.at("calendar-days-off")).to_have_value(re.compile("2027-02-05"))  # the estimate, to correct
+    admin.at("calendar-make-up").fill("2027-02-05")  # also a day off: refused, naming the field
+    admin.at("calendar-save").click()
+    expect(admin.at("calendar-error")).to_contain_text("make_up_workdays[0]")
+    admin.at("calendar-make-up").fill("2027-02-20")
+    admin.at("calendar-save").click()
+    expect(admin.at("calendar-official")).to_contain_text("entered here")
+    schedule = live.api("admin").get("/api/v1/calendars/official/2027").json()
+    assert (schedule["holidays_source"], schedule["make_up_workdays"]) == ("entered", ["2027-02-20"])
+    # Only admins have the screen: a manager is sent home.
+    boss = Phone(new_context()).open().sign_in(live.org.email("boss"))
+    boss.go("#/me")
+    expect(boss.at("nav-calendar")).to_have_count(0)
+    boss.go("#/calendar")
+    expect(boss.at("home")).to_be_visible()
+    assert not admin.errors and not boss.errors

@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
-from backend.kpi.workdays import PaceFigures, WorkCalendar
+from backend.kpi.workdays import PaceFigures, WorkCalendar, YearSchedule
 
 CHINA = WorkCalendar()
 OCTOBER_2025 = parse_period("2025-10")
@@ -168,12 +168,61 @@ def test_official_years_come_from_the_installed_package() -> None:
     assert years.stop - 1 == max(chinese_calendar.holidays).year
 
 
-def test_outside_the_official_years_only_weekends_are_off() -> None:
-    # 1 October is National Day, but the package has no data for these years.
-    assert CHINA.is_working_day(date(2003, 10, 1))  # a Wednesday
-    assert CHINA.is_working_day(date(2099, 10, 1))  # a Thursday
-    assert not CHINA.is_working_day(date(2099, 10, 3))  # a Saturday
-    assert CHINA.working_days_in(parse_period("2099-10")) == 22
+def test_outside_the_official_years_the_holidays_are_estimated() -> None:
+    # chinesecalendar has no data for these years; the holidays package estimates them.
+    assert CHINA.holiday_source(2026) == "chinesecalendar"
+    assert CHINA.holiday_source(2027) == CHINA.holiday_source(2003) == "estimate"
+    assert not CHINA.is_working_day(date(2003, 10, 1))  # National Day, a Wednesday
+    assert not CHINA.is_working_day(date(2099, 10, 1))  # National Day, a Thursday
+    assert CHINA.is_working_day(date(2099, 10, 8))  # a Thursday after the Golden Week
+    # Past the years a period may name, only weekends are off.
+    assert CHINA.holiday_source(2101) == "weekends"
+    assert CHINA.is_working_day(date(2101, 10, 3))  # a Monday
+
+
+def test_the_2027_spring_festival_is_estimated_off_so_february_has_16_working_days() -> None:
+    # February 2027 has 20 weekdays; the estimate takes Fri 5 (New Year's Eve) and Mon 8 to Wed 10 off, and
+    # has no make-up Saturday (the State Council's notice will decide those).
+    february = parse_period("2027-02")
+    assert CHINA.working_days_in(february) == 16
+    assert [d.day for d in sorted(CHINA.holiday_schedule(2027).days_off) if d.month == 2] == [5, 6, 7, 8, 9, 10]
+    assert CHINA.holiday_schedule(2027).make_up_workdays == frozenset()
+    assert WorkCalendar(use_china_official=False).working_days_in(february) == 20
+
+
+def test_an_entered_schedule_replaces_the_estimate_for_its_year_only() -> None:
+    notice = YearSchedule(
+        2027,
+        days_off=frozenset(date(2027, 2, d) for d in range(6, 14)),  # Sat 6 to Sat 13
+        make_up_workdays=frozenset({date(2027, 2, 14), date(2027, 2, 20)}),  # Sundays 14 and 20 worked
+    )
+    calendar = WorkCalendar(schedules=[notice])
+
+    assert calendar.holiday_source(2027) == "entered"
+    assert calendar.holiday_schedule(2027) == notice
+    assert calendar.is_working_day(date(2027, 2, 5))  # off in the estimate, a working Friday in the notice
+    assert not calendar.is_working_day(date(2027, 2, 12))
+    assert calendar.is_working_day(date(2027, 2, 20))
+    # 20 weekdays, less Mon 8 to Fri 12, plus the two make-up days.
+    assert calendar.working_days_in(parse_period("2027-02")) == 17
+    # Other years keep their source; the estimate's other 2027 holidays are replaced too (1 January works).
+    assert calendar.working_days_in(parse_period("2026")) == CHINA.working_days_in(parse_period("2026"))
+    assert calendar.is_working_day(date(2027, 1, 1))
+    # An admin's override of a unit's day still wins.
+    assert (
+        WorkCalendar({date(2027, 2, 20): False}, schedules=[notice]).working_days_in(parse_period("2027-02")) == 16
+    )
+
+
+def test_an_entered_schedule_wins_over_chinesecalendar() -> None:
+    # A notice changed after the package was released: 2026-10-10 (a make-up Saturday) was cancelled.
+    packaged = CHINA.holiday_schedule(2026)
+    corrected = YearSchedule(2026, packaged.days_off, packaged.make_up_workdays - {date(2026, 10, 10)})
+    calendar = WorkCalendar(schedules=[corrected])
+
+    assert CHINA.is_working_day(date(2026, 10, 10))
+    assert not calendar.is_working_day(date(2026, 10, 10))
+    assert calendar.working_days_in(parse_period("2026")) == CHINA.working_days_in(parse_period("2026")) - 1
 
 
 def test_the_whole_of_2025_has_248_working_days_in_china() -> None:
@@ -205,7 +254,22 @@ def test_counting_long_ranges_thousands_of_times_is_fast() -> None:
 # --- properties ----------------------------------------------------------------------------------------
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
-calendars = st.builds(WorkCalendar, st.dictionaries(days, st.booleans(), max_size=30), st.booleans())
+
+
+@st.composite
+def year_schedules(draw: st.DrawFn) -> YearSchedule:
+    year = draw(st.integers(2024, 2028))
+    in_year = st.dates(date(year, 1, 1), date(year, 12, 31))
+    days_off = draw(st.frozensets(in_year, max_size=20))
+    return YearSchedule(year, days_off, draw(st.frozensets(in_year, max_size=6)) - days_off)
+
+
+calendars = st.builds(
+    WorkCalendar,
+    st.dictionaries(days, st.booleans(), max_size=30),
+    st.booleans(),
+    st.lists(year_schedules(), max_size=2),
+)
 
 
 @given(calendars, days, days, days)

@@ -160,7 +160,8 @@ export async function render(_params, ctx) {
       MANAGERS.has(user.role) ? [
         h('a', { class: 'btn', href: '#/dimensions', 'data-test': 'nav-dimensions' }, t('dimensions.title')),
         h('a', { class: 'btn', href: '#/payplans', 'data-test': 'nav-payplans' }, t('payplans.title')),
-        h('a', { class: 'btn', href: '#/audit', 'data-test': 'nav-audit' }, t('audit.title'))] : null) : null,
+        h('a', { class: 'btn', href: '#/audit', 'data-test': 'nav-audit' }, t('audit.title')),
+        user.role === 'admin' ? h('a', { class: 'btn', href: '#/calendar', 'data-test': 'nav-calendar' }, t('calendar.title')) : null] : null) : null,
     h('h2', {}, t('coach.title')),
     estimate,
     review ? reviewCard(review, ctx) : h('p', { class: 'empty', 'data-test': 'review-none' }, t('review.none')),
