@@ -644,11 +644,19 @@ def list_plans(session: Session, actor: Actor, **params: str | None) -> list[Imp
     return list(session.scalars(query.order_by(col(ImprovementPlan.created_at).desc())))
 
 
+# The most exit criteria a plan has: more are refused, never cut off (a plan must measure what was asked).
+MAX_EXIT_CRITERIA = 20
+
+
 def _criteria(data: Any) -> list[dict[str, Any]]:
-    if not isinstance(data, list) or not data:
+    if data is None or data == []:
         raise InvalidInput.one("exit_criteria", "required")
+    if not isinstance(data, list):
+        raise InvalidInput.one("exit_criteria", "wrong_type", expected="list")
+    if len(data) > MAX_EXIT_CRITERIA:
+        raise InvalidInput.one("exit_criteria", "too_many", max=MAX_EXIT_CRITERIA)
     criteria = []
-    for index, item in enumerate(data[:20]):
+    for index, item in enumerate(data):
         values = validate(item, CRITERION, prefix=f"exit_criteria[{index}].")
         values["min_attainment"] = str(Decimal(str(values["min_attainment"])).quantize(Decimal("0.0001")))
         criteria.append(values)
