@@ -36,6 +36,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "至少需要 {min} 个字符，且不能是常见或容易猜到的密码（如单词、姓名、日期、您的邮箱或 12345678 这样的连续字符）",
     },
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
+    # [paging] a `cursor` that no page of this list gave out (backend/paging.py)
+    "invalid_cursor": {"en": "is not a cursor of this list", "zh-CN": "不是此列表的翻页位置"},
     # [notify] push subscriptions (backend/push/endpoints.py)
     "endpoint_not_allowed": {
         "en": "is not at a push service this server may send to",

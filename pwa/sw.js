@@ -3,7 +3,7 @@
 // the offline fallback, static files cache-first, and NEVER caches /api/ (the replica lives in IndexedDB).
 // A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also: Background Sync,
 // and Web Push (show, click, resubscribe).
-const VERSION = '2026.12.05-1';
+const VERSION = '2026.12.05-2';
 const CACHE = `fieldgoal-${VERSION}`;
 const MODULES = [
   'api', 'app', 'coaching', 'db', 'events', 'i18n', 'model', 'outbox', 'push', 'session', 'sync', 'time', 'ui',

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get
+from litestar import Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 
+from backend import paging
 from backend.audit.service import audit_public, audit_trail
 from backend.http import DB, CurrentActor
 
 
-@get("/audit", sync_to_thread=True)
+@get("/audit", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def audit(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     actor_id: FromQuery[str | None] = None,
@@ -22,12 +24,15 @@ def audit(
     # `from` and `to` are Python keywords: the query names are given explicitly.
     from_day: Annotated[str | None, QueryParameter(name="from")] = None,
     to_day: Annotated[str | None, QueryParameter(name="to")] = None,
-    limit: FromQuery[int | None] = None,
-) -> list[dict[str, Any]]:
-    """Who did what, when, before and after; for managers (their own and their people's decisions)."""
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Who did what, when, before and after; for managers (their own and their people's decisions). Newest
+    first, a page at a time."""
     params = {"actor_id": actor_id, "entity": entity, "record_id": record_id, "action": action}
-    entries = audit_trail(db, actor, params | {"from": from_day, "to": to_day, "limit": limit})
-    return [audit_public(e) for e in entries]
+    page = paging.page_request(limit, cursor)
+    entries = audit_trail(db, actor, params | {"from": from_day, "to": to_day}, page)
+    return paging.respond(request, entries.map(audit_public))
 
 
 ROUTES = [audit]

@@ -12,8 +12,9 @@ from sqlmodel import col, select
 from backend.audit.models import AuditEntry
 from backend.db import clock_of
 from backend.errors import Forbidden
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, owners
-from backend.validation import Day, Integer, Text, Uuid, validate
+from backend.validation import Day, Text, Uuid, validate
 from backend.versioning import wire
 
 
@@ -48,8 +49,9 @@ AUDIT_QUERY = {
     "action": Text(max_len=64),
     "from": Day(),
     "to": Day(),
-    "limit": Integer(min=1, max=500),
 }
+# Newest first; entries of one instant by id.
+AUDIT_ORDER = Ordering.of("audit", SortKey(AuditEntry.at, descending=True), SortKey(AuditEntry.id))
 
 
 def audit_public(entry: AuditEntry) -> dict[str, Any]:
@@ -65,7 +67,7 @@ def audit_public(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def audit_trail(session: Session, actor: Actor, params: dict[str, Any]) -> list[AuditEntry]:
+def audit_trail(session: Session, actor: Actor, params: dict[str, Any], page: PageRequest) -> Page[AuditEntry]:
     """Newest first: what the manager and the people below them decided. Managers and admins only; `from`
     and `to` are days of the manager's time zone, both included."""
     if actor.role not in ("manager", "admin"):
@@ -80,5 +82,4 @@ def audit_trail(session: Session, actor: Actor, params: dict[str, Any]) -> list[
         query = query.where(col(AuditEntry.at) >= datetime.combine(values["from"], time(), zone))
     if "to" in values:
         query = query.where(col(AuditEntry.at) < datetime.combine(values["to"] + timedelta(days=1), time(), zone))
-    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id)).limit(values.get("limit", 100))
-    return list(session.scalars(query))
+    return fetch_page(session, query, AUDIT_ORDER, page)

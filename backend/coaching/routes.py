@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from backend import paging
 from backend.coaching import service
 from backend.http import DB, CurrentActor, Now
 
 # --- reviews ---
 
 
-@get("/reviews", sync_to_thread=True)
+@get("/reviews", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_reviews(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     rep_id: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
-) -> list[dict[str, Any]]:
-    """Reviews the caller may read: their own once shared, and their people's."""
-    reviews = service.list_reviews(db, actor, rep_id=rep_id, period=period, status=status)
-    return [service.review_public(r) for r in reviews]
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Reviews the caller may read: their own once shared, and their people's; latest period first."""
+    page = paging.page_request(limit, cursor)
+    reviews = service.list_reviews(db, actor, page, rep_id=rep_id, period=period, status=status)
+    return paging.respond(request, reviews.map(service.review_public))
 
 
 @post("/reviews", sync_to_thread=True)
@@ -105,15 +110,20 @@ def plan_suggestions(
     return [s.public() for s in found]
 
 
-@get("/plans", sync_to_thread=True)
+@get("/plans", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_plans(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     now: Now,
     rep_id: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
-) -> list[dict[str, Any]]:
-    return [service.plan_detail(db, p, now) for p in service.list_plans(db, actor, rep_id=rep_id, status=status)]
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Improvement plans of the caller and their people, newest first, each measured now."""
+    plans = service.list_plans(db, actor, paging.page_request(limit, cursor), rep_id=rep_id, status=status)
+    return paging.respond(request, plans.map(lambda p: service.plan_detail(db, p, now)))
 
 
 @post("/plans", sync_to_thread=True)

@@ -48,6 +48,7 @@ from backend.kpi import service as kpi
 from backend.kpi.periods import Period, parse_period, period_containing
 from backend.notify.service import notify
 from backend.org.models import Unit, User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_unit, get_user, managed_units, owners, require_manager
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Day, Flag, Integer, Number, PeriodKey, Text, Uuid, validate
@@ -286,14 +287,23 @@ def get_review(session: Session, actor: Actor, review_id: str) -> Review:
     return review
 
 
-def list_reviews(session: Session, actor: Actor, **params: str | None) -> list[Review]:
+# Latest period first, then by rep; improvement plans newest first. Ids make each key unique.
+REVIEW_ORDER = Ordering.of(
+    "reviews", SortKey(Review.period, descending=True), SortKey(Review.rep_id), SortKey(Review.id)
+)
+PLAN_ORDER = Ordering.of(
+    "plans", SortKey(ImprovementPlan.created_at, descending=True), SortKey(ImprovementPlan.id, descending=True)
+)
+
+
+def list_reviews(session: Session, actor: Actor, page: PageRequest, **params: str | None) -> Page[Review]:
     query_values = validate({k: v for k, v in params.items() if v}, REVIEW_QUERY)
     query = select(Review).where(owners(actor, Review.rep_id))
     # A rep never sees their own drafts (nor a lead their own, written by their manager).
     query = query.where((col(Review.rep_id) != actor.id) | (col(Review.status) != "draft"))
     for name, value in query_values.items():
         query = query.where(getattr(Review, name) == value)
-    return list(session.scalars(query.order_by(col(Review.period).desc(), col(Review.rep_id))))
+    return fetch_page(session, query, REVIEW_ORDER, page)
 
 
 def open_review(session: Session, actor: Actor, data: Any, now: datetime) -> Review:
@@ -636,12 +646,12 @@ def get_plan(session: Session, actor: Actor, plan_id: str) -> ImprovementPlan:
     return get_owned(session, actor, ImprovementPlan, plan_id, ImprovementPlan.rep_id)
 
 
-def list_plans(session: Session, actor: Actor, **params: str | None) -> list[ImprovementPlan]:
+def list_plans(session: Session, actor: Actor, page: PageRequest, **params: str | None) -> Page[ImprovementPlan]:
     values = validate({k: v for k, v in params.items() if v}, PLAN_QUERY)
     query = select(ImprovementPlan).where(owners(actor, ImprovementPlan.rep_id))
     for name, value in values.items():
         query = query.where(getattr(ImprovementPlan, name) == value)
-    return list(session.scalars(query.order_by(col(ImprovementPlan.created_at).desc())))
+    return fetch_page(session, query, PLAN_ORDER, page)
 
 
 # The most exit criteria a plan has: more are refused, never cut off (a plan must measure what was asked).

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from backend import paging
 from backend.customers import service
 from backend.http import DB, Config, CurrentActor, Now
 
 
-@get("/customers", sync_to_thread=True)
-def list_customers(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
-    """Customers of the people the caller manages."""
-    return [service.customer_public(c) for c in service.list_customers(db, actor)]
+@get("/customers", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def list_customers(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Customers of the people the caller manages, by name, a page at a time."""
+    found = service.list_customers(db, actor, paging.page_request(limit, cursor))
+    return paging.respond(request, found.map(service.customer_public))
 
 
 @post("/customers", sync_to_thread=True)

@@ -13,6 +13,7 @@ from backend.db import new_id
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi
 from backend.org.service import reset_scope_around
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_user, owners, require_manager
 from backend.sync.changelog import record_change
 from backend.validation import Number, Text, Uuid, validate
@@ -65,10 +66,14 @@ def get_customer(session: Session, actor: Actor, customer_id: str) -> Customer:
     return get_owned(session, actor, Customer, customer_id, Customer.owner_id)
 
 
-def list_customers(session: Session, actor: Actor) -> list[Customer]:
+# By name; the id breaks ties between namesakes so a page never ends between them.
+CUSTOMER_ORDER = Ordering.of("customers", SortKey(Customer.name), SortKey(Customer.id))
+
+
+def list_customers(session: Session, actor: Actor, page: PageRequest) -> Page[Customer]:
     require_manager(actor)
     query = select(Customer).where(owners(actor, Customer.owner_id), col(Customer.deleted_at).is_(None))  # type: ignore[union-attr]
-    return list(session.scalars(query.order_by(Customer.name)))
+    return fetch_page(session, query, CUSTOMER_ORDER, page)
 
 
 def add_customer(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post, put
+from litestar import Request, Response, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from backend import paging
 from backend.goals import service
 from backend.http import DB, CurrentActor, Now
 
@@ -17,16 +18,21 @@ def create_goal(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, 
     return service.goal_public(service.create_goal(db, actor, data, now))
 
 
-@get("/goals", sync_to_thread=True)
+@get("/goals", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_goals(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     period: FromQuery[str | None] = None,
     subject_type: FromQuery[str | None] = None,
     subject_id: FromQuery[str | None] = None,
-) -> list[dict[str, Any]]:
-    """Goals the caller sees, filtered by period and subject."""
-    return [service.goal_public(g) for g in service.list_goals(db, actor, period, subject_type, subject_id)]
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Goals the caller sees, filtered by period and subject, a page at a time."""
+    page = paging.page_request(limit, cursor)
+    found = service.list_goals(db, actor, period, subject_type, subject_id, page)
+    return paging.respond(request, found.map(service.goal_public))
 
 
 @patch("/goals/{goal_id:str}", sync_to_thread=True)
@@ -51,10 +57,17 @@ def split_goal(db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str]) ->
     return service.split(db, actor, goal_id, now)
 
 
-@get("/goals/{goal_id:str}/history", sync_to_thread=True)
-def goal_history(db: DB, actor: CurrentActor, goal_id: FromPath[str]) -> list[dict[str, Any]]:
+@get("/goals/{goal_id:str}/history", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def goal_history(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    goal_id: FromPath[str],
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
     """Every change of the target: who, when, from, to."""
-    return service.history(db, actor, goal_id)
+    return paging.respond(request, service.history(db, actor, goal_id, paging.page_request(limit, cursor)))
 
 
 @get("/seasonality/{unit_id:str}", sync_to_thread=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -29,6 +29,7 @@ from backend.kpi import service as kpi
 from backend.kpi.engine import amount_text
 from backend.kpi.periods import parse_period, split_target
 from backend.org.models import Unit, User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, owners, require_manager, visible_units
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Money, PeriodKey, Rule, Uuid, validate
@@ -153,9 +154,20 @@ def get_goal(session: Session, actor: Actor, goal_id: str, *, manage: bool = Fal
     return goal
 
 
+# By period, then subject kind and metric; the id makes the key unique, so a page never ends between equals.
+GOAL_ORDER = Ordering.of(
+    "goals", SortKey(Goal.period), SortKey(Goal.subject_type), SortKey(Goal.metric), SortKey(Goal.id)
+)
+
+
 def list_goals(
-    session: Session, actor: Actor, period: str | None, subject_type: str | None, subject_id: str | None
-) -> list[Goal]:
+    session: Session,
+    actor: Actor,
+    period: str | None,
+    subject_type: str | None,
+    subject_id: str | None,
+    page: PageRequest,
+) -> Page[Goal]:
     given = {
         k: v for k, v in {"period": period, "subject_type": subject_type, "subject_id": subject_id}.items() if v
     }
@@ -164,7 +176,7 @@ def list_goals(
     query = select(Goal).where(visible_goals(actor))
     for name, value in filters.items():
         query = query.where(getattr(Goal, name) == value)
-    return list(session.scalars(query.order_by(col(Goal.period), col(Goal.subject_type), col(Goal.metric))))
+    return fetch_page(session, query, GOAL_ORDER, page)
 
 
 # --- targets and their history -----------------------------------------------------------------------------
@@ -527,22 +539,23 @@ def split(session: Session, actor: Actor, goal_id: str, now: datetime) -> dict[s
     return _family(goal, own, gap)
 
 
-def history(session: Session, actor: Actor, goal_id: str) -> list[dict[str, Any]]:
+# Oldest first, and the creation (it has no old target) first even when several changes share one instant.
+_IS_CHANGE = case((col(GoalChange.old_target).is_(None), 0), else_=1)
+HISTORY_ORDER = Ordering.of(
+    "goal_history",
+    SortKey(GoalChange.changed_at),
+    SortKey(_IS_CHANGE, value=lambda c: int(c.old_target is not None)),
+    SortKey(GoalChange.id),
+)
+
+
+def history(session: Session, actor: Actor, goal_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     """Every change of the goal's target, oldest first: who, when, from, to."""
     goal = get_goal(session, actor, goal_id)
-    changes = list(
-        session.scalars(
-            select(GoalChange)
-            .where(GoalChange.goal_id == goal.id)
-            .order_by(col(GoalChange.changed_at), col(GoalChange.id))
-        )
-    )
-    names = dict(
-        session.execute(select(User.id, User.name).where(col(User.id).in_({c.changed_by for c in changes}))).all()
-    )
-    # Creation first even when several changes share one instant.
-    changes.sort(key=lambda c: (c.changed_at, c.old_target is not None))
-    return [change_public(c, names, goal.metric) for c in changes]
+    changes = fetch_page(session, select(GoalChange).where(GoalChange.goal_id == goal.id), HISTORY_ORDER, page)
+    authors = {c.changed_by for c in changes.rows}
+    names = dict(session.execute(select(User.id, User.name).where(col(User.id).in_(authors))).all())
+    return changes.map(lambda c: change_public(c, names, goal.metric))
 
 
 # --- seasonality -------------------------------------------------------------------------------------------

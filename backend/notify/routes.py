@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.params import FromQuery, JSONBody
 
+from backend import paging
 from backend.errors import InvalidInput
 from backend.http import DB, Config, CurrentActor, Now
 from backend.notify import service, subscriptions
 from backend.push.keys import cached_vapid_key
 
-# The most notifications one GET answers; the phone has the whole inbox through sync.
-MAX_LIMIT = 500
 
-
-@get("/notifications", sync_to_thread=True)
+@get("/notifications", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_notifications(
-    db: DB, actor: CurrentActor, unread: FromQuery[str | None] = None, limit: FromQuery[int] = 100
-) -> list[dict[str, Any]]:
-    """The caller's inbox, newest first (`?unread=1`: only the unread; `limit`: at most 500, default 100)."""
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    unread: FromQuery[str | None] = None,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """The caller's inbox, newest first (`?unread=1`: only the unread), a page at a time; the phone has the
+    whole inbox through sync."""
     if unread not in (None, "", "0", "1", "true", "false"):
         raise InvalidInput.one("unread", "invalid_choice", choices="0, 1")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput.one("limit", "out_of_range", min=1, max=MAX_LIMIT)
-    rows = service.inbox(db, actor.id, unread_only=unread in ("1", "true"), limit=limit)
-    return [service.notification_public(n) for n in rows]
+    page = paging.page_request(limit, cursor)
+    rows = service.inbox(db, actor.id, unread_only=unread in ("1", "true"), page=page)
+    return paging.respond(request, rows.map(service.notification_public))
 
 
 @get("/push/vapid-public-key", sync_to_thread=True)

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from backend.notify.delivery import enqueue_pushes
 from backend.notify.models import Notification
 from backend.org.models import User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.sync.changelog import record_change
 
 # kind -> locale -> (title, body); bodies take the notification's params by name.
@@ -157,13 +158,19 @@ def _in_locale(value: Any, locale: str) -> Any:
     return value
 
 
-def inbox(session: Session, user_id: str, *, unread_only: bool, limit: int) -> list[Notification]:
+INBOX_ORDER = Ordering.of(
+    "notifications",
+    SortKey(Notification.created_at, descending=True),
+    SortKey(Notification.id, descending=True),
+)
+
+
+def inbox(session: Session, user_id: str, *, unread_only: bool, page: PageRequest) -> Page[Notification]:
     """The user's notifications, newest first."""
     query = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         query = query.where(col(Notification.read_at).is_(None))
-    query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
-    return list(session.scalars(query))
+    return fetch_page(session, query, INBOX_ORDER, page)
 
 
 def mark_read(session: Session, notification: Notification, now: datetime) -> bool:

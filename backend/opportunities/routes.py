@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from backend import paging
 from backend.http import DB, Config, CurrentActor, Now
 from backend.opportunities import service
 
 
-@get("/opportunities", sync_to_thread=True)
-def list_opportunities(db: DB, actor: CurrentActor, stage: FromQuery[str | None] = None) -> list[dict[str, Any]]:
-    """The caller's opportunities, or their people's (leads and managers), optionally of one stage."""
-    return [service.opportunity_public(o) for o in service.list_opportunities(db, actor, stage)]
+@get("/opportunities", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def list_opportunities(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    stage: FromQuery[str | None] = None,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """The caller's opportunities, or their people's (leads and managers), optionally of one stage; newest
+    first, a page at a time."""
+    found = service.list_opportunities(db, actor, paging.page_request(limit, cursor), stage)
+    return paging.respond(request, found.map(service.opportunity_public))
 
 
 @post("/opportunities", sync_to_thread=True)
@@ -54,11 +64,19 @@ def advance_opportunity(
     return service.opportunity_public(opportunity)
 
 
-@get("/opportunities/{opportunity_id:str}/stages", sync_to_thread=True)
-def opportunity_stages(db: DB, actor: CurrentActor, opportunity_id: FromPath[str]) -> list[dict[str, Any]]:
+@get("/opportunities/{opportunity_id:str}/stages", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def opportunity_stages(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    opportunity_id: FromPath[str],
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
     """Every stage change of the opportunity, oldest first."""
+    page = paging.page_request(limit, cursor)
     opportunity = service.get_opportunity(db, actor, opportunity_id)
-    return [service.stage_change_public(c) for c in service.stage_history(db, opportunity)]
+    return paging.respond(request, service.stage_history(db, opportunity, page).map(service.stage_change_public))
 
 
 ROUTES = [list_opportunities, create_opportunity, update_opportunity, advance_opportunity, opportunity_stages]

@@ -26,6 +26,7 @@ from backend.errors import Forbidden, InvalidInput
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, StageChange
 from backend.org.models import User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_referenced, owners
 from backend.settings import Settings
 from backend.sync.changelog import record_change
@@ -75,9 +76,9 @@ def stage_change_public(change: StageChange) -> dict[str, Any]:
     }
 
 
-def stage_history(session: Session, opportunity: Opportunity) -> list[StageChange]:
+def stage_history(session: Session, opportunity: Opportunity, page: PageRequest) -> Page[StageChange]:
     query = select(StageChange).where(StageChange.opportunity_id == opportunity.id)
-    return list(session.scalars(query.order_by(col(StageChange.version))))
+    return fetch_page(session, query, STAGE_ORDER, page)
 
 
 def validate_advance(data: Any, max_text: int, prefix: str = "") -> dict[str, Any]:
@@ -235,13 +236,22 @@ def _refresh_first_win(session: Session, customer_id: str) -> None:
 # --- over HTTP (phones use sync; a lead or manager at a laptop, and scripts, use these) ----------------------
 
 
-def list_opportunities(session: Session, actor: Actor, stage: str | None = None) -> list[Opportunity]:
+# Newest first; the id breaks ties between deals created in the same instant (a sync batch).
+OPPORTUNITY_ORDER = Ordering.of(
+    "opportunities", SortKey(Opportunity.created_at, descending=True), SortKey(Opportunity.id, descending=True)
+)
+STAGE_ORDER = Ordering.of("stage_history", SortKey(StageChange.version), SortKey(StageChange.id))
+
+
+def list_opportunities(
+    session: Session, actor: Actor, page: PageRequest, stage: str | None = None
+) -> Page[Opportunity]:
     """Opportunities of the people whose work the caller sees (a rep: their own), newest first."""
     query = select(Opportunity).where(owners(actor, Opportunity.owner_id), col(Opportunity.deleted_at).is_(None))
     if stage is not None:
         validate({"stage": stage}, {"stage": Choice(choices=STAGES)})
         query = query.where(Opportunity.stage == stage)
-    return list(session.scalars(query.order_by(col(Opportunity.created_at).desc())))
+    return fetch_page(session, query, OPPORTUNITY_ORDER, page)
 
 
 def create_from_request(session: Session, actor: Actor, data: Any, now: datetime, max_text: int) -> Opportunity:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from backend import paging
 from backend.http import DB, Config, CurrentActor, Now
 from backend.org import service
 
 
-@get("/units", sync_to_thread=True)
-def list_units(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
-    """Units the caller manages."""
-    return [service.unit_public(u) for u in service.list_units(db, actor)]
+@get("/units", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def list_units(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Units the caller manages, each after its parent, a page at a time."""
+    found = service.list_units(db, actor, paging.page_request(limit, cursor))
+    return paging.respond(request, found.map(service.unit_public))
 
 
 @post("/units", sync_to_thread=True)
@@ -33,10 +41,17 @@ def update_unit(
     return service.unit_public(service.update_unit(db, actor, unit_id, data, now, settings.max_text_chars))
 
 
-@get("/users", sync_to_thread=True)
-def list_users(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
-    """Users the caller manages."""
-    return [service.user_public(u) for u in service.list_users(db, actor)]
+@get("/users", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def list_users(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Users the caller manages, by name, a page at a time."""
+    found = service.list_users(db, actor, paging.page_request(limit, cursor))
+    return paging.respond(request, found.map(service.user_public))
 
 
 @post("/users", sync_to_thread=True)

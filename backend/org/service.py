@@ -19,6 +19,7 @@ from backend.auth.service import hash_password, revoke_all
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, managed_units
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
@@ -83,10 +84,15 @@ def log_user(session: Session, user: User) -> None:
     record_change(session, "user", user.id, user.version, owner_id=user.id, unit_id=user.unit_id)
 
 
-def list_units(session: Session, actor: Actor) -> list[Unit]:
+# Units by path (a parent before its children), users by name; ids make each key unique.
+UNIT_ORDER = Ordering.of("units", SortKey(Unit.path), SortKey(Unit.id))
+USER_ORDER = Ordering.of("users", SortKey(User.name), SortKey(User.id))
+
+
+def list_units(session: Session, actor: Actor, page: PageRequest) -> Page[Unit]:
     if actor.role not in ("manager", "admin"):
         raise Forbidden()
-    return list(session.scalars(select(Unit).where(managed_units(actor)).order_by(Unit.path)))
+    return fetch_page(session, select(Unit).where(managed_units(actor)), UNIT_ORDER, page)
 
 
 def create_unit(session: Session, actor: Actor, data: Any, now: datetime, max_text: int) -> Unit:
@@ -185,11 +191,11 @@ def reset_scope_around(
     session.execute(update(User).where(or_(*clauses)).values(scope_epoch=User.scope_epoch + 1))
 
 
-def list_users(session: Session, actor: Actor) -> list[User]:
+def list_users(session: Session, actor: Actor, page: PageRequest) -> Page[User]:
     if not actor.manages_people:
         raise Forbidden()
-    query = select(User).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor)).order_by(User.name)
-    return list(session.scalars(query))
+    query = select(User).join(Unit, col(Unit.id) == User.unit_id).where(managed_units(actor))
+    return fetch_page(session, query, USER_ORDER, page)
 
 
 def _unit_for_user(session: Session, actor: Actor, unit_id: str) -> Unit:

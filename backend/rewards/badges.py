@@ -28,6 +28,7 @@ from backend.kpi.periods import parse_period
 from backend.notify.service import notify
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.rewards.models import Badge
 from backend.settings import session_settings
 from backend.sync.changelog import record_change
@@ -162,6 +163,9 @@ def evaluate_badges(session: Session, now: datetime, rep_ids: Iterable[str] | No
     return earned
 
 
-def badges_of(session: Session, rep_id: str) -> list[Badge]:
-    query = select(Badge).where(Badge.rep_id == rep_id).order_by(col(Badge.earned_at), col(Badge.kind))
-    return list(session.scalars(query))
+BADGE_ORDER = Ordering.of("badges", SortKey(Badge.earned_at), SortKey(Badge.kind), SortKey(Badge.id))
+
+
+def badges_of(session: Session, rep_id: str, page: PageRequest) -> Page[Badge]:
+    """The rep's badges, first earned first."""
+    return fetch_page(session, select(Badge).where(Badge.rep_id == rep_id), BADGE_ORDER, page)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from backend import paging
 from backend.http import DB, CurrentActor, Now
 from backend.policy import get_user
 from backend.rewards import badges, service
 from backend.validation import Uuid, validate
 
 
-@get("/commissions/plans", sync_to_thread=True)
-def list_plans(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
-    """Plans of the units the caller sees."""
-    return [service.plan_public(p) for p in service.list_plans(db, actor)]
+@get("/commissions/plans", sync_to_thread=True, response_headers=paging.LINK_HEADER)
+def list_plans(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Plans of the units the caller sees, by name, a page at a time."""
+    found = service.list_plans(db, actor, paging.page_request(limit, cursor))
+    return paging.respond(request, found.map(service.plan_public))
 
 
 @post("/commissions/plans", sync_to_thread=True)
@@ -66,17 +74,24 @@ def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None
     return service.estimate(db, actor, period, now)
 
 
-@get("/badges", sync_to_thread=True)
+@get("/badges", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_badges(
-    db: DB, actor: CurrentActor, now: Now, user_id: FromQuery[str | None] = None
-) -> list[dict[str, Any]]:
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    user_id: FromQuery[str | None] = None,
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
     """The badges of the caller (evaluated first, so a new one shows at once) or of a rep they manage."""
+    page = paging.page_request(limit, cursor)
     if user_id is None or user_id == actor.id:
         badges.evaluate_badges(db, now, [actor.id])
         rep_id = actor.id
     else:
         rep_id = get_user(db, actor, validate({"user_id": user_id}, {"user_id": Uuid()})["user_id"]).id
-    return [badges.badge_public(b) for b in badges.badges_of(db, rep_id)]
+    return paging.respond(request, badges.badges_of(db, rep_id, page).map(badges.badge_public))
 
 
 ROUTES = [list_plans, create_plan, update_plan, assign_plan, statement, issue, estimate, list_badges]

@@ -30,6 +30,7 @@ from backend.kpi.engine import amount_text
 from backend.kpi.periods import Period, parse_period, period_containing
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, visible_units
 from backend.rewards.models import PLAN_MODES, CommissionAssignment, CommissionPlan, Statement
 from backend.rewards.tiers import CENT, ZERO, Tier, TierLine, commission, commission_lines, next_step, parse_tiers
@@ -176,11 +177,14 @@ def update_plan(session: Session, actor: Actor, plan_id: str, data: Any, now: da
     return plan
 
 
-def list_plans(session: Session, actor: Actor) -> list[CommissionPlan]:
-    """Plans of the units the caller sees (the ones they manage and the ones above them)."""
+PLAN_ORDER = Ordering.of("commission_plans", SortKey(CommissionPlan.name), SortKey(CommissionPlan.id))
+
+
+def list_plans(session: Session, actor: Actor, page: PageRequest) -> Page[CommissionPlan]:
+    """Plans of the units the caller sees (the ones they manage and the ones above them), by name."""
     units = select(Unit.id).where(visible_units(actor))
     query = select(CommissionPlan).where(col(CommissionPlan.unit_id).in_(units))
-    return list(session.scalars(query.order_by(col(CommissionPlan.name))))
+    return fetch_page(session, query, PLAN_ORDER, page)
 
 
 def get_plan(session: Session, actor: Actor, plan_id: str) -> CommissionPlan:

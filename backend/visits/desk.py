@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.errors import FieldError, FieldgoalError, InvalidInput, NotFound
+from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_user, owners, require_manager
 from backend.sync.changelog import pending_changes
 from backend.sync.merge import FieldConflict
@@ -31,8 +32,9 @@ DESK_QUERY = {
     "min_distance_m": Number(min=0),
     "max_distance_m": Number(min=0),
     "max_accuracy_m": Number(min=0),
-    "limit": Integer(min=1, max=500),
 }
+# Oldest check-in first; visits of one instant by id.
+DESK_ORDER = Ordering.of("visits", SortKey(Visit.check_in_at), SortKey(Visit.id))
 DECISION = {
     "id": Uuid(required=True, nullable=False),
     "base_version": Integer(min=1),
@@ -41,7 +43,7 @@ DECISION = {
 }
 
 
-def desk(session: Session, actor: Actor, params: dict[str, Any]) -> list[Visit]:
+def desk(session: Session, actor: Actor, params: dict[str, Any], page: PageRequest) -> Page[Visit]:
     """Visits of the people the actor manages (never their own), oldest check-in first; by default those
     waiting (`submitted`). `from`/`to` are days of the actor's zone, both included; evidence filters leave
     out visits without that evidence."""
@@ -68,8 +70,7 @@ def desk(session: Session, actor: Actor, params: dict[str, Any]) -> list[Visit]:
         query = query.where(col(Visit.distance_m) <= values["max_distance_m"])
     if "max_accuracy_m" in values:
         query = query.where(col(Visit.accuracy_m) <= values["max_accuracy_m"])
-    query = query.order_by(col(Visit.check_in_at), col(Visit.id)).limit(values.get("limit", 200))
-    return list(session.scalars(query))
+    return fetch_page(session, query, DESK_ORDER, page)
 
 
 def review_many(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from backend import paging
 from backend.http import DB, Config, CurrentActor, Now
 from backend.visits.desk import desk, review_many
 from backend.visits.service import visit_public
 
 
-@get("/visits", sync_to_thread=True)
+@get("/visits", sync_to_thread=True, response_headers=paging.LINK_HEADER)
 def list_visits(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     rep_id: FromQuery[str | None] = None,
@@ -24,9 +26,11 @@ def list_visits(
     min_distance_m: FromQuery[float | None] = None,
     max_distance_m: FromQuery[float | None] = None,
     max_accuracy_m: FromQuery[float | None] = None,
-    limit: FromQuery[int | None] = None,
-) -> list[dict[str, Any]]:
-    """Visits of the caller's people (default: waiting for approval), for leads and managers."""
+    limit: paging.Limit = None,
+    cursor: paging.Cursor = None,
+) -> Response[list[dict[str, Any]]]:
+    """Visits of the caller's people (default: waiting for approval), for leads and managers; oldest check-in
+    first, a page at a time."""
     params = {
         "rep_id": rep_id,
         "from": from_day,
@@ -35,9 +39,9 @@ def list_visits(
         "min_distance_m": min_distance_m,
         "max_distance_m": max_distance_m,
         "max_accuracy_m": max_accuracy_m,
-        "limit": limit,
     }
-    return [visit_public(v) for v in desk(db, actor, params)]
+    page = paging.page_request(limit, cursor)
+    return paging.respond(request, desk(db, actor, params, page).map(visit_public))
 
 
 @post("/visits/review", status_code=200, sync_to_thread=True)

@@ -26,6 +26,38 @@ export async function call(method, path, { body, token, timeoutMs = 30000 } = {}
   return { status: response.status, ok: response.ok, data, headers: response.headers };
 }
 
+/** The `rel="next"` target of a `Link` header (RFC 8288), or null: where the next page of a list is. */
+export function nextLink(headers) {
+  const header = headers?.get('Link');
+  if (!header) return null;
+  for (const [, target, params] of header.matchAll(/<([^>]*)>([^,]*)/g)) {
+    const rel = /;\s*rel\s*=\s*"?([^";]*)"?/i.exec(params);
+    if (rel && rel[1].toLowerCase().split(/\s+/).includes('next')) return target;
+  }
+  return null;
+}
+
+// Far more than any list a screen shows; a server that linked on for ever would otherwise never answer.
+const MAX_PAGES = 200;
+
+/** A GET of a list answered a page at a time (`limit`, and the next page in `Link: <…>; rel="next"`),
+ *  returned whole: `call`'s answer with `data` the pages joined. The first answer that is not a list (an
+ *  error) is returned as it is. Links are followed on this origin only: the token goes nowhere else. */
+export async function callAll(path, options = {}) {
+  let answer = await call('GET', path, options);
+  let address = new URL(path, self.location.href);
+  const rows = [];
+  for (let page = 0; answer.ok && Array.isArray(answer.data); page += 1) {
+    rows.push(...answer.data);
+    const next = nextLink(answer.headers);
+    if (!next || page + 1 >= MAX_PAGES) return { ...answer, data: rows };
+    address = new URL(next, address);
+    if (address.origin !== self.location.origin) return { ...answer, data: rows };
+    answer = await call('GET', address.pathname + address.search, options);
+  }
+  return answer;
+}
+
 /** `{status, ok, blob}` for a file (a report's SVG, CSV or XLSX): the same request, the body kept as bytes. */
 export async function fetchFile(path, { token, timeoutMs = 30000 } = {}) {
   const abort = new AbortController();

@@ -4,7 +4,7 @@
 // (`commission_estimate`, with the time it was fetched) so the rep still sees it offline; likewise the last
 // statement shown (`commission_statement`).
 import { getMeta, setMeta } from './db.js';
-import { call, fetchFile, problemMessage, NetworkError } from './api.js';
+import { call, callAll, fetchFile, problemMessage, NetworkError } from './api.js';
 import * as session from './session.js';
 import { flush } from './sync.js';
 
@@ -14,6 +14,20 @@ export async function request(method, path, body) {
   const { token } = await getMeta('token');
   try {
     const answer = await call(method, path, { body, token, timeoutMs: 15000 });
+    if (answer.status === 401) await session.tokenRejected();
+    return { ...answer, message: problemMessage(answer.data), offline: false };
+  } catch (error) {
+    if (error instanceof NetworkError) return { ok: false, offline: true, status: 0, data: null, message: '' };
+    throw error;
+  }
+}
+
+/** Like `request('GET', path)` for a list: every page of it, following `Link` rel=next (api.js `callAll`). */
+export async function requestAll(path) {
+  if (!navigator.onLine) return { ok: false, offline: true, status: 0, data: null, message: '' };
+  const { token } = await getMeta('token');
+  try {
+    const answer = await callAll(path, { token, timeoutMs: 15000 });
     if (answer.status === 401) await session.tokenRejected();
     return { ...answer, message: problemMessage(answer.data), offline: false };
   } catch (error) {
@@ -36,7 +50,7 @@ export async function requestFile(path) {
   }
 }
 
-export const listReviews = () => request('GET', '/api/v1/reviews');
+export const listReviews = () => requestAll('/api/v1/reviews');
 export const getReview = (id) => request('GET', `/api/v1/reviews/${encodeURIComponent(id)}`);
 export const openReview = (repId, period) => request('POST', '/api/v1/reviews', { rep_id: repId, period });
 export const saveReview = (id, ratings, comments) =>
@@ -94,10 +108,11 @@ export function queryString(query = {}) {
 }
 
 /** A GET whose last good answer is kept in `meta` (per path): offline, the answer carries that copy as
- *  `data` with `cachedAt`, so a screen can show it marked with its time instead of nothing. */
-export async function readKept(path) {
+ *  `data` with `cachedAt`, so a screen can show it marked with its time instead of nothing. A list comes
+ *  whole (every page) unless `onePage`: then only the first, as the path's `limit` asks. */
+export async function readKept(path, { onePage = false } = {}) {
   const key = `kept:${path}`;
-  const answer = await request('GET', path);
+  const answer = onePage ? await request('GET', path) : await requestAll(path);
   if (answer.ok) {
     await setMeta({ [key]: { data: answer.data, fetched_at: new Date().toISOString() } });
   } else if (answer.offline) {
@@ -124,7 +139,8 @@ export const setDimension = (body) => request('POST', '/api/v1/review-dimensions
 export const deskVisits = (query) => readKept(`/api/v1/visits${queryString(query)}`);
 export const reviewVisits = (decisions) => request('POST', '/api/v1/visits/review', { decisions });
 
-export const auditTrail = (query) => readKept(`/api/v1/audit${queryString(query)}`);
+// The trail is read newest first, one page of it (the screen asks for its `limit`): it only ever grows.
+export const auditTrail = (query) => readKept(`/api/v1/audit${queryString(query)}`, { onePage: true });
 
 export const commissionPlans = () => readKept('/api/v1/commissions/plans');
 export const createCommissionPlan = (body) => request('POST', '/api/v1/commissions/plans', body);
