@@ -36,6 +36,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "至少需要 {min} 个字符，且不能是常见或容易猜到的密码（如单词、姓名、日期、您的邮箱或 12345678 这样的连续字符）",
     },
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
+    # [org] people and their own account
+    "last_admin": {
+        "en": "cannot be changed: this is the last active admin",
+        "zh-CN": "不能修改：这是最后一位有效的管理员",
+    },
+    "wrong_password": {"en": "is not your current password", "zh-CN": "不是您当前的密码"},
     # [paging] a `cursor` that no page of this list gave out (backend/paging.py)
     "invalid_cursor": {"en": "is not a cursor of this list", "zh-CN": "不是此列表的翻页位置"},
     # [notify] push subscriptions (backend/push/endpoints.py)

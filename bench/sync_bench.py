@@ -3,8 +3,13 @@
     .venv/bin/python -m bench.sync_bench [--runs 3] [--visits 10000] [--database-url URL]
 
 One `fieldgoal serve` process (SQLite by default, in a fresh temporary folder) and, in the same run, plain
-sqlite3 (or psycopg) doing the equivalent inserts and selects. Prints the median of the runs and the ratio
-ours/raw of each figure. Not a test: it asserts nothing and is not part of `make test`.
+sqlite3 doing the equivalent inserts and selects (sqlite3 also when the server runs on --database-url).
+Prints the median of the runs and the ratio ours/raw of each figure. Not a test: it asserts nothing and is not part of `make test`.
+
+The raw sqlite3 baselines run WAL with `synchronous=FULL`, as the server does (backend/db.py): every commit
+of both sides waits for the WAL's fsync, so the comparison stays like-for-like. Figures taken before the
+server moved to FULL had NORMAL on both sides (no fsync per commit); bench/durability_bench.py measures
+what the move costs.
 """
 
 from __future__ import annotations
@@ -108,6 +113,35 @@ def _sign_in(client: httpx.Client, email: str, password: str) -> str:
     return response.json()["token"]
 
 
+def bench_team(client: httpx.Client) -> tuple[dict[str, str], str]:
+    """Signs in as the bench's admin and adds a team under the root: the admin's headers and the team's id."""
+    admin = {"Authorization": f"Bearer {_sign_in(client, *ADMIN)}"}
+    root = client.get("/api/v1/units", headers=admin).json()[0]["id"]
+    team = client.post(
+        "/api/v1/units", json={"name": "Bench", "kind": "team", "parent_id": root}, headers=admin
+    ).json()
+    return admin, team["id"]
+
+
+def new_rep(client: httpx.Client, admin: dict[str, str], team_id: str, name: str) -> Phone:
+    """A new rep of the team, signed in on a phone of their own."""
+    email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+    user = {"email": email, "name": name, "role": "rep", "unit_id": team_id, "password": "bench-password-1"}
+    client.post("/api/v1/users", json=user, headers=admin).raise_for_status()
+    return Phone(client, _sign_in(client, email, "bench-password-1"))
+
+
+def new_customer(phone: Phone, name: str) -> str:
+    """A customer the phone creates (one mutation of its own), for its visits to be at."""
+    customer_id = str(uuid.uuid4())
+    phone.sync(
+        phone.mutations(
+            lambda m: {"entity": "customer", "op": "create", "id": customer_id, "fields": {"name": name}}, 1
+        )
+    )
+    return customer_id
+
+
 def _visit(customer_id: str) -> Callable[[int], dict[str, Any]]:
     def make(mid: int) -> dict[str, Any]:
         return {
@@ -132,29 +166,9 @@ def _visit(customer_id: str) -> Callable[[int], dict[str, Any]]:
 
 def measure_ours(base: str, visits: int) -> dict[str, float]:
     with httpx.Client(base_url=base, timeout=120) as client:
-        admin = {"Authorization": f"Bearer {_sign_in(client, *ADMIN)}"}
-        root = client.get("/api/v1/units", headers=admin).json()[0]["id"]
-        team = client.post(
-            "/api/v1/units", json={"name": "Bench", "kind": "team", "parent_id": root}, headers=admin
-        ).json()
-        people = {}
-        for name in ("writer", "other"):
-            email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
-            user = {
-                "email": email,
-                "name": name,
-                "role": "rep",
-                "unit_id": team["id"],
-                "password": "bench-password-1",
-            }
-            client.post("/api/v1/users", json=user, headers=admin).raise_for_status()
-            people[name] = Phone(client, _sign_in(client, email, "bench-password-1"))
-        writer, other = people["writer"], people["other"]
-        customer_id = str(uuid.uuid4())
-        writer.sync(
-            [{"mid": 1, "entity": "customer", "op": "create", "id": customer_id, "fields": {"name": "客户"}}]
-        )
-        writer.mid = 1
+        admin, team = bench_team(client)
+        writer, other = new_rep(client, admin, team, "writer"), new_rep(client, admin, team, "other")
+        customer_id = new_customer(writer, "客户")
 
         start = time.perf_counter()
         for _ in range(visits // BATCH):
@@ -180,11 +194,7 @@ def measure_ours(base: str, visits: int) -> dict[str, float]:
             idle.append((time.perf_counter() - start) * 1000)
 
         # Incremental round trip: 10 mutations up, the 100 changes another phone made since down.
-        other_customer = str(uuid.uuid4())
-        other.sync(
-            [{"mid": 1, "entity": "customer", "op": "create", "id": other_customer, "fields": {"name": "x"}}]
-        )
-        other.mid = 1
+        other_customer = new_customer(other, "x")
         lead_view = Phone(client, _sign_in(client, ADMIN[0], ADMIN[1]))
         while lead_view.sync([])["has_more"]:
             pass
@@ -230,7 +240,7 @@ def measure_raw(visits: int) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="fieldgoal-raw-"))
     db = sqlite3.connect(folder / "raw.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA synchronous=FULL")
     db.execute(
         "CREATE TABLE visit (id TEXT PRIMARY KEY, rep_id TEXT, customer_id TEXT, check_in_at TEXT, lat REAL, lon REAL,"
         " accuracy_m REAL, outcome TEXT, satisfaction INTEGER, notes TEXT, status TEXT, version INTEGER, seq INTEGER UNIQUE)"
@@ -308,7 +318,7 @@ def measure_raw_schema(database: Path, visits: int) -> dict[str, float]:
     shutil.copy(database, copy)
     db = sqlite3.connect(copy, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     rep, customer = db.execute("SELECT rep_id, customer_id FROM visit LIMIT 1").fetchone()
     now = "2026-11-28 12:00:00.000000"
