@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy import Engine, text
 
 from backend.audit.routes import ROUTES as AUDIT_ROUTES  # [coaching]
-from backend.auth.routes import login, logout, me
+from backend.auth.routes import login, logout, me, update_me
 from backend.coaching.routes import ROUTES as COACHING_ROUTES  # [coaching]
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             login,
             logout,
             me,
+            update_me,
             sync,
             *ORG_ROUTES,
             *CUSTOMER_ROUTES,

@@ -138,7 +138,9 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
                 "unit_id": unit.id,
                 "password": password,
             }
-            user = create_user(session, operator, data, utcnow(), settings.max_text_chars, audit=False)
+            user = create_user(
+                session, operator, data, utcnow(), settings.max_text_chars, audit=False, must_change_password=False
+            )
             print(f"created {user.role} {user.email} ({user.id})")
     except FieldgoalError as exc:
         problem = to_problem(exc, "en")

@@ -4,9 +4,19 @@ Every request runs in one transaction opened by `session_scope` (a request-scope
 committed only if the handler returns; services take a session and never commit. The sync engine is the one
 exception and says so at the top of its module (one savepoint per mutation inside the batch's transaction).
 
+Sign-in is the second exception: it checks the password (argon2, ~150 ms) in a read-only transaction of its
+own (`read_only_scope`) and only then writes the outcome in the request's. Thirty wrong passwords at once
+would otherwise hold the write lock for seconds, and every other request would queue behind them.
+
 On SQLite every transaction starts with `BEGIN IMMEDIATE`: a transaction that reads and then writes would
 otherwise fail with "database is locked" when another process wrote in between, and it makes writers queue
-on the busy timeout instead. WAL lets readers go on meanwhile.
+on the busy timeout instead. WAL lets readers go on meanwhile. A read-only transaction starts with a plain
+`BEGIN` and takes no write lock.
+
+Durability: SQLite runs WAL with `synchronous=FULL`, so a transaction is on disk when its commit returns.
+With NORMAL a commit may roll back after a power loss or an OS crash, and a phone drops a mutation once its
+receipt says `applied`: that would lose the rep's work for good. PostgreSQL commits durably by default
+(`synchronous_commit=on`, `fsync=on`); nothing here turns that off.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
     Engine,
     String,
@@ -206,9 +217,16 @@ def stamped(*, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, index=index, sa_column_kwargs={"info": {_STAMPED: True}})
 
 
-@functools.cache
+_stamped_by_model: dict[type[Any], tuple[str, ...]] = {}
+
+
 def _stamped_attributes(model: type[Any]) -> tuple[str, ...]:
-    return tuple(column.key for column in inspect(model).columns if column.info.get(_STAMPED))
+    names = _stamped_by_model.get(model)
+    if names is None:
+        names = _stamped_by_model[model] = tuple(
+            column.key for column in inspect(model).columns if column.info.get(_STAMPED)
+        )
+    return names
 
 
 @event.listens_for(Session, "before_flush")
@@ -242,14 +260,30 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "fieldgoal_read_only"
+
+
+@contextmanager
+def read_only_scope(engine: Engine | Connection) -> Iterator[Session]:
+    """A transaction that only reads: no write lock on SQLite; rolled back at the end whatever happens."""
+    bind = engine.engine if isinstance(engine, Connection) else engine
+    session = Session(bind.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextmanager

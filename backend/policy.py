@@ -5,6 +5,11 @@
 - a manager manages the subtree of their unit, at any depth;
 - an admin manages everything.
 
+People rank by role (rep < lead < manager < admin). A user changes another user only when the other is in
+their scope and ranks below them: a lower role, or the same role in a unit strictly below theirs (the
+company's manager over a region's manager). Only an admin changes an admin. Users change themselves only at
+`/me`. Seasonality profiles and review dimensions shape everyone's figures below a unit: managers only.
+
 Everyone also sees the units above them (and their goals), and the directory of the units they see.
 
 A record outside the caller's scope answers `NotFound`, exactly like an id that does not exist, so ids
@@ -39,6 +44,8 @@ class Actor:
     unit_path: str
     locale: str
     timezone: str
+    # Someone else set their password: the app asks them to choose their own.
+    must_change_password: bool = False
 
     @property
     def ancestor_unit_ids(self) -> list[str]:
@@ -62,11 +69,22 @@ class Actor:
             "unit_id": self.unit_id,
             "locale": self.locale,
             "timezone": self.timezone,
+            "must_change_password": self.must_change_password,
         }
 
 
 def actor_for(user: User, unit: Unit) -> Actor:
-    return Actor(user.id, user.email, user.name, user.role, user.unit_id, unit.path, user.locale, user.timezone)
+    return Actor(
+        user.id,
+        user.email,
+        user.name,
+        user.role,
+        user.unit_id,
+        unit.path,
+        user.locale,
+        user.timezone,
+        user.must_change_password,
+    )
 
 
 def managed_units(actor: Actor) -> ColumnElement[bool]:
@@ -104,7 +122,35 @@ def others_owned(actor: Actor, owner_column: Any) -> ColumnElement[bool] | None:
 
 
 def require_manager(actor: Actor) -> None:
+    """Leads and above: what CONTRACT.md lets a lead do for their team (goals, customers, the desk)."""
     if not actor.manages_people:
+        raise Forbidden()
+
+
+def require_unit_manager(actor: Actor) -> None:
+    """Managers and admins only: rules that reach beyond one team (seasonality, review dimensions)."""
+    if actor.role not in ("manager", "admin"):
+        raise Forbidden()
+
+
+RANK = {"rep": 0, "lead": 1, "manager": 2, "admin": 3}
+
+
+def ranks_above(actor: Actor, role: str, unit_path: str) -> bool:
+    """Whether the actor ranks above someone of `role` in the unit at `unit_path` (in the actor's scope).
+
+    An admin ranks above everyone but admins, who are changed only by an admin (the caller checks the last
+    active one). Among equals, only a unit strictly below the actor's counts."""
+    if actor.is_admin:
+        return True
+    if RANK[role] != RANK[actor.role]:
+        return RANK[role] < RANK[actor.role]
+    return unit_path != actor.unit_path and unit_path.startswith(actor.unit_path)
+
+
+def require_ranks_above(actor: Actor, role: str, unit_path: str) -> None:
+    """A user the actor can see but does not rank above (their boss, a peer, an admin): visible, so Forbidden."""
+    if not ranks_above(actor, role, unit_path):
         raise Forbidden()
 
 

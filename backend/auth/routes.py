@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, get, patch, post
 from litestar.params import JSONBody
 
 from backend.auth import service
 from backend.http import DB, Config, CurrentActor, Now, bearer_token
+from backend.org.service import update_me as update_me_service
 from backend.org.service import user_public
 from backend.proxies import client_address
 from backend.validation import Text, validate
@@ -32,7 +33,7 @@ def login(
     address = client_address(request, settings.trusted_proxies)
     token, user = service.login(db, settings, values["email"], values["password"], address, now)
     request.state.locale = user.locale
-    return {"token": token, "user": user_public(user)}
+    return {"token": token, "user": user_public(user), "must_change_password": user.must_change_password}
 
 
 @post("/auth/logout", status_code=204, sync_to_thread=True)
@@ -47,3 +48,19 @@ def logout(request: Request[Any, Any, Any], db: DB, actor: CurrentActor, now: No
 def me(actor: CurrentActor) -> dict[str, Any]:
     """The signed-in user."""
     return actor.public()
+
+
+@patch("/me", sync_to_thread=True)
+def update_me(
+    request: Request[Any, Any, Any],
+    db: DB,
+    actor: CurrentActor,
+    settings: Config,
+    now: Now,
+    data: JSONBody[dict[str, Any]],
+) -> dict[str, Any]:
+    """Change one's own locale, or password with the current one: {locale, current_password, password}."""
+    address = client_address(request, settings.trusted_proxies)
+    user = update_me_service(db, settings, actor, data, now, address, bearer_token(request) or "")
+    request.state.locale = user.locale
+    return user_public(user) | {"must_change_password": user.must_change_password}

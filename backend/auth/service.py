@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.auth.models import AuthToken, LoginFailure
-from backend.errors import TooManyRequests, Unauthenticated
+from backend.db import read_only_scope
+from backend.errors import InvalidInput, TooManyRequests, Unauthenticated
 from backend.org.models import Unit, User
 from backend.policy import Actor, actor_for
 from backend.settings import Settings
@@ -47,16 +48,20 @@ def token_digest(token: str) -> str:
 def login(
     session: Session, settings: Settings, email: str, password: str, address: str, now: datetime
 ) -> tuple[str, User]:
-    """A new token for these credentials; the same error for an unknown email and a wrong password."""
+    """A new token for these credentials; the same error for an unknown email and a wrong password.
+
+    The password is checked in a read-only transaction of its own (argon2 takes ~150 ms, and on SQLite the
+    request's transaction holds the write lock from its first statement); `session` only writes the outcome.
+    """
     email = normalize_email(email)
-    _refuse_if_throttled(session, settings, email, address, now)
-    user = session.scalars(select(User).where(User.email == email)).first()
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not ok or not user.active:
-        session.add(LoginFailure(email=email, address=address, at=now))
-        # The failure must be stored even though the request fails: the caller commits before raising.
-        session.info["commit_despite_error"] = True
+    with read_only_scope(session.get_bind()) as reader:
+        _refuse_if_throttled(reader, settings, email, address, now)
+        found = reader.execute(select(User.id, User.password_hash, User.active).where(User.email == email)).first()
+    ok = _verify(found.password_hash if found else _DUMMY_HASH, password)
+    if found is None or not ok or not found.active:
+        _record_failure(session, email, address, now)
         raise Unauthenticated("invalid_credentials")
+    user = session.get_one(User, found.id)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -70,6 +75,23 @@ def login(
         )
     )
     return token, user
+
+
+def _record_failure(session: Session, email: str, address: str, now: datetime) -> None:
+    session.add(LoginFailure(email=email, address=address, at=now))
+    # The failure must be stored even though the request fails: the caller commits before raising.
+    session.info["commit_despite_error"] = True
+
+
+def check_current_password(
+    session: Session, settings: Settings, user: User, password: str, address: str, now: datetime
+) -> None:
+    """A user proving who they are before changing their password: throttled and counted like a sign-in, so
+    a stolen token cannot be used to guess the password."""
+    _refuse_if_throttled(session, settings, user.email, address, now)
+    if not _verify(user.password_hash, password):
+        _record_failure(session, user.email, address, now)
+        raise InvalidInput.one("current_password", "wrong_password")
 
 
 def _refuse_if_throttled(session: Session, settings: Settings, email: str, address: str, now: datetime) -> None:
@@ -113,9 +135,12 @@ def logout(session: Session, token: str, now: datetime) -> None:
         auth_token.revoked_at = now
 
 
-def revoke_all(session: Session, user_id: str, now: datetime) -> None:
-    """Every token of a user, e.g. when their password changes or they are deactivated."""
+def revoke_all(session: Session, user_id: str, now: datetime, *, keep: str | None = None) -> None:
+    """Every token of a user (but `keep`, the device changing its own password), e.g. when their password
+    changes or they are deactivated."""
+    kept = token_digest(keep) if keep else None
     for auth_token in session.scalars(
         select(AuthToken).where(AuthToken.user_id == user_id, col(AuthToken.revoked_at).is_(None))  # type: ignore[union-attr]
     ):
-        auth_token.revoked_at = now
+        if auth_token.token_hash != kept:
+            auth_token.revoked_at = now

@@ -49,7 +49,16 @@ from backend.kpi.periods import Period, parse_period, period_containing
 from backend.notify.service import notify
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
-from backend.policy import Actor, get_owned, get_unit, get_user, managed_units, owners, require_manager
+from backend.policy import (
+    Actor,
+    get_owned,
+    get_unit,
+    get_user,
+    managed_units,
+    owners,
+    require_manager,
+    require_unit_manager,
+)
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Day, Flag, Integer, Number, PeriodKey, Text, Uuid, validate
 from backend.versioning import wire
@@ -148,8 +157,9 @@ def _checked_dimension(values: dict[str, Any]) -> None:
 
 
 def set_dimension(session: Session, actor: Actor, data: Any, now: datetime) -> ReviewDimension:
-    """Create or replace (by unit and key) one dimension of a unit the actor manages."""
-    require_manager(actor)
+    """Create or replace (by unit and key) one dimension of a unit the actor manages (managers only: a
+    dimension's weight reshapes every scorecard below the unit)."""
+    require_unit_manager(actor)
     values = validate(data, DIMENSION_FIELDS)
     _checked_dimension(values)
     unit = get_unit(session, actor, values["unit_id"])

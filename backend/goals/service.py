@@ -30,7 +30,15 @@ from backend.kpi.engine import amount_text
 from backend.kpi.periods import parse_period, split_target
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
-from backend.policy import Actor, get_unit, get_user, owners, require_manager, visible_units
+from backend.policy import (
+    Actor,
+    get_unit,
+    get_user,
+    owners,
+    require_manager,
+    require_unit_manager,
+    visible_units,
+)
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Money, PeriodKey, Rule, Uuid, validate
 from backend.versioning import wire
@@ -375,6 +383,16 @@ def update_goal(session: Session, actor: Actor, goal_id: str, data: Any, now: da
         if values["parent_id"] is not None:
             shape = {"metric": goal.metric, "period": goal.period}
             _valid_parent(session, actor, values["parent_id"], shape, goal.id)
+        # A goal leaving its parent stops counting against the parent's allocation: managers read who did it.
+        record_audit(
+            session,
+            actor.id,
+            "goal.parent",
+            "goal",
+            goal.id,
+            {"parent_id": goal.parent_id},
+            {"parent_id": values["parent_id"]},
+        )
         goal.parent_id = values["parent_id"]
         changed = True
     if "target" in values:
@@ -594,7 +612,7 @@ def get_seasonality(session: Session, actor: Actor, unit_id: str) -> dict[str, A
 
 def set_seasonality(session: Session, actor: Actor, unit_id: str, data: Any, now: datetime) -> dict[str, Any]:
     """Set (or, with `weights: null`, remove) a unit's profile: twelve non-negative weights, not all zero."""
-    require_manager(actor)
+    require_unit_manager(actor)
     unit = get_unit(session, actor, unit_id)
     if not isinstance(data, dict) or set(data) != {"weights"}:
         raise InvalidInput.one("weights", "required")

@@ -15,12 +15,13 @@ from sqlmodel import col, select
 
 from backend.audit.service import record_audit
 from backend.auth.passwords import check_password_strength
-from backend.auth.service import hash_password, revoke_all
+from backend.auth.service import check_current_password, hash_password, revoke_all
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # [goals/kpi] progress hooks
 from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
-from backend.policy import Actor, get_unit, get_user, managed_units
+from backend.policy import Actor, get_unit, get_user, managed_units, require_ranks_above
+from backend.settings import Settings
 from backend.sync.changelog import record_change
 from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
 
@@ -40,13 +41,8 @@ USER_FIELDS = {
     "timezone": TimeZone(nullable=False),
     "active": Flag(nullable=False),
 }
-# Which roles each role may hand out: nobody makes someone more powerful than themselves.
-GRANTABLE = {
-    "admin": ROLES,
-    "manager": ("rep", "lead", "manager"),
-    "lead": ("rep",),
-    "rep": (),
-}
+# What the audit trail keeps of a user's change: the fields that move power or identity (never the hash).
+AUDITED_USER_FIELDS = ("email", "role", "unit_id", "active")
 
 
 def unit_public(unit: Unit) -> dict[str, Any]:
@@ -205,11 +201,6 @@ def _unit_for_user(session: Session, actor: Actor, unit_id: str) -> Unit:
         raise InvalidInput.one("unit_id", "not_found") from None
 
 
-def _check_grant(actor: Actor, role: str) -> None:
-    if role not in GRANTABLE[actor.role]:
-        raise Forbidden()
-
-
 def _check_password(password: str, *user_inputs: str) -> None:
     """A new password: long enough and not guessable (backend/auth/passwords.py), also from `user_inputs`,
     what is known of its user (email, name)."""
@@ -217,14 +208,23 @@ def _check_password(password: str, *user_inputs: str) -> None:
 
 
 def create_user(
-    session: Session, actor: Actor, data: Any, now: datetime, max_text: int, *, audit: bool = True
+    session: Session,
+    actor: Actor,
+    data: Any,
+    now: datetime,
+    max_text: int,
+    *,
+    audit: bool = True,
+    must_change_password: bool = True,
 ) -> User:
+    """A new user of a role and unit the actor ranks above. Their password was chosen by someone else, so
+    they are asked to choose their own (the operator's command-line and demo accounts are not)."""
     if not actor.manages_people:
         raise Forbidden()
     values = validate(data, USER_FIELDS, max_text=max_text)
-    _check_grant(actor, values["role"])
-    _check_password(values["password"])
     unit = _unit_for_user(session, actor, values["unit_id"])
+    require_ranks_above(actor, values["role"], unit.path)
+    _check_password(values["password"], values["email"], values["name"])
     if session.scalars(select(User.id).where(User.email == values["email"])).first():
         raise InvalidInput.one("email", "taken")
     user = User(
@@ -235,6 +235,7 @@ def create_user(
         locale=values.get("locale", "zh-CN"),
         timezone=values.get("timezone") or unit.timezone,
         password_hash=hash_password(values["password"]),
+        must_change_password=must_change_password,
         created_at=now,
         updated_at=now,
     )
@@ -248,42 +249,106 @@ def create_user(
     return user
 
 
+def _audited(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in AUDITED_USER_FIELDS}
+
+
+def _unit_path(session: Session, unit_id: str) -> str:
+    return session.get_one(Unit, unit_id).path
+
+
+def _check_not_last_admin(session: Session, user: User, values: dict[str, Any]) -> None:
+    """Someone must always be able to manage everyone: the last active admin keeps the role and stays on."""
+    if user.role != "admin" or not user.active:
+        return
+    field = (
+        "role" if values.get("role", "admin") != "admin" else "active" if values.get("active") is False else None
+    )
+    if field is None:
+        return
+    others = select(User.id).where(User.role == "admin", col(User.active), User.id != user.id)
+    if session.scalars(others).first() is None:
+        raise InvalidInput.one(field, "last_admin")
+
+
 def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: datetime, max_text: int) -> User:
+    """Change someone the actor ranks above (policy.ranks_above), before and after the change alike; users
+    change themselves at `/me` (`update_me`). A password set here is known to the actor: it signs the user
+    out and asks them to choose their own."""
     if not actor.manages_people:
         raise Forbidden()
     user = get_user(session, actor, user_id)
+    if user.id == actor.id:
+        raise Forbidden()
+    require_ranks_above(actor, user.role, _unit_path(session, user.unit_id))
     values = validate(data, USER_FIELDS, partial=True, max_text=max_text)
-    before: dict[str, Any] = {"role": user.role, "unit_id": user.unit_id, "active": user.active}
+    before = _audited(user)
     previous_timezone = user.timezone  # [goals/kpi]
     email_changes = "email" in values and values["email"] != user.email
     if email_changes and session.scalars(select(User.id).where(User.email == values["email"])).first():
         raise InvalidInput.one("email", "taken")
-    if "role" in values and values["role"] != user.role:
-        _check_grant(actor, values["role"])
-        if user.id == actor.id:
-            raise Forbidden()
-        user.role = values["role"]
+    unit_path = _unit_path(session, user.unit_id)
     if "unit_id" in values and values["unit_id"] != user.unit_id:
-        unit = _unit_for_user(session, actor, values["unit_id"])
-        user.unit_id = unit.id
+        unit_path = _unit_for_user(session, actor, values["unit_id"]).path
+    require_ranks_above(actor, values.get("role", user.role), unit_path)
+    _check_not_last_admin(session, user, values)
     if "password" in values:
-        _check_password(values["password"])
+        _check_password(values["password"], values.get("email", user.email), values.get("name", user.name))
         user.password_hash = hash_password(values["password"])
+        user.must_change_password = True
         revoke_all(session, user.id, now)
     if values.get("active") is False:
         revoke_all(session, user.id, now)
-    for name in ("email", "name", "locale", "timezone", "active"):
+    for name in ("email", "name", "role", "unit_id", "locale", "timezone", "active"):
         if name in values:
             setattr(user, name, values[name])
     user.version += 1
     user.updated_at = now
     session.flush()
     log_user(session, user)
-    after = {"role": user.role, "unit_id": user.unit_id, "active": user.active}
-    if after != before:
+    after = _audited(user)
+    if (before["role"], before["unit_id"], before["active"]) != (user.role, user.unit_id, user.active):
         reset_scope_around(session, unit_ids={before["unit_id"], user.unit_id}, user_ids={user.id})
-        record_audit(session, actor.id, "user.update", "user", user.id, before, after)
+    changed = {name for name in AUDITED_USER_FIELDS if before[name] != after[name]}
+    if changed or "password" in values:
+        audit_after = {name: after[name] for name in changed} | (
+            {"password": "set"} if "password" in values else {}
+        )
+        audit_before = {name: before[name] for name in changed}
+        record_audit(session, actor.id, "user.update", "user", user.id, audit_before, audit_after)
     if before["unit_id"] != user.unit_id or previous_timezone != user.timezone:
         # [goals/kpi] the rollups of both units (and, with a new zone, the rep's local days) change.
         kpi.user_changed(session, user, before["unit_id"], previous_timezone, now)
+    return user
+
+
+ME_FIELDS = {
+    "locale": USER_FIELDS["locale"],
+    "password": USER_FIELDS["password"],
+    "current_password": Text(max_len=200, strip=False, nullable=False),
+}
+
+
+def update_me(
+    session: Session, settings: Settings, actor: Actor, data: Any, now: datetime, address: str, token: str
+) -> User:
+    """The signed-in user's own locale and password. A new password needs the current one (a stolen token
+    alone must not take the account), signs out every other device and ends `must_change_password`."""
+    values = validate(data, ME_FIELDS, partial=True, max_text=settings.max_text_chars)
+    user = session.get_one(User, actor.id)
+    if "password" in values:
+        if "current_password" not in values:
+            raise InvalidInput.one("current_password", "required")
+        check_current_password(session, settings, user, values["current_password"], address, now)
+        _check_password(values["password"], user.email, user.name)
+        user.password_hash = hash_password(values["password"])
+        user.must_change_password = False
+        revoke_all(session, user.id, now, keep=token)
+        record_audit(session, actor.id, "user.password", "user", user.id, {}, {"password": "set"})
+    if "locale" in values:
+        user.locale = values["locale"]
+    user.version += 1
+    user.updated_at = now
+    session.flush()
+    log_user(session, user)
     return user

@@ -237,8 +237,9 @@ def test_setting_a_dimension_refuses_bad_input_and_units_outside_ones_own(org, s
     west = eastmgr.post("/api/v1/review-dimensions", json=good | {"unit_id": org.unit("company")})
     assert (west.status_code, west.json()) == (404, missing.json())
     assert sign_in("rep1@example.com").post("/api/v1/review-dimensions", json=good).status_code == 403
+    # Review dimensions are managers' alone: a lead is refused whatever the unit (tests/org/test_ranks.py).
     lead2 = sign_in("lead2@example.com").post("/api/v1/review-dimensions", json=good)
-    assert (lead2.status_code, lead2.json()) == (404, missing.json())
+    assert (lead2.status_code, lead2.json()["code"]) == (403, "forbidden")
     assert _counts(engine) == before
     zh = boss.post("/api/v1/review-dimensions", json=good | {"weight": 101}, headers={"Accept-Language": "zh-CN"})
     assert zh.status_code == 422

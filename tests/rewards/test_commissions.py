@@ -297,7 +297,7 @@ def test_a_deal_won_late_into_an_issued_period_is_paid_back_in_the_next(org, eng
     assert (december["clawback"], december["back_pay"]) == ("2000.00", "0")
 
 
-def test_a_manager_edits_a_plans_tiers_and_mode_and_the_draft_follows(org, engine, sign_in):
+def test_a_manager_edits_a_plans_tiers_and_mode_and_the_draft_follows(org, engine, sign_in, clock):
     boss = sign_in("boss@example.com")
     plan_id = _plan(boss, org)
     _october_won_100_percent(engine, org)
@@ -314,6 +314,7 @@ def test_a_manager_edits_a_plans_tiers_and_mode_and_the_draft_follows(org, engin
     assert [(line["tier"], line["base"], line["amount"]) for line in body["lines"]] == [
         (2, "100000.00", "6000.00")
     ]
+    clock.advance(minutes=1)  # the trail is newest first: the rename comes a minute after the first edit
     renamed = boss.patch(f"/api/v1/commissions/plans/{plan_id}", json={"name": "Field 2027"})
     assert (renamed.json()["name"], renamed.json()["mode"]) == ("Field 2027", "whole")
     trail = boss.get("/api/v1/audit", params={"entity": "commission_plan", "record_id": plan_id}).json()
