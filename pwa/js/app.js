@@ -25,6 +25,7 @@ import * as payplans from './views/payplans.js';
 import * as reports from './views/reports.js';
 import * as calendar from './views/calendar.js';
 import * as login from './views/login.js';
+import * as password from './views/password.js';
 
 const VERSION = document.documentElement.dataset.version;
 const LEADS = new Set(['lead', 'manager', 'admin']);
@@ -34,14 +35,14 @@ const ROUTES = [
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
-  [/^\/reports$/, reports], [/^\/calendar$/, calendar],
+  [/^\/reports$/, reports], [/^\/calendar$/, calendar], [/^\/password$/, password],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
 const FOR_LEADS = new Set([approvals, plans, desk, reports]);
 const FOR_MANAGERS = new Set([audit, dimensions, payplans]);
 const FOR_ADMINS = new Set([calendar]);
-const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar]);
+const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password]);
 
 const ctx = {
   user: null, version: VERSION,
@@ -55,8 +56,12 @@ const ctx = {
     const { locale } = await getMeta('locale');
     setLocale(locale || user.locale || 'zh-CN');
     chrome();
-    ctx.navigate('#/');
+    ctx.navigate(user.must_change_password ? '#/password' : '#/');
     sync.flush({ manual: true }).then(() => push.refresh());
+  },
+  passwordChanged: (user) => {
+    ctx.user = { ...ctx.user, ...user };
+    ctx.navigate('#/');
   },
   signOut: async () => {
     await session.signOut();
@@ -67,6 +72,7 @@ const ctx = {
   setLocale: async (locale) => {
     setLocale(locale);
     await setMeta({ locale });
+    session.saveLocale(locale);
     chrome();
     show();
   },
@@ -91,6 +97,8 @@ async function show() {
   if (FOR_LEADS.has(view) && !LEADS.has(ctx.user?.role)) view = home;
   if (FOR_MANAGERS.has(view) && !MANAGERS.has(ctx.user?.role)) view = home;
   if (FOR_ADMINS.has(view) && ctx.user?.role !== 'admin') view = home;
+  // A password someone else set is theirs to replace before anything else.
+  if (ctx.user?.must_change_password && view !== login) view = password;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   const node = await view.render(params, ctx);

@@ -49,6 +49,19 @@ export async function refresh() {
   } catch { /* offline: next start */ }
 }
 
+/** Signing out on a shared phone: the server stops sending this user's pushes here, and the browser's
+ * subscription ends, so the next user's app asks afresh and never shows the previous user's nudges. */
+export async function forget(token) {
+  if (!supported()) return;
+  try {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const subscription = await registration?.pushManager.getSubscription();
+    if (!subscription) return;
+    await call('DELETE', '/api/v1/push/subscriptions', { token, body: { endpoint: subscription.endpoint }, timeoutMs: 5000 }).catch(() => {});
+    await subscription.unsubscribe();
+  } catch { /* offline: the server drops the endpoint when the push service answers 410 */ }
+}
+
 export async function state() {
   if (!supported()) return 'unsupported';
   if (Notification.permission === 'denied') return 'denied';

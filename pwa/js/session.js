@@ -3,6 +3,7 @@
 // again after a 401 keeps them, so nothing queued is lost.
 import { getMeta, setMeta, forgetUser } from './db.js';
 import { call } from './api.js';
+import { forget as forgetPush } from './push.js';
 
 export async function current() {
   return getMeta('token', 'user', 'client_id');
@@ -18,9 +19,25 @@ export async function signIn(email, password) {
       await forgetUser();
       await setMeta({ client_id: crypto.randomUUID(), next_mid: 1, cursor: null });
     }
-    await setMeta({ token: answer.data.token, user: answer.data.user });
+    await setMeta({ token: answer.data.token, user: { ...answer.data.user, must_change_password: answer.data.must_change_password } });
   }
   return answer;
+}
+
+/** PATCH /api/v1/me with the current password; on success the stored user no longer must change it. */
+export async function changePassword(currentPassword, password) {
+  const { token, user } = await getMeta('token', 'user');
+  const answer = await call('PATCH', '/api/v1/me', { token, body: { current_password: currentPassword, password } });
+  if (answer.ok) await setMeta({ user: { ...user, ...answer.data } });
+  return answer;
+}
+
+/** The language the user chose on this phone, kept by the server too (it writes their notices in it). */
+export async function saveLocale(locale) {
+  const { token, user } = await getMeta('token', 'user');
+  if (!token) return;
+  const answer = await call('PATCH', '/api/v1/me', { token, body: { locale }, timeoutMs: 10000 }).catch(() => null);
+  if (answer?.ok) await setMeta({ user: { ...user, locale } });
 }
 
 /** The token stopped working (401): keep the user, queue and replica; only ask for the password again. */
@@ -32,6 +49,9 @@ export function tokenRejected() {
  * asks first when something is unsent. */
 export async function signOut() {
   const { token } = await getMeta('token');
-  if (token) call('POST', '/api/v1/auth/logout', { token, timeoutMs: 5000 }).catch(() => {});
+  if (token) {
+    await forgetPush(token);
+    call('POST', '/api/v1/auth/logout', { token, timeoutMs: 5000 }).catch(() => {});
+  }
   await forgetUser();
 }

@@ -16,7 +16,7 @@ export async function render(_params, ctx) {
     submit.disabled = true;
     try {
       const answer = await signIn(email.value.trim(), password.value);
-      if (answer.ok) return ctx.signedIn(answer.data.user);
+      if (answer.ok) return ctx.signedIn({ ...answer.data.user, must_change_password: answer.data.must_change_password });
       if (answer.status === 429) {
         error.textContent = t('login.locked', Math.ceil((Number(answer.headers.get('Retry-After')) || 60) / 60));
       } else {

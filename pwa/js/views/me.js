@@ -171,6 +171,7 @@ export async function render(_params, ctx) {
     h('h2', {}, t('me.settings')),
     h('button', { class: 'btn btn-wide', 'data-test': 'lang-switch', onclick: () => ctx.setLocale(getLocale() === 'zh-CN' ? 'en' : 'zh-CN') },
       t('me.language')),
+    h('a', { class: 'btn btn-wide', href: '#/password', 'data-test': 'password-link' }, t('password.title')),
     pushButton, status,
     conflicts.length ? [h('h2', {}, t('me.conflicts')), conflicts.slice(0, 20).map((c) => h('div', { class: 'card', 'data-test': 'conflict-item' },
       h('strong', {}, `${t(`entity.${c.entity}`)} · ${c.field}`),
