@@ -5,6 +5,7 @@ Services raise these in business words; nothing below the routes builds an HTTP 
     FieldgoalError                      (500 server_error)
     ├── InvalidInput                    422 validation_failed; `errors` lists {field, code, message}
     │   ├── MalformedRequest            400 malformed_request: no receipt can be kept, nothing applied
+    │   │   └── UndecodableBody         400 malformed_request, titled "not valid JSON": the body cannot be read
     │   └── OverAllocated               422 over_allocated
     ├── Unauthenticated                 401 unauthenticated / invalid_credentials
     ├── Forbidden                       403 forbidden (the caller can see it, but may not do this)
@@ -41,6 +42,8 @@ class FieldError:
 class FieldgoalError(Exception):
     status = 500
     code = "server_error"
+    # The message that titles the problem, when it must say more than the code's (one code, several kinds).
+    title_code: str | None = None
 
     def __init__(self, code: str | None = None, *, errors: list[FieldError] | None = None, **params: Any):
         self.code = code or type(self).code
@@ -68,6 +71,16 @@ class InvalidInput(FieldgoalError):
 class MalformedRequest(InvalidInput):
     status = 400
     code = "malformed_request"
+
+
+class UndecodableBody(MalformedRequest):
+    """The body is not JSON at all (not UTF-8, broken syntax, NaN, nested thousands deep): the one 400 whose
+    title says so; valid JSON with a wrong value is an InvalidInput naming that value's field."""
+
+    title_code = "body_not_json"
+
+    def __init__(self) -> None:
+        super().__init__(errors=[FieldError("body", "invalid_json")])
 
 
 class OverAllocated(InvalidInput):
@@ -134,7 +147,7 @@ def to_problem(error: FieldgoalError, locale: str) -> dict[str, Any]:
     """The RFC 9457 document for an error, in the caller's language."""
     body: dict[str, Any] = {
         "type": f"urn:fieldgoal:problem:{error.code}",
-        "title": message(error.code, locale, error.params),
+        "title": message(error.title_code or error.code, locale, error.params),
         "status": error.status,
         "code": error.code,
         "errors": [e.render(locale) for e in error.errors],

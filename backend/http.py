@@ -5,6 +5,7 @@ the one mapping from errors to problem details.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from backend.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
+    UndecodableBody,
     to_problem,
 )
 from backend.i18n import negotiate
@@ -131,16 +133,66 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: FieldgoalError) -> Re
     return problem_response(request, exc)
 
 
+# msgspec's names for the types a handler declares, as the `expected` of a wrong_type error.
+_EXPECTED = {
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "str": "string",
+    "object": "object",
+    "array": "list",
+    "uuid": "uuid",
+    "date": "date",
+    "datetime": "datetime",
+}
+
+
+def _expected(text: object) -> str | None:
+    """`integer` from msgspec's "Expected `int | null`, got `str`"; None for any other message."""
+    found = re.match(r"Expected `(\w+)", str(text))
+    return _EXPECTED.get(found.group(1)) if found else None
+
+
+def _sent_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client sent a parameter under: `from`, not the handler's `from_day`."""
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    alias = getattr(parameter.kwarg_definition, "name", None) if parameter is not None else None
+    return alias or key
+
+
+def _declared_input_error(request: Request[Any, Any, Any], exc: ValidationException) -> FieldgoalError:
+    """Litestar's checks of a handler's declared inputs (query parameters, the body's shape) as field
+    errors naming what the client sent: `?limit=abc` is `limit` that must be an integer, not the body."""
+    if isinstance(exc.__cause__, KeyError):  # a required parameter the client left out
+        return InvalidInput.one(str(exc.__cause__.args[0]), "required")
+    if not isinstance(exc.extra, list) or not exc.extra:
+        return MalformedRequest()
+    errors = []
+    for problem in exc.extra:
+        details: dict[str, Any] = problem if isinstance(problem, dict) else {}
+        key = str(details.get("key") or "data")
+        expected = _expected(details.get("message"))
+        if key == "data":  # the body as a whole: absent, or JSON of another shape than the handler's
+            name, absent = "body", "required"
+        else:  # a query parameter, or a field of a typed body (Litestar drops the "data." in front)
+            name, absent = _sent_name(request, key), "invalid"
+        errors.append(
+            FieldError(name, "wrong_type", {"expected": expected}) if expected else FieldError(name, absent)
+        )
+    return InvalidInput(errors=errors)
+
+
 def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """Litestar's own errors (bad JSON, unknown route, body too large) as problem details too."""
+    """Litestar's own errors (bad JSON, a query parameter of the wrong type, unknown route, body too large)
+    as problem details too, each titled by its kind."""
     error: FieldgoalError
     if isinstance(exc, NotAuthorizedException):
         error = Unauthenticated()
-    elif isinstance(exc, ValidationException) and exc.extra:
-        # Valid JSON of the wrong shape (a list, a string) where an object was expected.
-        error = InvalidInput.one("body", "wrong_type", expected="object")
     elif isinstance(exc, ValidationException):
-        error = MalformedRequest(errors=[FieldError("body", "malformed_request")])
+        error = _declared_input_error(request, exc)
+    elif isinstance(exc.__cause__, SerializationException):
+        # Litestar's decoder gave up on the body: the one case that is "not valid JSON".
+        error = UndecodableBody()
     elif exc.status_code == 404:
         error = NotFound()
     elif exc.status_code == 413:
@@ -169,7 +221,7 @@ def _on_undecodable_body(request: Request[Any, Any, Any], exc: Exception) -> Res
     """The JSON decoder gives up on bodies nested thousands deep (RecursionError) or not UTF-8
     (UnicodeDecodeError) with exceptions of its own: those are the client's malformed body, not a 500."""
     log.info("undecodable body on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(request, MalformedRequest(errors=[FieldError("body", "malformed_request")]))
+    return problem_response(request, UndecodableBody())
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

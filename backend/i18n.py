@@ -25,6 +25,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown_field": {"en": "is not a field of this record", "zh-CN": "不是该记录的字段"},
     "not_writable": {"en": "is set by the server", "zh-CN": "由服务器设置，不能修改"},
     "invalid_text": {"en": "contains characters that are not allowed", "zh-CN": "包含不允许的字符"},
+    "invalid_json": {"en": "is not valid JSON", "zh-CN": "不是有效的 JSON"},
+    "invalid": {"en": "is not a valid value", "zh-CN": "不是有效的值"},
     "taken": {"en": "is already in use", "zh-CN": "已被使用"},
     "not_found": {"en": "does not exist", "zh-CN": "不存在"},
     "forbidden": {"en": "you may not do this", "zh-CN": "您无权执行此操作"},
@@ -57,7 +59,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # request-level problems
     "validation_failed": {"en": "The request has invalid fields.", "zh-CN": "请求中有无效的字段。"},
-    "malformed_request": {"en": "The request body is not valid JSON.", "zh-CN": "请求体不是有效的 JSON。"},
+    "malformed_request": {
+        "en": "The request is malformed, so nothing was applied.",
+        "zh-CN": "请求格式有误，未执行任何操作。",
+    },
+    "body_not_json": {"en": "The request body is not valid JSON.", "zh-CN": "请求体不是有效的 JSON。"},
     "unauthenticated": {"en": "Sign in again.", "zh-CN": "请重新登录。"},
     "invalid_credentials": {"en": "Email or password is wrong.", "zh-CN": "邮箱或密码错误。"},
     "too_many_attempts": {
