@@ -1,5 +1,5 @@
 """The security headers every response carries: the page, the service worker, static files, the API, exports and
-problem details alike (issue 14).
+problem details alike.
 
 They are added in one place, a `before_send` hook (`add_security_headers`, wired in backend/app.py): it sees every
 response the app sends, even a 404 for a path no route knows, where a middleware would never run.

@@ -1,6 +1,6 @@
 """The app runs under its Content-Security-Policy (backend/web/headers.py): every screen a rep, a lead, a
 manager and an admin can reach, a report's chart and its exports, and the shell the service worker serves
-from its cache, without one CSP violation (issue 14).
+from its cache, without one CSP violation.
 
 A violation is caught twice: the page's `securitypolicyviolation` event, reported to the test through a
 binding that outlives reloads, and Chromium's console message ("… violates the following Content Security

@@ -1,5 +1,5 @@
 """Exports a manager opens in a spreadsheet: text that users typed never runs as a formula there, and the
-figures stay figures (issue 14, CSV injection)."""
+figures stay figures (CSV injection)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Whatever path a browser, a scanner or a typo sends to the PWA's routes, the answer is the file asked for
-or a 404-like refusal: never a 500 (issue 14: `GET /static/icons/%00` answered `embedded null byte`), and
+or a 404-like refusal: never a 500 (`GET /static/icons/%00` once answered `embedded null byte`), and
 never a file from outside pwa/'s public folders."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Every answer carries the security headers (backend/web/headers.py): the shell, the service worker, static
-files, API answers and their problem details, exports, and a 404 for a path no route knows (issue 14)."""
+files, API answers and their problem details, exports, and a 404 for a path no route knows."""
 
 from __future__ import annotations
 
