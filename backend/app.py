@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from backend.audit.routes import ROUTES as AUDIT_ROUTES  # [coaching]
 from backend.auth.routes import login, logout, me, update_me
+from backend.channels.routes import ROUTES as CHANNEL_ROUTES  # [channels]
 from backend.coaching.routes import ROUTES as COACHING_ROUTES  # [coaching]
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *COACHING_ROUTES,  # [coaching]
             *REWARD_ROUTES,  # [rewards]
             *REPORT_ROUTES,  # [reports]
+            *CHANNEL_ROUTES,  # [channels]
         ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]

@@ -53,6 +53,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "endpoint_not_https": {"en": "must be an https:// address", "zh-CN": "必须是 https:// 地址"},
     "endpoint_invalid": {"en": "is not a valid push endpoint URL", "zh-CN": "不是有效的推送地址"},
+    # [channels] a robot webhook without its key (backend/channels/webhooks.py)
+    "webhook_key_missing": {
+        "en": "is not this platform's robot webhook with its key",
+        "zh-CN": "不是该平台带密钥的机器人 Webhook 地址",
+    },
     "invalid_role_unit": {
         "en": "a {role} belongs to a unit of kind {kind}",
         "zh-CN": "{role} 必须属于{kind}类型的单元",

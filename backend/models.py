@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from backend.audit.models import AuditEntry
 from backend.auth.models import AuthToken, LoginFailure
+from backend.channels.models import ChannelMessage, TeamChannel  # [channels]
 from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension  # [coaching]
 from backend.customers.models import Customer
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
@@ -24,6 +25,7 @@ __all__ = [
     "Badge",  # [rewards]
     "CalendarDay",  # [goals/kpi]
     "ChangeLog",
+    "ChannelMessage",  # [channels]
     "CommissionAssignment",  # [rewards]
     "CommissionPlan",  # [rewards]
     "ConflictRecord",
@@ -50,6 +52,7 @@ __all__ = [
     "SyncClient",
     "SyncReceipt",
     "SyncState",
+    "TeamChannel",  # [channels]
     "Unit",
     "User",
     "Visit",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.channels.webhooks import DEFAULT_CHANNEL_HOSTS
 from backend.proxies import parse_trusted_proxies
 from backend.push.endpoints import DEFAULT_PUSH_HOSTS, parse_allowed_hosts
 
@@ -100,6 +101,15 @@ class Settings:
     hide_reps_on_plan_from_ranks: bool = True
     # Working days in a row with a visit that earn the streak badge.
     badge_visit_streak_days: int = 5
+    # --- [channels] team robots (backend/channels/) ---
+    # Hosts (optionally host:port) that a team channel's webhook may point to: the platforms' official ones.
+    channel_allowed_hosts: tuple[str, ...] = DEFAULT_CHANNEL_HOSTS
+    # Failed sends in a row after which a channel is disabled (its managers and the admins are told).
+    channel_max_failures: int = 10
+    # How long one robot request may take, in seconds.
+    channel_timeout_seconds: int = 10
+    # Former secret keys (comma-separated) that still decrypt stored channel secrets after a rotation.
+    previous_secret_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -135,6 +145,9 @@ class Settings:
             "push_batch_size",
             "worker_poll_seconds",
         ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        for name in ("channel_max_failures", "channel_timeout_seconds"):  # [channels]
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
         if self.push_ttl_seconds < 0:
@@ -200,6 +213,10 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
             return Path(raw)
         if f.name == "push_allowed_hosts":
             return parse_allowed_hosts(raw)
+        if f.name == "channel_allowed_hosts":  # [channels]
+            return parse_allowed_hosts(raw)
+        if f.name == "previous_secret_keys":  # [channels]
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
         if f.name == "trusted_proxies":
             return parse_trusted_proxies(raw)
         if f.name == "milestones":  # [notify] comma-separated percentages

@@ -4,7 +4,8 @@
 may run against one PostgreSQL database. Each loop:
 
 - every `worker_poll_seconds`: send the due pushes (backend/notify/delivery.py; rows are claimed with
-  `FOR UPDATE SKIP LOCKED`, so two workers never send one delivery), at once again while a batch was full;
+  `FOR UPDATE SKIP LOCKED`, so two workers never send one delivery), at once again while a batch was full,
+  then the team channels' messages the same way (backend/channels/delivery.py);
 - every minute: the morning nudges of the users whose morning it is (backend/notify/rules.py);
 - every five minutes: purge expired sync tombstones, rewrite the progress figures that move with the
   calendar alone (SYNC.md rule 12) before the nudges read them, award badges and suggest improvement plans.
@@ -29,6 +30,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from backend.channels import delivery as channel_delivery
 from backend.coaching.service import notify_plan_suggestions
 from backend.db import make_engine, session_scope, utcnow
 from backend.kpi import service as kpi
@@ -92,6 +94,17 @@ class Worker:
         total = 0
         while True:
             done = deliver_due(self.engine, self.settings, self.vapid, self.clock, self.name, self.executor)
+            total += done
+            if done < self.settings.push_batch_size:
+                break
+        self.deliver_to_channels()
+        return total
+
+    def deliver_to_channels(self) -> int:
+        """Send the due team channel messages (backend/channels/delivery.py); returns how many rows were taken."""
+        total = 0
+        while True:
+            done = channel_delivery.deliver_due(self.engine, self.settings, self.clock, self.name, self.executor)
             total += done
             if done < self.settings.push_batch_size:
                 return total

@@ -17,7 +17,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.channels import service as channels
 from backend.goals.models import ADDITIVE_METRICS, Goal
+from backend.kpi.engine import amount_text
 from backend.notify.models import Notification
 from backend.notify.service import notify
 from backend.org.models import Unit, User
@@ -71,6 +73,20 @@ def progress_changed(
                 {"url": "/#/goals", "goal_id": goal.id, "percent": percent},
             )
             is not None
+        )
+    if goal.subject_type == "user" and made:
+        # [channels] a rep's milestone, told to their team's group (once: the rep was notified just now).
+        channels.milestone_reached(
+            session,
+            recipients[0],
+            goal.id,
+            percent,
+            {
+                "metric": METRIC_NAMES[goal.metric],
+                "period": goal.period,
+                "target": amount_text(goal.metric, goal.target),
+            },
+            now,
         )
     return made
 

@@ -8,7 +8,8 @@ key naming the day, so several workers and many passes still notify once):
 - visits waiting for approval (leads): how many of their team's visits wait for them;
 - follow-ups due today (everyone with visits): the customers whose follow-up date is today.
 
-Milestones are not here: they happen when a figure moves (backend/notify/milestones.py), and the visit and
+In a lead's morning, their team's digest also goes to the team's group robots marked for leads
+(backend/channels/service.py). Milestones are not here: they happen when a figure moves (backend/notify/milestones.py), and the visit and
 amendment notices when the lead decides (backend/visits/service.py).
 
 The figures are the KPI engine's progress records, which the worker rewrites before it evaluates these.
@@ -26,6 +27,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.channels import service as channels
 from backend.customers.models import Customer
 from backend.goals.models import ADDITIVE_METRICS, Goal
 from backend.kpi.engine import amount_text
@@ -69,19 +71,22 @@ def evaluate_mornings(
     `done` (kept by a long-running worker) skips users already evaluated today; it is updated."""
     done = done if done is not None else set()
     due = mornings(session, settings, now, done)
+    behind = furthest_behind(session, settings, due)
     made = (
-        behind_pace(session, settings, due, now)
+        behind_pace(session, settings, due, now, behind)
         + approvals_waiting(session, due, now)
         + follow_ups_due(session, due, now)
     )
+    team_mornings(session, due, behind, now)
     done.update((m.user.id, m.day) for m in due)
     return made
 
 
-def behind_pace(session: Session, settings: Settings, due: list[Morning], now: datetime) -> int:
-    """One nudge a morning per user who is behind on a running goal of their own: the furthest behind."""
+def furthest_behind(session: Session, settings: Settings, due: list[Morning]) -> dict[str, tuple[Progress, str]]:
+    """Each user (of `due`) behind on a running goal of their own, on a working day: the furthest-behind
+    progress record and its goal's id."""
     if not due:
-        return 0
+        return {}
     by_user = {m.user.id: m for m in due}
     periods = {period_containing(kind, m.day).key for m in due for kind in PERIOD_KINDS}
     rows = session.execute(
@@ -113,21 +118,43 @@ def behind_pace(session: Session, settings: Settings, due: list[Morning], now: d
             worst[progress.subject_id] = (progress, goal_id)
     calendars = Calendars(session)
     paths = dict(session.execute(select(Unit.id, Unit.path)).all()) if worst else {}
+    return {
+        user_id: found
+        for user_id, found in worst.items()
+        # a weekend or a holiday: no nudges
+        if calendars.for_path(paths.get(by_user[user_id].user.unit_id, "/")).is_working_day(by_user[user_id].day)
+    }
+
+
+def pace_params(progress: Progress) -> dict[str, object]:
+    """What a behind-pace message says of a progress record (the KPI engine's figures, as text)."""
+    assert progress.pace is not None and progress.needed_per_working_day is not None
+    return {
+        "metric": METRIC_NAMES[progress.metric],
+        "period": progress.period,
+        "actual": amount_text(progress.metric, progress.actual or Decimal(0)),
+        "target": amount_text(progress.metric, progress.target),
+        "pace": int(progress.pace * 100),
+        "needed": str(progress.needed_per_working_day.normalize()),
+        "days_left": progress.working_days_left,
+    }
+
+
+def behind_pace(
+    session: Session,
+    settings: Settings,
+    due: list[Morning],
+    now: datetime,
+    behind: dict[str, tuple[Progress, str]] | None = None,
+) -> int:
+    """One nudge a morning per user who is behind on a running goal of their own: the furthest behind."""
+    if behind is None:
+        behind = furthest_behind(session, settings, due)
+    by_user = {m.user.id: m for m in due}
     made = 0
-    for user_id, (progress, goal_id) in worst.items():
+    for user_id, (progress, goal_id) in behind.items():
         morning = by_user[user_id]
-        if not calendars.for_path(paths.get(morning.user.unit_id, "/")).is_working_day(morning.day):
-            continue  # a weekend or a holiday: no nudges
-        assert progress.pace is not None and progress.needed_per_working_day is not None
-        params = {
-            "metric": METRIC_NAMES[progress.metric],
-            "period": progress.period,
-            "actual": amount_text(progress.metric, progress.actual or Decimal(0)),
-            "target": amount_text(progress.metric, progress.target),
-            "pace": int(progress.pace * 100),
-            "needed": str(progress.needed_per_working_day.normalize()),
-            "days_left": progress.working_days_left,
-        }
+        params = pace_params(progress)
         made += (
             notify(
                 session,
@@ -143,24 +170,31 @@ def behind_pace(session: Session, settings: Settings, due: list[Morning], now: d
     return made
 
 
-def approvals_waiting(session: Session, due: list[Morning], now: datetime) -> int:
-    """A morning digest for each lead with submitted visits of their team waiting for a decision."""
-    leads = [m for m in due if m.user.role == "lead"]
-    if not leads:
-        return 0
-    waiting = dict(
+def waiting_by_unit(session: Session, unit_ids: set[str]) -> dict[str, int]:
+    """How many submitted visits of each team's reps wait for a decision."""
+    if not unit_ids:
+        return {}
+    return dict(
         session.execute(
             select(User.unit_id, func.count(col(Visit.id)))
             .join(User, col(User.id) == Visit.rep_id)
             .where(
                 col(Visit.status) == "submitted",
                 col(Visit.deleted_at).is_(None),
-                col(User.unit_id).in_({m.user.unit_id for m in leads}),
+                col(User.unit_id).in_(unit_ids),
                 col(User.role) != "lead",
             )
             .group_by(col(User.unit_id))
         ).all()
     )
+
+
+def approvals_waiting(session: Session, due: list[Morning], now: datetime) -> int:
+    """A morning digest for each lead with submitted visits of their team waiting for a decision."""
+    leads = [m for m in due if m.user.role == "lead"]
+    if not leads:
+        return 0
+    waiting = waiting_by_unit(session, {m.user.unit_id for m in leads})
     made = 0
     for morning in leads:
         count = waiting.get(morning.user.unit_id, 0)
@@ -177,6 +211,27 @@ def approvals_waiting(session: Session, due: list[Morning], now: datetime) -> in
                 )
                 is not None
             )
+    return made
+
+
+def team_mornings(
+    session: Session, due: list[Morning], behind: dict[str, tuple[Progress, str]], now: datetime
+) -> int:
+    """[channels] In a lead's morning, their team's digest for the group robots marked for leads: visits
+    waiting and the team's reps behind pace (the personal nudges above stay personal)."""
+    leads = {m.user.unit_id: m for m in due if m.user.role == "lead"}
+    if not leads:
+        return 0
+    waiting = waiting_by_unit(session, set(leads))
+    by_user = {m.user.id: m.user for m in due}
+    made = 0
+    for unit_id, morning in leads.items():
+        reps = [
+            (by_user[user_id], pace_params(progress))
+            for user_id, (progress, _) in sorted(behind.items(), key=lambda item: item[1][0].pace or 0)
+            if by_user[user_id].unit_id == unit_id and by_user[user_id].role == "rep"
+        ]
+        made += channels.team_morning(session, unit_id, morning.day, waiting.get(unit_id, 0), reps, now)
     return made
 
 

@@ -86,6 +86,17 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "zh-CN": ("建议制定改进计划", "{rep}已连续两个月低于目标的 {percent}%（截至 {periods}）。"),
     },
+    # [channels] backend/channels/service.py: a robot that kept failing was stopped
+    "channel_disabled": {
+        "en": (
+            "Team channel stopped: {unit}",
+            "The robot {channel} of {unit} failed {failures} times in a row and was stopped. Add it again.",
+        ),
+        "zh-CN": (
+            "团队群机器人已停用：{unit}",
+            "{unit}的机器人 {channel} 连续 {failures} 次发送失败，已停用，请重新添加。",
+        ),
+    },
     "follow_ups_due": {
         "en": ("{count} follow-ups today", "Follow up today with: {customers}."),
         "zh-CN": ("今日 {count} 个跟进", "今天需要跟进：{customers}。"),

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.channels import service as channels
 from backend.goals.models import Goal
 from backend.kpi import service as kpi
 from backend.kpi.models import DailyActivity
@@ -83,6 +84,7 @@ def award(session: Session, rep: User, kind: str, key: str, data: dict[str, Any]
         now,
         {"url": "/#/badges", "badge_id": badge.id, "kind": kind, "key": key},
     )
+    channels.badge_earned(session, rep, f"{kind}:{key}", BADGE_NAMES[kind], now)  # [channels] the team hears
     return badge
 
 

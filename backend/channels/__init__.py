@@ -1,0 +1,1 @@
+"""Team channels: a unit's WeCom, DingTalk and Feishu group robots, and the queue of messages to them."""
