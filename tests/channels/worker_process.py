@@ -1,4 +1,4 @@
-"""A worker process for tests/channels/test_two_workers.py: `python -m tests.channels.worker_process DB_URL
+"""A worker process for tests/channels/test_channels_on_two_workers.py: `python -m tests.channels.worker_process DB_URL
 DATA_DIR SECRET_KEY GO_FILE` waits for GO_FILE (so both start together), sends every due channel message, and
 prints how many rows it took."""
 
