@@ -16,6 +16,7 @@ from backend.channels.routes import ROUTES as CHANNEL_ROUTES  # [channels]
 from backend.coaching.routes import ROUTES as COACHING_ROUTES  # [coaching]
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
+from backend.digest.routes import ROUTES as DIGEST_ROUTES  # [digest]
 from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
 from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *REWARD_ROUTES,  # [rewards]
             *REPORT_ROUTES,  # [reports]
             *CHANNEL_ROUTES,  # [channels]
+            *DIGEST_ROUTES,  # [digest]
         ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]

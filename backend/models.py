@@ -7,6 +7,7 @@ from backend.auth.models import AuthToken, LoginFailure
 from backend.channels.models import ChannelMessage, TeamChannel  # [channels]
 from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension  # [coaching]
 from backend.customers.models import Customer
+from backend.digest.models import EmailDigest, EmailDigestChoice  # [digest]
 from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
 from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress  # [goals/kpi]
 from backend.notify.models import Delivery, Notification, PushSubscription
@@ -32,6 +33,8 @@ __all__ = [
     "Customer",
     "DailyActivity",  # [goals/kpi]
     "Delivery",  # [notify]
+    "EmailDigest",  # [digest]
+    "EmailDigestChoice",  # [digest]
     "Goal",
     "GoalChange",  # [goals/kpi]
     "ImprovementPlan",  # [coaching]

@@ -110,6 +110,14 @@ class Settings:
     channel_timeout_seconds: int = 10
     # Former secret keys (comma-separated) that still decrypt stored channel secrets after a rotation.
     previous_secret_keys: tuple[str, ...] = ()
+    # --- [digest] the morning email digest (backend/digest/); no host: no digests ---
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # starttls (port 587), tls (implicit TLS, port 465) or none (a relay on this machine only).
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Fieldgoal <fieldgoal@localhost>"
 
     def __post_init__(self) -> None:
         if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -150,6 +158,8 @@ class Settings:
         for name in ("channel_max_failures", "channel_timeout_seconds"):  # [channels]
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        if self.smtp_security not in ("starttls", "tls", "none"):  # [digest]
+            raise SettingsError("FIELDGOAL_SMTP_SECURITY must be starttls, tls or none")
         if self.push_ttl_seconds < 0:
             raise SettingsError("FIELDGOAL_PUSH_TTL_SECONDS must be 0 or more")
 

@@ -6,7 +6,8 @@ may run against one PostgreSQL database. Each loop:
 - every `worker_poll_seconds`: send the due pushes (backend/notify/delivery.py; rows are claimed with
   `FOR UPDATE SKIP LOCKED`, so two workers never send one delivery), at once again while a batch was full,
   then the team channels' messages the same way (backend/channels/delivery.py);
-- every minute: the morning nudges of the users whose morning it is (backend/notify/rules.py);
+- every minute: the morning nudges of the users whose morning it is (backend/notify/rules.py), and the email
+  digests of those who chose one (backend/digest/service.py);
 - every five minutes: purge expired sync tombstones, rewrite the progress figures that move with the
   calendar alone (SYNC.md rule 12) before the nudges read them, award badges and suggest improvement plans.
 
@@ -33,6 +34,8 @@ from sqlalchemy.orm import Session
 from backend.channels import delivery as channel_delivery
 from backend.coaching.service import notify_plan_suggestions
 from backend.db import make_engine, session_scope, utcnow
+from backend.digest import delivery as digest_delivery
+from backend.digest import service as digest
 from backend.kpi import service as kpi
 from backend.notify import rules
 from backend.notify.delivery import deliver_due
@@ -87,7 +90,10 @@ class Worker:
         # Forget days long past, so the memory stays one or two days deep.
         self._mornings = {(user, day) for user, day in self._mornings if (today - day).days < 2}
         with self._session() as session:
-            return rules.evaluate_mornings(session, self.settings, self.clock(), self._mornings)
+            made = rules.evaluate_mornings(session, self.settings, self.clock(), self._mornings)
+        with self._session() as session:
+            digest.queue_mornings(session, self.settings, self.clock())
+        return made
 
     def deliver(self) -> int:
         """Send the due pushes, batch after batch, until none is due; returns how many were attempted."""
@@ -98,6 +104,8 @@ class Worker:
             if done < self.settings.push_batch_size:
                 break
         self.deliver_to_channels()
+        while digest_delivery.deliver_due(self.engine, self.settings, self.clock, self.name, self.executor):
+            pass  # the email digests, batch after batch (backend/digest/delivery.py)
         return total
 
     def deliver_to_channels(self) -> int:
