@@ -40,4 +40,10 @@ def test_channel(
     return service.message_public(service.queue_test(db, actor, unit_id, channel_id, now))
 
 
-ROUTES = [list_channels, add_channel, remove_channel, test_channel]
+@get("/me/channels", sync_to_thread=True)
+def my_channels(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    """The group robots the caller's team news reaches: {id, kind, unit_id, unit_name, for_leads}."""
+    return service.channels_reaching(db, actor)
+
+
+ROUTES = [list_channels, add_channel, remove_channel, test_channel, my_channels]

@@ -114,6 +114,32 @@ def channels_of(session: Session, actor: Actor, unit_id: str) -> list[TeamChanne
     return list(session.scalars(query.order_by(col(TeamChannel.created_at), col(TeamChannel.id))))
 
 
+def channels_reaching(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The active channels the caller's team news reaches (theirs, and those above that include
+    descendants), for everyone's "which groups hear about us"; reps do not see the leads' channels. Neither
+    webhook nor secret: only the platform and the unit."""
+    unit = session.get(Unit, actor.unit_id)
+    if unit is None:
+        return []
+    above = [part for part in unit.path.split("/") if part and part != unit.id]
+    query = (
+        select(TeamChannel, Unit.name)
+        .join(Unit, col(Unit.id) == TeamChannel.unit_id)
+        .where(
+            col(TeamChannel.disabled_at).is_(None),
+            (col(TeamChannel.unit_id) == unit.id)
+            | (col(TeamChannel.unit_id).in_(above) & col(TeamChannel.include_descendants).is_(True)),
+        )
+        .order_by(col(TeamChannel.created_at), col(TeamChannel.id))
+    )
+    if not actor.manages_people:
+        query = query.where(col(TeamChannel.for_leads).is_(False))
+    return [
+        {"id": c.id, "kind": c.kind, "unit_id": c.unit_id, "unit_name": name, "for_leads": c.for_leads}
+        for c, name in session.execute(query).all()
+    ]
+
+
 def _channel(session: Session, actor: Actor, unit_id: str, channel_id: str) -> tuple[Unit, TeamChannel]:
     unit = _managed_unit(session, actor, unit_id)
     channel = session.get(TeamChannel, channel_id)

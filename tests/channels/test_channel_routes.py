@@ -152,3 +152,24 @@ def test_secrets_and_webhook_keys_never_appear_in_an_answer_or_a_log_line(
     assert "channel" in caplog.text  # the refusal was logged...
     for leak in (secret, token, hook):
         assert leak not in everything  # ...without the secret or the key
+
+
+def test_everyone_sees_which_groups_hear_about_their_team_but_reps_not_the_leads_groups(
+    org, sign_in, robots: LocalRobots
+):
+    boss = sign_in(org.email("boss"))
+    add_channel(boss, org.unit("team1"), kind="wecom", url=robots.wecom("team"))
+    add_channel(boss, org.unit("team1"), kind="dingtalk", url=robots.dingtalk("leads"), for_leads=True)
+    add_channel(boss, org.unit("east"), kind="feishu", url=robots.feishu("east"), include_descendants=True)
+    add_channel(boss, org.unit("east"), kind="wecom", url=robots.wecom("east-only"))
+
+    rep = sign_in(org.email("rep1")).get("/api/v1/me/channels").json()
+    lead = sign_in(org.email("lead1")).get("/api/v1/me/channels").json()
+
+    assert sorted((c["kind"], c["unit_name"]) for c in rep) == [("feishu", "east"), ("wecom", "team1")]
+    assert sorted((c["kind"], c["for_leads"]) for c in lead) == [
+        ("dingtalk", True),
+        ("feishu", False),
+        ("wecom", False),
+    ]
+    assert "url" not in rep[0]
