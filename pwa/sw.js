@@ -3,11 +3,11 @@
 // the offline fallback, static files cache-first, and NEVER caches /api/ (the replica lives in IndexedDB).
 // A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also: Background Sync,
 // and Web Push (show, click, resubscribe).
-const VERSION = '2026.12.05-4';
+const VERSION = '2026.12.05-5';
 const CACHE = `fieldgoal-${VERSION}`;
 const MODULES = [
   'api', 'app', 'coaching', 'db', 'events', 'i18n', 'model', 'outbox', 'push', 'session', 'sync', 'time', 'ui',
-  'views/approvals', 'views/audit', 'views/calendar', 'views/common', 'views/customers', 'views/desk',
+  'views/approvals', 'views/audit', 'views/calendar', 'views/channels', 'views/common', 'views/customers', 'views/desk',
   'views/dimensions', 'views/goals', 'views/home', 'views/inbox', 'views/login', 'views/me', 'views/password',
   'views/payplans', 'views/plans', 'views/reports', 'views/reviews', 'views/statement', 'views/visit',
 ];

@@ -24,6 +24,7 @@ import * as dimensions from './views/dimensions.js';
 import * as payplans from './views/payplans.js';
 import * as reports from './views/reports.js';
 import * as calendar from './views/calendar.js';
+import * as channels from './views/channels.js';
 import * as login from './views/login.js';
 import * as password from './views/password.js';
 
@@ -36,13 +37,14 @@ const ROUTES = [
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
   [/^\/reports$/, reports], [/^\/calendar$/, calendar], [/^\/password$/, password],
+  [/^\/channels$/, channels],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
 const FOR_LEADS = new Set([approvals, plans, desk, reports]);
-const FOR_MANAGERS = new Set([audit, dimensions, payplans]);
+const FOR_MANAGERS = new Set([audit, dimensions, payplans, channels]);
 const FOR_ADMINS = new Set([calendar]);
-const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password]);
+const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password, channels]);
 
 const ctx = {
   user: null, version: VERSION,

@@ -143,6 +143,18 @@ const zh = {
   'entity.amendment': '变更申请',
   'role.rep': '销售代表', 'role.lead': '主管', 'role.manager': '经理', 'role.admin': '管理员',
   'conflict.kept.yours': '保留了你的修改', 'conflict.kept.theirs': '保留了对方的修改',
+  'channels.title': '团队群机器人', 'channels.new': '添加机器人', 'channels.kind': '平台',
+  'channels.kind.wecom': '企业微信', 'channels.kind.dingtalk': '钉钉', 'channels.kind.feishu': '飞书',
+  'channels.url': 'Webhook 地址', 'channels.url.hint': '粘贴平台给出的完整地址（含 key 或 access_token）；保存后只显示打码后的地址。',
+  'channels.secret': '加签密钥（可选）', 'channels.keyword': '自定义关键词（可选）', 'channels.locale': '消息语言',
+  'channels.descendants': '包含下级组织的消息', 'channels.forLeads': '主管早报（待审批、进度落后）',
+  'channels.add': '保存机器人', 'channels.test': '发送测试消息', 'channels.tested': '测试消息已排队，几秒内送达群里',
+  'channels.remove': '删除', 'channels.remove.confirm': '确认删除？', 'channels.none': '还没有机器人',
+  'channels.disabled': '已停用（连续失败 {0} 次），请删除后重新添加',
+  'channels.hint': '里程碑和徽章会发到本组织的群；勾选“主管早报”的群还会收到每天早上的待审批和进度落后名单（不含改进计划中的销售）。',
+  'me.channels': '团队消息会发到：{0}', 'me.channels.none': '团队还没有接入群机器人',
+  'digest.choose': '每天早上发邮件简报', 'digest.on': '简报将发到 {0}', 'digest.off': '已关闭邮件简报',
+  'digest.unavailable': '服务器尚未配置邮件发送',
 };
 
 const en = {
@@ -287,6 +299,18 @@ const en = {
   'entity.amendment': 'Amendment',
   'role.rep': 'Sales rep', 'role.lead': 'Team lead', 'role.manager': 'Manager', 'role.admin': 'Admin',
   'conflict.kept.yours': 'your edit was kept', 'conflict.kept.theirs': 'the other edit was kept',
+  'channels.title': 'Team group robots', 'channels.new': 'Add a robot', 'channels.kind': 'Platform',
+  'channels.kind.wecom': 'WeCom', 'channels.kind.dingtalk': 'DingTalk', 'channels.kind.feishu': 'Feishu',
+  'channels.url': 'Webhook URL', 'channels.url.hint': 'Paste the whole address the platform gives (with its key or access_token); only a masked copy is shown afterwards.',
+  'channels.secret': 'Signing secret (optional)', 'channels.keyword': 'Keyword (optional)', 'channels.locale': 'Language of the messages',
+  'channels.descendants': 'Include the units below', 'channels.forLeads': "Leads' morning digest (approvals, behind pace)",
+  'channels.add': 'Save robot', 'channels.test': 'Send a test message', 'channels.tested': 'Test message queued: it reaches the group in a few seconds',
+  'channels.remove': 'Remove', 'channels.remove.confirm': 'Really remove?', 'channels.none': 'No robots yet',
+  'channels.disabled': 'Stopped after {0} failures in a row: remove it and add it again',
+  'channels.hint': "Milestones and badges go to the unit's groups; groups marked for the leads' digest also get the morning approvals and behind-pace list (never reps on an improvement plan).",
+  'me.channels': "Your team's news goes to: {0}", 'me.channels.none': 'Your team has no group robots yet',
+  'digest.choose': 'Email me a digest every morning', 'digest.on': 'The digest goes to {0}', 'digest.off': 'Email digest turned off',
+  'digest.unavailable': 'This server does not send email yet',
 };
 
 const dictionaries = { 'zh-CN': zh, en };

@@ -13,7 +13,7 @@ const METRICS = ['revenue', 'visits', 'conversion', 'satisfaction', 'new_custome
 const KEY = /^[a-z][a-z0-9_]{0,31}$/;
 
 /** The units the user manages: their own and every one below it (admins: all). */
-function managedUnits(units, user) {
+export function managedUnits(units, user) {
   if (user.role === 'admin') return units;
   const children = new Map();
   for (const u of units) children.set(u.parent_id, [...(children.get(u.parent_id) || []), u]);

@@ -65,6 +65,36 @@ function reviewCard(review, ctx) {
     : [comment, button, message]);
 }
 
+/** The groups that hear about the user's team, and their email digest choice (online; offline, a note). */
+function reachCard() {
+  const groups = h('p', { class: 'hint', 'data-test': 'me-channels' }, navigator.onLine ? '…' : t('coach.offline'));
+  const digest = h('input', { type: 'checkbox', 'data-test': 'digest-enabled', disabled: true });
+  const note = h('p', { class: 'hint', 'data-test': 'digest-status', role: 'status' });
+  digest.addEventListener('change', async () => {
+    digest.disabled = true;
+    const answer = await coaching.request('PUT', '/api/v1/me/email-digest', { enabled: digest.checked });
+    digest.disabled = false;
+    if (answer.ok) note.textContent = t(answer.data.enabled ? 'digest.on' : 'digest.off', answer.data.email);
+    else { digest.checked = !digest.checked; note.textContent = answer.offline ? t('coach.offline') : answer.message || t('coach.failed'); }
+  });
+  if (navigator.onLine) {
+    coaching.request('GET', '/api/v1/me/channels').then((answer) => {
+      if (!answer.ok) { groups.textContent = ''; return; }
+      groups.textContent = answer.data.length
+        ? t('me.channels', answer.data.map((c) => `${t(`channels.kind.${c.kind}`)} (${c.unit_name})`).join(getLocale() === 'zh-CN' ? '、' : ', '))
+        : t('me.channels.none');
+    }).catch(() => {});
+    coaching.request('GET', '/api/v1/me/email-digest').then((answer) => {
+      if (!answer.ok) return;
+      digest.checked = answer.data.enabled;
+      digest.disabled = !answer.data.available && !answer.data.enabled;
+      note.textContent = answer.data.available ? (answer.data.enabled ? t('digest.on', answer.data.email) : '') : t('digest.unavailable');
+    }).catch(() => {});
+  }
+  return h('div', { class: 'card', 'data-test': 'reach-card' }, groups,
+    h('label', { class: 'check' }, digest, h('span', {}, t('digest.choose'))), note);
+}
+
 function planCard(plan) {
   const actions = h('div', { 'data-test': 'plan-actions' });
   if (navigator.onLine) {
@@ -161,6 +191,7 @@ export async function render(_params, ctx) {
         h('a', { class: 'btn', href: '#/dimensions', 'data-test': 'nav-dimensions' }, t('dimensions.title')),
         h('a', { class: 'btn', href: '#/payplans', 'data-test': 'nav-payplans' }, t('payplans.title')),
         h('a', { class: 'btn', href: '#/audit', 'data-test': 'nav-audit' }, t('audit.title')),
+        h('a', { class: 'btn', href: '#/channels', 'data-test': 'nav-channels' }, t('channels.title')),
         user.role === 'admin' ? h('a', { class: 'btn', href: '#/calendar', 'data-test': 'nav-calendar' }, t('calendar.title')) : null] : null) : null,
     h('h2', {}, t('coach.title')),
     estimate,
@@ -173,6 +204,7 @@ export async function render(_params, ctx) {
       t('me.language')),
     h('a', { class: 'btn btn-wide', href: '#/password', 'data-test': 'password-link' }, t('password.title')),
     pushButton, status,
+    reachCard(),
     conflicts.length ? [h('h2', {}, t('me.conflicts')), conflicts.slice(0, 20).map((c) => h('div', { class: 'card', 'data-test': 'conflict-item' },
       h('strong', {}, `${t(`entity.${c.entity}`)} · ${c.field}`),
       h('p', { class: 'hint' }, `${String(c.yours ?? '—')} / ${String(c.theirs ?? '—')} · ${t(`conflict.kept.${c.kept}`)} · ${c.rule} · ${dateTime(c.at)}`)))] : null,
