@@ -23,6 +23,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import ModuleType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, func, or_
@@ -46,6 +47,8 @@ PLATFORMS: dict[str, ModuleType] = {"wecom": wecom, "dingtalk": dingtalk, "feish
 MAX_AGE = timedelta(days=2)
 MAX_BACKOFF = timedelta(hours=1)
 RATE_WINDOW = timedelta(minutes=1)
+# The most messages folded into one (a WeCom message is cut at 4 KB anyway); the rest wait their turn.
+MAX_MERGED = 200
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,9 @@ def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -
             for row in fresh:
                 row.status, row.due_at, row.claimed_by, row.lease_until = "pending", free_at, None, None
             continue
-        if len(fresh) > room:
-            fresh = [_merge(channel, fresh)]
+        if len(fresh) > room or len(fresh) + _more_waiting(session, channel, now, fresh) > room:
+            # More wait for this robot than it takes this minute: everything due for it goes as one message.
+            fresh = [_merge(channel, fresh + _take_waiting(session, channel, now, fresh))]
         try:
             url = crypto.decrypt(settings, channel.url_encrypted)
             secret = crypto.decrypt(settings, channel.secret_encrypted) if channel.secret_encrypted else None
@@ -174,6 +178,30 @@ def _room(session: Session, channel: TeamChannel, now: datetime, claiming: set[s
     limit: int = PLATFORMS[channel.kind].RATE_PER_MINUTE
     free_at = (oldest + RATE_WINDOW) if oldest is not None else now + RATE_WINDOW
     return limit - int(count or 0), max(free_at, now + timedelta(seconds=1))
+
+
+def _due_for(channel: TeamChannel, now: datetime, taken: list[ChannelMessage]) -> Any:
+    return (
+        col(ChannelMessage.channel_id) == channel.id,
+        col(ChannelMessage.status) == "pending",
+        col(ChannelMessage.due_at) <= now,
+        col(ChannelMessage.kind) != "test",
+        col(ChannelMessage.id).not_in([r.id for r in taken]),
+    )
+
+
+def _more_waiting(session: Session, channel: TeamChannel, now: datetime, taken: list[ChannelMessage]) -> int:
+    """How many more messages are due for the channel beyond this batch's."""
+    found = session.execute(select(func.count(col(ChannelMessage.id))).where(*_due_for(channel, now, taken)))
+    return int(found.scalar_one())
+
+
+def _take_waiting(
+    session: Session, channel: TeamChannel, now: datetime, taken: list[ChannelMessage]
+) -> list[ChannelMessage]:
+    """The channel's other due messages, locked for this worker (another worker's are skipped)."""
+    query = select(ChannelMessage).where(*_due_for(channel, now, taken)).order_by(col(ChannelMessage.created_at))
+    return list(session.scalars(query.limit(MAX_MERGED).with_for_update(skip_locked=True)))
 
 
 def _merge(channel: TeamChannel, rows: list[ChannelMessage]) -> ChannelMessage:

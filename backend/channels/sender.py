@@ -6,6 +6,7 @@ loggers (and httpcore's) are kept at WARNING here, and nothing below quotes a UR
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -18,6 +19,13 @@ for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
+@functools.cache
+def _client() -> httpx.Client:
+    # One client for the process (httpx clients are thread-safe): it keeps connections to the platforms open,
+    # and building one loads the CA bundle, which would cost more than the request itself.
+    return httpx.Client(follow_redirects=False)
+
+
 class RobotUnreachable(Exception):
     """The robot's host could not be reached (DNS, refused, timeout, TLS); the message may be retried."""
 
@@ -27,12 +35,11 @@ def post(url: str, body: dict[str, Any], *, timeout: float) -> Reply:
     redirects, and following one would leave the allow list."""
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
-        response = httpx.post(
+        response = _client().post(
             url,
             content=payload,
             headers={"Content-Type": "application/json; charset=utf-8"},
             timeout=timeout,
-            follow_redirects=False,
         )
     except httpx.HTTPError as exc:
         # The exception's text may name the URL: only its kind is kept.

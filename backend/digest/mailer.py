@@ -29,7 +29,8 @@ def send(settings: Settings, to: str, subject: str, text: str, html: str) -> Non
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     timeout = float(settings.channel_timeout_seconds)
-    context = ssl.create_default_context()
+    # Loading the CA bundle costs more than sending a digest: only when TLS is used.
+    context = ssl.create_default_context() if settings.smtp_security != "none" else None
     try:
         if settings.smtp_security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -38,7 +39,7 @@ def send(settings: Settings, to: str, subject: str, text: str, html: str) -> Non
         else:
             client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
         with client:
-            if settings.smtp_security == "starttls":
+            if context is not None and settings.smtp_security == "starttls":
                 client.starttls(context=context)
             if settings.smtp_user:
                 client.login(settings.smtp_user, settings.smtp_password)
