@@ -288,3 +288,35 @@ def _worker(settings: Settings, engine: Engine, clock: Clock) -> Iterator[Worker
         yield made
     finally:
         made.close()
+
+
+def test_in_the_leads_morning_the_teams_digest_reaches_the_leads_group(
+    org, engine, clock: Clock, sign_in, robots: LocalRobots, worker: Worker
+):
+    from tests.kpi.helpers import actor, customer, goal, visit
+
+    add_channel(
+        sign_in(org.email("eastmgr")), org.unit("team1"), kind="wecom", url=robots.wecom("leads"), for_leads=True
+    )
+    with Session(engine, expire_on_commit=False) as session:
+        rep, lead = actor(session, org.user("rep1")), actor(session, org.user("lead1"))
+        goal(
+            session,
+            actor(session, org.user("eastmgr")),
+            ("user", org.user("rep1")),
+            "visits",
+            "2026-11",
+            "60",
+            clock.now,
+        )
+        shop = customer(session, rep, clock.now)
+        visit(session, rep, lead, shop, "2026-11-19T10:00:00+08:00", None, clock.now, approve=None)
+        session.commit()
+
+    worker.run_once()  # 10:00 in Shanghai, a working day: the lead's and the reps' morning
+    worker.run_once()
+
+    [digest] = robots.messages("wecom", "leads")
+    assert "☀️ team1 团队早报 2026-11-20" in digest.text
+    assert "待审批拜访：**1** 条" in digest.text
+    assert "Rep1：拜访 为应有进度的 0%" in digest.text  # behind pace on 60 visits, nothing approved yet
