@@ -179,7 +179,7 @@ def test_a_request_without_a_body_answers_422_naming_the_body(org, sign_in):
     refused = admin.client.put("/api/v1/calendars/official/2027", content=b"", headers=headers)
 
     assert refused.status_code == 422
-    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("body", "wrong_type")]
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("body", "required")]
 
 
 def test_a_schedule_error_names_the_rule_in_the_callers_language(org, sign_in):
