@@ -109,9 +109,12 @@ def page_request(limit: str | None, cursor: str | None) -> PageRequest:
     count = DEFAULT_LIMIT
     if limit not in (None, ""):
         assert limit is not None
-        if not re.fullmatch(r"[+-]?\d{1,12}", limit.strip()):
+        # Only spaces and tabs around it: str.strip() also drops control characters such as \x1c that int()
+        # refuses, which turned `limit=2%1C` into a 500.
+        text = limit.strip(" \t")
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}", text):
             raise InvalidInput.one("limit", "wrong_type", expected="integer")
-        count = int(limit)
+        count = int(text)
         if not 1 <= count <= MAX_LIMIT:
             raise InvalidInput.one("limit", "out_of_range", min=1, max=MAX_LIMIT)
     if cursor in (None, ""):

@@ -330,6 +330,7 @@ def test_a_cursor_reaches_only_the_callers_own_rows(seeded: Case) -> None:
         ("limit=10001", "limit", "out_of_range"),
         ("limit=abc", "limit", "wrong_type"),
         ("limit=1.5", "limit", "wrong_type"),
+        ("limit=2%1C", "limit", "wrong_type"),  # a control character str.strip() would have dropped
         ("cursor=not*a*cursor", "cursor", "invalid_cursor"),
         ("cursor=bm90IGpzb24", "cursor", "invalid_cursor"),  # base64url of "not json"
     ],
