@@ -6,7 +6,7 @@ the Web Push queue (backend/notify/delivery.py), so that no transaction is open 
    `gone`; rows in the quiet hours of the unit's time zone wait until they end (a test message does not);
    then the platform's rate limit (messages sent in the last minute, and those in flight): within it, each
    row is claimed; over it, everything waiting for the channel is merged into one message; at it, the rows
-   wait until the minute has passed.
+   wait until the minute has passed. A per-second limit (Feishu's 5) holds the rest for a second.
 2. **send** (no transaction): sign and POST through `backend.channels.sender`.
 3. **settle** (one short transaction): the verdict of each answer (backend/channels/wire.py): `sent`; over
    the rate limit, wait a minute (not a failure); refused or revoked, `failed`; busy or unreachable, retry
@@ -47,6 +47,7 @@ PLATFORMS: dict[str, ModuleType] = {"wecom": wecom, "dingtalk": dingtalk, "feish
 MAX_AGE = timedelta(days=2)
 MAX_BACKOFF = timedelta(hours=1)
 RATE_WINDOW = timedelta(minutes=1)
+BURST_WINDOW = timedelta(seconds=1)
 # The most messages folded into one (a WeCom message is cut at 4 KB anyway); the rest wait their turn.
 MAX_MERGED = 200
 
@@ -146,6 +147,12 @@ def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -
         if len(fresh) > room or len(fresh) + _more_waiting(session, channel, now, fresh) > room:
             # More wait for this robot than it takes this minute: everything due for it goes as one message.
             fresh = [_merge(channel, fresh + _take_waiting(session, channel, now, fresh))]
+        burst = _burst_room(session, channel, now, {r.id for r in fresh})
+        if burst < len(fresh):
+            # A per-second limit too (Feishu's 5 a second): the rest go in the next second, unmerged.
+            for row in fresh[max(burst, 0) :]:
+                row.status, row.due_at, row.claimed_by, row.lease_until = "pending", now + BURST_WINDOW, None, None
+            fresh = fresh[: max(burst, 0)]
         try:
             url = crypto.decrypt(settings, channel.url_encrypted)
             secret = crypto.decrypt(settings, channel.secret_encrypted) if channel.secret_encrypted else None
@@ -178,6 +185,23 @@ def _room(session: Session, channel: TeamChannel, now: datetime, claiming: set[s
     limit: int = PLATFORMS[channel.kind].RATE_PER_MINUTE
     free_at = (oldest + RATE_WINDOW) if oldest is not None else now + RATE_WINDOW
     return limit - int(count or 0), max(free_at, now + timedelta(seconds=1))
+
+
+def _burst_room(session: Session, channel: TeamChannel, now: datetime, claiming: set[str]) -> int:
+    """How many more the robot takes this second, for a platform with a per-second limit (else: any)."""
+    limit: int | None = getattr(PLATFORMS[channel.kind], "RATE_PER_SECOND", None)
+    if limit is None:
+        return len(claiming)
+    recent = or_(
+        and_(col(ChannelMessage.status) == "sent", col(ChannelMessage.sent_at) > now - BURST_WINDOW),
+        and_(col(ChannelMessage.status) == "sending", col(ChannelMessage.lease_until) >= now),
+    )
+    found = session.execute(
+        select(func.count(col(ChannelMessage.id))).where(
+            col(ChannelMessage.channel_id) == channel.id, recent, col(ChannelMessage.id).not_in(claiming)
+        )
+    )
+    return limit - int(found.scalar_one())
 
 
 def _due_for(channel: TeamChannel, now: datetime, taken: list[ChannelMessage]) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 from backend.channels.wire import Reply, Verdict, read_reply
 
 RATE_PER_MINUTE = 100
+RATE_PER_SECOND = 5
 
 CODES: dict[int, Verdict] = {
     9499: "rate_limited",  # too many request

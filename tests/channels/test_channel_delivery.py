@@ -320,3 +320,21 @@ def test_in_the_leads_morning_the_teams_digest_reaches_the_leads_group(
     assert "☀️ team1 团队早报 2026-11-20" in digest.text
     assert "待审批拜访：**1** 条" in digest.text
     assert "Rep1：拜访 为应有进度的 0%" in digest.text  # behind pace on 60 visits, nothing approved yet
+
+
+def test_a_feishu_bot_gets_at_most_five_messages_a_second(
+    org, engine, clock: Clock, sign_in, robots: LocalRobots, worker: Worker
+):
+    add_channel(sign_in(org.email("admin")), org.unit("team1"), kind="feishu", url=robots.feishu("bot"))
+    with Session(engine) as session:
+        rep = session.get(User, org.user("rep1"))
+        for n in range(7):
+            channels.badge_earned(session, rep, f"b{n}", {"zh-CN": f"徽章{n}"}, clock.now)
+        session.commit()
+
+    worker.deliver()
+    assert len(robots.messages("feishu", "bot")) == 5
+    clock.advance(seconds=1)
+    worker.deliver()
+    assert len(robots.messages("feishu", "bot")) == 7  # one by one, none merged (within 100 a minute)
+    assert {m.status for m in queue(engine)} == {"sent"}
