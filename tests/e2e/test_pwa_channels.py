@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.live import Live
+from tests.e2e.live import SCREENS, Live
 from tests.e2e.phone import Phone, hook
 
 pytestmark = pytest.mark.browser
@@ -37,6 +37,8 @@ def test_a_manager_adds_tests_and_removes_a_teams_robot(live: Live, new_context:
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=****a3b4"
     )
     assert KEY not in manager.page.content()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    manager.page.screenshot(path=str(SCREENS / "channels.png"), full_page=True)
 
     item.locator(hook("channel-test")).click()
     expect(manager.at("channels-message")).not_to_have_text("")
@@ -63,4 +65,6 @@ def test_a_rep_sees_the_groups_of_their_team_and_the_email_digest_choice(live: L
     expect(rep.at("digest-status")).to_contain_text("does not send email")
     expect(rep.at("digest-enabled")).to_be_disabled()
     expect(rep.at("nav-channels")).to_have_count(0)
+    rep.at("me-channels").scroll_into_view_if_needed()
+    rep.page.screenshot(path=str(SCREENS / "me-channels.png"))
     assert not rep.errors
