@@ -68,6 +68,18 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05
         time.sleep(interval)
 
 
+def happens_within(condition: Any, seconds: float, interval: float = 0.05) -> bool:
+    """Whether `condition()` turns true within `seconds`, polled with sleeps. Tests wait this way rather than
+    with a timed `Event.wait` or `Thread.join`: under libfaketime (the README's runs on moved dates) a timed
+    wait on a lock never times out, while a sleep still does."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 class TestDatabase:
     """The database real servers share: a SQLite file, or a PostgreSQL schema created and dropped here."""
 

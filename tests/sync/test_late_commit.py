@@ -47,7 +47,7 @@ from backend.policy import actor_for
 from backend.sync.changelog import _stamp
 from backend.sync.models import ChangeLog
 from tests.conftest import PG_URL, need
-from tests.support.server import ServerPool, TestDatabase, wait_until
+from tests.support.server import ServerPool, TestDatabase, happens_within, wait_until
 from tests.sync.helpers import Phone
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -126,13 +126,15 @@ def test_a_change_that_commits_late_is_never_skipped(held: str, tmp_path: Path) 
                     WAIT,
                     "the push to either finish or wait on a lock",
                 )
-                if push.done.wait(1.0):
+                if happens_within(push.done.is_set, 1.0):
                     problems.append(
                         f"the push answered while the change at position {held_seq} was uncommitted "
                         f"(error {push.error!r}, results {push.result and push.result['results']})"
                     )
             else:
-                assert push.done.wait(WAIT), "the push waited for a transaction that holds no sync lock"
+                assert happens_within(push.done.is_set, WAIT), (
+                    "the push waited for a transaction that holds no sync lock"
+                )
                 assert push.error is None, push.error
                 assert pusher.result(1)["status"] == "applied", pusher.result(1)
 
@@ -159,7 +161,7 @@ def test_a_change_that_commits_late_is_never_skipped(held: str, tmp_path: Path) 
             slow.rollback()  # no-op after the commit; releases the counter if the test failed before it
             slow.close()
             if push is not None:
-                push.join(WAIT)
+                happens_within(lambda: not push.is_alive(), WAIT)
         assert push is not None and not push.is_alive(), "the push never finished"
         assert push.error is None, push.error
         assert pusher.result(1)["status"] == "applied", pusher.result(1)
