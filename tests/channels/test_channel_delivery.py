@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -317,7 +318,7 @@ def test_in_the_leads_morning_the_teams_digest_reaches_the_leads_group(
     worker.run_once()
 
     [digest] = robots.messages("wecom", "leads")
-    assert "☀️ team1 团队早报 2026-11-20" in digest.text
+    assert f"☀️ team1 团队早报 {clock.now.astimezone(ZoneInfo('Asia/Shanghai')).date().isoformat()}" in digest.text
     assert "待审批拜访：**1** 条" in digest.text
     assert "Rep1：拜访 为应有进度的 0%" in digest.text  # behind pace on 60 visits, nothing approved yet
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -63,7 +63,8 @@ def test_a_plan_is_suggested_after_two_months_under_seventy_percent(org, sign_in
         assert kinds.count("plan_suggested") == 1
 
 
-def test_exit_criteria_flip_when_the_kpi_does(org, sign_in, engine):
+def test_exit_criteria_flip_when_the_kpi_does(org, sign_in, engine, clock):
+    today = clock.now.date()
     shop, rep1_id = _history(engine, org)
     lead = sign_in("lead1@example.com")
     created = lead.post(
@@ -71,8 +72,8 @@ def test_exit_criteria_flip_when_the_kpi_does(org, sign_in, engine):
         json={
             "rep_id": rep1_id,
             "goal": "回到 70% 以上",
-            "starts_on": "2026-11-20",
-            "ends_on": "2026-12-31",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=41)).isoformat(),
             "exit_criteria": [{"metric": "revenue", "period": "2026-11", "min_attainment": 0.7}],
         },
     )
@@ -92,15 +93,16 @@ def test_exit_criteria_flip_when_the_kpi_does(org, sign_in, engine):
 
     action = lead.post(
         f"/api/v1/plans/{plan['id']}/actions",
-        json={"kind": "coaching", "title": "1:1 拜访复盘", "due_on": "2026-11-25"},
+        json={"kind": "coaching", "title": "1:1 拜访复盘", "due_on": (today + timedelta(days=5)).isoformat()},
     ).json()
     noted = lead.patch(
         f"/api/v1/plans/{plan['id']}/actions/{action['id']}",
-        json={"done_on": "2026-11-24", "notes": "先把意向客户跟进起来"},
+        json={"done_on": (today + timedelta(days=4)).isoformat(), "notes": "先把意向客户跟进起来"},
     ).json()
-    assert (noted["done_on"], noted["notes"]) == ("2026-11-24", "先把意向客户跟进起来")
+    assert (noted["done_on"], noted["notes"]) == ((today + timedelta(days=4)).isoformat(), "先把意向客户跟进起来")
     bad = lead.post(
-        f"/api/v1/plans/{plan['id']}/actions", json={"kind": "nap", "title": "x", "due_on": "2026-11-25"}
+        f"/api/v1/plans/{plan['id']}/actions",
+        json={"kind": "nap", "title": "x", "due_on": (today + timedelta(days=5)).isoformat()},
     )
     assert bad.json()["errors"][0]["field"] == "kind"
 
