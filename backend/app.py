@@ -10,25 +10,25 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy import Engine, text
 
-from backend.audit.routes import ROUTES as AUDIT_ROUTES  # [coaching]
+from backend.audit.routes import ROUTES as AUDIT_ROUTES
 from backend.auth.routes import login, logout, me, update_me
-from backend.channels.routes import ROUTES as CHANNEL_ROUTES  # [channels]
-from backend.coaching.routes import ROUTES as COACHING_ROUTES  # [coaching]
+from backend.channels.routes import ROUTES as CHANNEL_ROUTES
+from backend.coaching.routes import ROUTES as COACHING_ROUTES
 from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
-from backend.digest.routes import ROUTES as DIGEST_ROUTES  # [digest]
-from backend.goals.routes import ROUTES as GOAL_ROUTES  # [goals/kpi]
+from backend.digest.routes import ROUTES as DIGEST_ROUTES
+from backend.goals.routes import ROUTES as GOAL_ROUTES
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
-from backend.kpi.routes import ROUTES as KPI_ROUTES  # [goals/kpi]
-from backend.notify.routes import ROUTES as NOTIFY_ROUTES  # [notify]
+from backend.kpi.routes import ROUTES as KPI_ROUTES
+from backend.notify.routes import ROUTES as NOTIFY_ROUTES
 from backend.opportunities.routes import ROUTES as OPPORTUNITY_ROUTES
 from backend.org.routes import ROUTES as ORG_ROUTES
-from backend.reports.routes import ROUTES as REPORT_ROUTES  # [reports]
-from backend.rewards.routes import ROUTES as REWARD_ROUTES  # [rewards]
+from backend.reports.routes import ROUTES as REPORT_ROUTES
+from backend.rewards.routes import ROUTES as REWARD_ROUTES
 from backend.settings import Settings
 from backend.sync.routes import sync
-from backend.visits.routes import ROUTES as VISIT_ROUTES  # [coaching] the approval desk
-from backend.web.headers import add_security_headers  # [security] CSP and friends on every response
+from backend.visits.routes import ROUTES as VISIT_ROUTES  # the approval desk
+from backend.web.headers import add_security_headers  # CSP and friends on every response
 from backend.web.routes import web_routes
 
 
@@ -62,13 +62,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *GOAL_ROUTES,
             *KPI_ROUTES,
             *NOTIFY_ROUTES,
-            *VISIT_ROUTES,  # [coaching] the approval desk
-            *AUDIT_ROUTES,  # [coaching]
-            *COACHING_ROUTES,  # [coaching]
-            *REWARD_ROUTES,  # [rewards]
-            *REPORT_ROUTES,  # [reports]
-            *CHANNEL_ROUTES,  # [channels]
-            *DIGEST_ROUTES,  # [digest]
+            *VISIT_ROUTES,  # the approval desk
+            *AUDIT_ROUTES,
+            *COACHING_ROUTES,
+            *REWARD_ROUTES,
+            *REPORT_ROUTES,
+            *CHANNEL_ROUTES,
+            *DIGEST_ROUTES,
         ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]
@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_security_headers],  # [security]
+        before_send=[add_security_headers],
         state=State({"settings": settings, "engine": engine, "clock": clock}),
         request_max_body_size=settings.sync_max_body_bytes,
         # The PWA shell must stay under 100 KB on the wire: compress what is worth compressing.

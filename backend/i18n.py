@@ -38,22 +38,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "至少需要 {min} 个字符，且不能是常见或容易猜到的密码（如单词、姓名、日期、您的邮箱或 12345678 这样的连续字符）",
     },
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
-    # [org] people and their own account
+    # people and their own account
     "last_admin": {
         "en": "cannot be changed: this is the last active admin",
         "zh-CN": "不能修改：这是最后一位有效的管理员",
     },
     "wrong_password": {"en": "is not your current password", "zh-CN": "不是您当前的密码"},
-    # [paging] a `cursor` that no page of this list gave out (backend/paging.py)
+    # a `cursor` that no page of this list gave out (backend/paging.py)
     "invalid_cursor": {"en": "is not a cursor of this list", "zh-CN": "不是此列表的翻页位置"},
-    # [notify] push subscriptions (backend/push/endpoints.py)
+    # push subscriptions (backend/push/endpoints.py)
     "endpoint_not_allowed": {
         "en": "is not at a push service this server may send to",
         "zh-CN": "不是本服务器允许的推送服务地址",
     },
     "endpoint_not_https": {"en": "must be an https:// address", "zh-CN": "必须是 https:// 地址"},
     "endpoint_invalid": {"en": "is not a valid push endpoint URL", "zh-CN": "不是有效的推送地址"},
-    # [channels] a robot webhook without its key (backend/channels/webhooks.py)
+    # a robot webhook without its key (backend/channels/webhooks.py)
     "webhook_key_missing": {
         "en": "is not this platform's robot webhook with its key",
         "zh-CN": "不是该平台带密钥的机器人 Webhook 地址",
@@ -102,7 +102,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "记录状态为 {state}，不能执行此操作",
     },
     "period_locked": {"en": "the period {period} is closed", "zh-CN": "{period} 期间已关闭"},
-    # [visits] a visit ends after it starts
+    # a visit ends after it starts
     "before_check_in": {"en": "must not be before the check-in time", "zh-CN": "不能早于签到时间"},
     "after_check_out": {"en": "must not be after the check-out time", "zh-CN": "不能晚于签退时间"},
     "time_in_future": {"en": "lies in the future", "zh-CN": "时间不能在未来"},
@@ -116,7 +116,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "must have the parent goal's metric and period",
         "zh-CN": "必须与上级目标的指标和期间一致",
     },
-    # [coaching]
     "review_exists": {
         "en": "this rep already has a review for {period}",
         "zh-CN": "该销售代表已有 {period} 的考评",
@@ -127,7 +126,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "allocations add up to {total}, more than the parent's {target}",
         "zh-CN": "分配合计 {total}，超过上级目标 {target}",
     },
-    # [rewards] commissions (backend/rewards/service.py)
+    # commissions (backend/rewards/service.py)
     "top_tier_open": {"en": "the last tier must have no upper bound", "zh-CN": "最高一档不能设上限"},
     "tiers_not_ascending": {
         "en": "must be above the previous tier's bound",
@@ -144,7 +143,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The statement for {period} has already been issued.",
         "zh-CN": "{period} 的提成结算单已发布。",
     },
-    # [goals/kpi] an official holiday schedule (backend/kpi/schedules.py)
+    # an official holiday schedule (backend/kpi/schedules.py)
     "not_in_year": {"en": "must be a date in {year}", "zh-CN": "必须是 {year} 年内的日期"},
     "duplicate": {"en": "repeats {first}", "zh-CN": "与 {first} 重复"},
     "in_both_lists": {

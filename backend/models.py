@@ -4,16 +4,16 @@ from sqlmodel import SQLModel
 
 from backend.audit.models import AuditEntry
 from backend.auth.models import AuthToken, LoginFailure
-from backend.channels.models import ChannelMessage, TeamChannel  # [channels]
-from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension  # [coaching]
+from backend.channels.models import ChannelMessage, TeamChannel
+from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension
 from backend.customers.models import Customer
-from backend.digest.models import EmailDigest, EmailDigestChoice  # [digest]
-from backend.goals.models import Goal, GoalChange, Seasonality  # [goals/kpi]
-from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress  # [goals/kpi]
+from backend.digest.models import EmailDigest, EmailDigestChoice
+from backend.goals.models import Goal, GoalChange, Seasonality
+from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress
 from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.opportunities.models import Opportunity, StageChange
 from backend.org.models import Unit, User
-from backend.rewards.models import Badge, CommissionAssignment, CommissionPlan, Statement  # [rewards]
+from backend.rewards.models import Badge, CommissionAssignment, CommissionPlan, Statement
 from backend.sync.models import ChangeLog, ConflictRecord, RejectedCreate, SyncClient, SyncReceipt, SyncState
 from backend.visits.models import Amendment, PeriodLock, Visit
 
@@ -23,39 +23,39 @@ __all__ = [
     "Amendment",
     "AuditEntry",
     "AuthToken",
-    "Badge",  # [rewards]
-    "CalendarDay",  # [goals/kpi]
+    "Badge",
+    "CalendarDay",
     "ChangeLog",
-    "ChannelMessage",  # [channels]
-    "CommissionAssignment",  # [rewards]
-    "CommissionPlan",  # [rewards]
+    "ChannelMessage",
+    "CommissionAssignment",
+    "CommissionPlan",
     "ConflictRecord",
     "Customer",
-    "DailyActivity",  # [goals/kpi]
-    "Delivery",  # [notify]
-    "EmailDigest",  # [digest]
-    "EmailDigestChoice",  # [digest]
+    "DailyActivity",
+    "Delivery",
+    "EmailDigest",
+    "EmailDigestChoice",
     "Goal",
-    "GoalChange",  # [goals/kpi]
-    "ImprovementPlan",  # [coaching]
+    "GoalChange",
+    "ImprovementPlan",
     "LoginFailure",
     "Notification",
-    "OfficialSchedule",  # [goals/kpi]
+    "OfficialSchedule",
     "Opportunity",
     "PeriodLock",
-    "PlanAction",  # [coaching]
-    "Progress",  # [goals/kpi]
-    "PushSubscription",  # [notify]
+    "PlanAction",
+    "Progress",
+    "PushSubscription",
     "RejectedCreate",
-    "Review",  # [coaching]
-    "ReviewDimension",  # [coaching]
-    "Seasonality",  # [goals/kpi]
+    "Review",
+    "ReviewDimension",
+    "Seasonality",
     "StageChange",
-    "Statement",  # [rewards]
+    "Statement",
     "SyncClient",
     "SyncReceipt",
     "SyncState",
-    "TeamChannel",  # [channels]
+    "TeamChannel",
     "Unit",
     "User",
     "Visit",

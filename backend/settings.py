@@ -73,7 +73,7 @@ class Settings:
     # How far before its arrival (`received_at`, after the skew) a client time may lie, in days: past a year
     # and its review so late entries still land, yet a phone's stale or mistyped year is refused.
     max_past_days: int = 400
-    # --- [notify] nudges and Web Push ---
+    # --- nudges and Web Push ---
     # Attainment percentages that notify once each per goal when a goal's attainment crosses them.
     milestones: tuple[int, ...] = (50, 80, 100, 120)
     # A rep is "behind pace" when their pace is below 100 minus this many percent (85 % by default).
@@ -101,7 +101,7 @@ class Settings:
     hide_reps_on_plan_from_ranks: bool = True
     # Working days in a row with a visit that earn the streak badge.
     badge_visit_streak_days: int = 5
-    # --- [channels] team robots (backend/channels/) ---
+    # --- team robots (backend/channels/) ---
     # Hosts (optionally host:port) that a team channel's webhook may point to: the platforms' official ones.
     channel_allowed_hosts: tuple[str, ...] = DEFAULT_CHANNEL_HOSTS
     # Failed sends in a row after which a channel is disabled (its managers and the admins are told).
@@ -110,7 +110,7 @@ class Settings:
     channel_timeout_seconds: int = 10
     # Former secret keys (comma-separated) that still decrypt stored channel secrets after a rotation.
     previous_secret_keys: tuple[str, ...] = ()
-    # --- [digest] the morning email digest (backend/digest/); no host: no digests ---
+    # --- the morning email digest (backend/digest/); no host: no digests ---
     smtp_host: str = ""
     smtp_port: int = 587
     # starttls (port 587), tls (implicit TLS, port 465) or none (a relay on this machine only).
@@ -137,7 +137,7 @@ class Settings:
             raise SettingsError("FIELDGOAL_MAX_PAST_DAYS must be positive")
         if self.max_clock_skew_hours < 0:
             raise SettingsError("FIELDGOAL_MAX_CLOCK_SKEW_HOURS must be 0 or more")
-        # [notify]
+
         for name in ("morning_hour", "quiet_hours_start", "quiet_hours_end"):
             if not 0 <= getattr(self, name) <= 23:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be an hour from 0 to 23")
@@ -155,10 +155,10 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
-        for name in ("channel_max_failures", "channel_timeout_seconds"):  # [channels]
+        for name in ("channel_max_failures", "channel_timeout_seconds"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
-        if self.smtp_security not in ("starttls", "tls", "none"):  # [digest]
+        if self.smtp_security not in ("starttls", "tls", "none"):
             raise SettingsError("FIELDGOAL_SMTP_SECURITY must be starttls, tls or none")
         if self.push_ttl_seconds < 0:
             raise SettingsError("FIELDGOAL_PUSH_TTL_SECONDS must be 0 or more")
@@ -223,13 +223,13 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
             return Path(raw)
         if f.name == "push_allowed_hosts":
             return parse_allowed_hosts(raw)
-        if f.name == "channel_allowed_hosts":  # [channels]
+        if f.name == "channel_allowed_hosts":
             return parse_allowed_hosts(raw)
-        if f.name == "previous_secret_keys":  # [channels]
+        if f.name == "previous_secret_keys":
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if f.name == "trusted_proxies":
             return parse_trusted_proxies(raw)
-        if f.name == "milestones":  # [notify] comma-separated percentages
+        if f.name == "milestones":  # comma-separated percentages
             return tuple(sorted({int(part) for part in raw.split(",") if part.strip()}))
     except ValueError as exc:
         raise SettingsError(f"{name} must be a {kind}, got {raw!r}: {exc}") from exc

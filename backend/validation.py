@@ -181,7 +181,7 @@ class Money(Rule):
     whole_numbers: bool = False
 
     def check(self, value: Any, max_text: int) -> Any:
-        # [goals/kpi] integers accepted where asked for (counts); bool is an int to Python, so refused first.
+        # integers accepted where asked for (counts); bool is an int to Python, so refused first.
         if self.whole_numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
             value = str(value)
         if not isinstance(value, str) or len(value) > 32:

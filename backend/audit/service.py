@@ -40,7 +40,7 @@ def record_audit(
     return entry
 
 
-# --- [coaching] reading the trail: GET /api/v1/audit ---------------------------------------------------------
+# --- reading the trail: GET /api/v1/audit ---------------------------------------------------------
 
 AUDIT_QUERY = {
     "actor_id": Uuid(),

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.audit.service import record_audit  # [coaching]
+from backend.audit.service import record_audit
 from backend.errors import FieldError, Forbidden, InvalidInput, NotFound, OverAllocated
 from backend.goals.models import ADDITIVE_METRICS, METRICS, SUBJECT_TYPES, Goal, GoalChange, Seasonality
 from backend.kpi import service as kpi
@@ -204,7 +204,7 @@ def _set_target(session: Session, goal: Goal, target: Decimal, actor: Actor, now
             via=via,
         )
     )
-    # [coaching] the audit trail keeps every goal change with the other decisions managers read (GET /audit).
+    # the audit trail keeps every goal change with the other decisions managers read (GET /audit).
     record_audit(
         session,
         actor.id,

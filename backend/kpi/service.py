@@ -43,7 +43,7 @@ from backend.kpi.engine import Figures, Tally, figures, figures_public
 from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress
 from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
 from backend.kpi.workdays import RATIO, WorkCalendar, YearSchedule
-from backend.notify import milestones  # [notify]
+from backend.notify import milestones
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.policy import Actor, get_unit, get_user
@@ -301,7 +301,7 @@ def store_progress(session: Session, goals: Sequence[Goal], now: datetime, *, an
             continue
         values = {name: getattr(result, name) for name in FIGURE_FIELDS}
         found = existing.get(ids[goal.id])
-        before = found.attainment if found is not None else None  # [notify] for the milestone hook below
+        before = found.attainment if found is not None else None  # for the milestone hook below
         if found is None:
             row = Progress(
                 id=ids[goal.id],
@@ -326,7 +326,7 @@ def store_progress(session: Session, goals: Sequence[Goal], now: datetime, *, an
             row.updated_at = now
         log_progress(session, row)
         written += 1
-        # [notify] milestones (50, 80, 100, 120 %) notify in the transaction of the figure that crossed them.
+        # milestones (50, 80, 100, 120 %) notify in the transaction of the figure that crossed them.
         if announce:
             milestones.progress_changed(session, goal, before, row.attainment, now)
     session.flush()
@@ -656,7 +656,7 @@ def rebuild_activity(session: Session, rep_ids: Sequence[str] | None = None) -> 
 def rebuild(session: Session, now: datetime) -> None:
     """Rebuild every per-day row and every progress record (after a bulk import, or to repair)."""
     rebuild_activity(session)
-    store_progress(session, list(session.scalars(select(Goal))), now, announce=False)  # [notify]
+    store_progress(session, list(session.scalars(select(Goal))), now, announce=False)
 
 
 # --- reading: GET /progress, GET /leaderboard --------------------------------------------------------------

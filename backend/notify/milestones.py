@@ -75,7 +75,7 @@ def progress_changed(
             is not None
         )
     if goal.subject_type == "user" and made:
-        # [channels] a rep's milestone, told to their team's group (once: the rep was notified just now).
+        # a rep's milestone, told to their team's group (once: the rep was notified just now).
         channels.milestone_reached(
             session,
             recipients[0],

@@ -46,7 +46,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Amendment refused", "Your change to the visit to {customer} was refused."),
         "zh-CN": ("修改申请被拒绝", "您对{customer}拜访记录的修改未被接受。"),
     },
-    # [notify] the rules of backend/notify/rules.py
+    # the rules of backend/notify/rules.py
     "milestone": {
         "en": (
             "{percent} % of the {metric} goal",
@@ -69,12 +69,12 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("{count} visits to approve", "{count} visits from your team are waiting for your approval."),
         "zh-CN": ("{count} 条拜访待审批", "团队有 {count} 条拜访记录等待您审批。"),
     },
-    # [rewards] backend/rewards/badges.py
+    # backend/rewards/badges.py
     "badge_earned": {
         "en": ("Badge earned: {badge}", "You earned the {badge} badge."),
         "zh-CN": ("获得徽章：{badge}", "恭喜您获得「{badge}」徽章。"),
     },
-    # [coaching] backend/coaching/service.py
+    # backend/coaching/service.py
     "review_shared": {
         "en": ("Your review for {period}", "{reviewer} shared your review for {period}. Read and acknowledge it."),
         "zh-CN": ("{period} 考评已发布", "{reviewer}已发布您 {period} 的考评，请查看并确认。"),
@@ -86,7 +86,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "zh-CN": ("建议制定改进计划", "{rep}已连续两个月低于目标的 {percent}%（截至 {periods}）。"),
     },
-    # [channels] backend/channels/service.py: a robot that kept failing was stopped
+    # backend/channels/service.py: a robot that kept failing was stopped
     "channel_disabled": {
         "en": (
             "Team channel stopped: {unit}",

@@ -23,7 +23,7 @@ from backend.customers.models import Customer
 from backend.customers.service import log_customer
 from backend.db import new_id
 from backend.errors import Forbidden, InvalidInput
-from backend.kpi import service as kpi  # [goals/kpi] progress hooks
+from backend.kpi import service as kpi  # progress hooks
 from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, StageChange
 from backend.org.models import User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
@@ -162,10 +162,10 @@ def edit_opportunity(
     if "customer_id" in values:
         get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     outcome = three_way("opportunity", opportunity.stage, opportunity, values, base_version)
-    before = kpi.opportunity_before(session, opportunity) if opportunity.stage == "won" else None  # [goals/kpi]
+    before = kpi.opportunity_before(session, opportunity) if opportunity.stage == "won" else None
     if set_fields(opportunity, outcome.apply, actor.id, now):
         _log(session, opportunity)
-        if before is not None and "amount" in outcome.apply:  # [goals/kpi] a won deal's amount is revenue
+        if before is not None and "amount" in outcome.apply:  # a won deal's amount is revenue
             kpi.opportunity_changed(session, opportunity, before, now)
     return outcome.wholly_applied, outcome.conflicts
 
@@ -191,8 +191,8 @@ def advance(
             _log(session, opportunity)
         return
     was_won = opportunity.stage == "won"
-    closing = stage in CLOSED_STAGES or opportunity.stage in CLOSED_STAGES  # [goals/kpi]
-    before = kpi.opportunity_before(session, opportunity) if closing else None  # [goals/kpi]
+    closing = stage in CLOSED_STAGES or opportunity.stage in CLOSED_STAGES
+    before = kpi.opportunity_before(session, opportunity) if closing else None
     opportunity.version += 1
     _move(session, actor, opportunity, opportunity.stage, stage, at, now)
     opportunity.closed_at = at if stage in CLOSED_STAGES else None
@@ -208,7 +208,7 @@ def advance(
     _log(session, opportunity)
     if was_won or stage == "won":
         _refresh_first_win(session, opportunity.customer_id)
-    if before is not None:  # [goals/kpi] revenue, conversion, new customers follow in this transaction
+    if before is not None:  # revenue, conversion, new customers follow in this transaction
         kpi.opportunity_changed(session, opportunity, before, now)
 
 

@@ -17,7 +17,7 @@ from backend.audit.service import record_audit
 from backend.auth.passwords import check_password_strength
 from backend.auth.service import check_current_password, hash_password, revoke_all
 from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.kpi import service as kpi  # [goals/kpi] progress hooks
+from backend.kpi import service as kpi  # progress hooks
 from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, managed_units, require_ranks_above
@@ -283,7 +283,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: da
     require_ranks_above(actor, user.role, _unit_path(session, user.unit_id))
     values = validate(data, USER_FIELDS, partial=True, max_text=max_text)
     before = _audited(user)
-    previous_timezone = user.timezone  # [goals/kpi]
+    previous_timezone = user.timezone
     email_changes = "email" in values and values["email"] != user.email
     if email_changes and session.scalars(select(User.id).where(User.email == values["email"])).first():
         raise InvalidInput.one("email", "taken")
@@ -317,7 +317,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: da
         audit_before = {name: before[name] for name in changed}
         record_audit(session, actor.id, "user.update", "user", user.id, audit_before, audit_after)
     if before["unit_id"] != user.unit_id or previous_timezone != user.timezone:
-        # [goals/kpi] the rollups of both units (and, with a new zone, the rep's local days) change.
+        # the rollups of both units (and, with a new zone, the rep's local days) change.
         kpi.user_changed(session, user, before["unit_id"], previous_timezone, now)
     return user
 

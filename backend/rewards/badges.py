@@ -84,7 +84,7 @@ def award(session: Session, rep: User, kind: str, key: str, data: dict[str, Any]
         now,
         {"url": "/#/badges", "badge_id": badge.id, "kind": kind, "key": key},
     )
-    channels.badge_earned(session, rep, f"{kind}:{key}", BADGE_NAMES[kind], now)  # [channels] the team hears
+    channels.badge_earned(session, rep, f"{kind}:{key}", BADGE_NAMES[kind], now)  # the team hears
     return badge
 
 

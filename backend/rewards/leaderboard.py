@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.coaching.models import ImprovementPlan  # [rewards] read-only: who is on an open plan
+from backend.coaching.models import ImprovementPlan  # read-only: who is on an open plan
 from backend.kpi import service as kpi
 from backend.policy import Actor
 from backend.settings import session_settings

@@ -25,15 +25,15 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.coaching.models import ImprovementPlan, Review  # [coaching]
-from backend.coaching.service import plan_public, review_public  # [coaching]
+from backend.coaching.models import ImprovementPlan, Review
+from backend.coaching.service import plan_public, review_public
 from backend.customers.models import Customer
 from backend.customers.service import customer_public
 from backend.db import table_of
 from backend.goals.models import Goal
 from backend.goals.service import goal_public
-from backend.kpi.models import Progress  # [goals/kpi]
-from backend.kpi.service import progress_public  # [goals/kpi]
+from backend.kpi.models import Progress
+from backend.kpi.service import progress_public
 from backend.notify.models import Notification
 from backend.notify.service import notification_public
 from backend.opportunities.models import Opportunity
@@ -41,8 +41,8 @@ from backend.opportunities.service import opportunity_public
 from backend.org.models import Unit, User
 from backend.org.service import unit_public, user_public
 from backend.policy import Actor, others_owned, visible_units
-from backend.rewards.badges import badge_public  # [rewards]
-from backend.rewards.models import Badge  # [rewards]
+from backend.rewards.badges import badge_public
+from backend.rewards.models import Badge
 from backend.sync.changelog import Change, last_position, purged_through
 from backend.sync.models import ChangeLog, ConflictRecord
 from backend.versioning import wire
@@ -76,13 +76,13 @@ ENTITIES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
     "visit": (Visit, visit_public),
     "opportunity": (Opportunity, opportunity_public),
     "goal": (Goal, goal_public),
-    "progress": (Progress, progress_public),  # [goals/kpi] derived, SYNC.md rule 12
+    "progress": (Progress, progress_public),  # derived, SYNC.md rule 12
     "notification": (Notification, notification_public),
     "amendment": (Amendment, amendment_public),
     "conflict": (ConflictRecord, conflict_public),
-    "review": (Review, review_public),  # [coaching] read-only; change-log owner_id = the rep
-    "plan": (ImprovementPlan, plan_public),  # [coaching] read-only; change-log owner_id = the rep
-    "badge": (Badge, badge_public),  # [rewards] read-only, keyed by the rep (owner_id)
+    "review": (Review, review_public),  # read-only; change-log owner_id = the rep
+    "plan": (ImprovementPlan, plan_public),  # read-only; change-log owner_id = the rep
+    "badge": (Badge, badge_public),  # read-only, keyed by the rep (owner_id)
 }
 # Records only their owner pulls, never their lead.
 PRIVATE = ("notification",)

@@ -73,6 +73,6 @@ class PeriodLock(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     unit_id: str = Field(foreign_key="unit.id", index=True, max_length=36)
     period: str = Field(max_length=16)
-    rep_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=36)  # [coaching]
+    rep_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=36)
     locked_by: str = Field(foreign_key="user.id", max_length=36)
     locked_at: datetime = stamped()

@@ -22,7 +22,7 @@ from backend.audit.service import record_audit
 from backend.customers.models import Customer
 from backend.db import insert_rows, table_of
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from backend.kpi import service as kpi  # [goals/kpi] progress hooks
+from backend.kpi import service as kpi  # progress hooks
 from backend.kpi.periods import InvalidPeriod, Period, parse_period
 from backend.notify.service import notify
 from backend.opportunities.models import Opportunity
@@ -185,7 +185,7 @@ def _locks_of(session: Session, rep_id: str) -> tuple[ZoneInfo, list[Period]]:
         path, timezone = row
         ancestors = [part for part in path.split("/") if part]
         periods = []
-        # [coaching] a unit's lock covers everyone below it; a rep's lock (a closed review) covers that rep only.
+        # a unit's lock covers everyone below it; a rep's lock (a closed review) covers that rep only.
         applies = or_(
             and_(col(PeriodLock.rep_id).is_(None), col(PeriodLock.unit_id).in_(ancestors)),
             col(PeriodLock.rep_id) == rep_id,
@@ -433,7 +433,7 @@ def review(
     visit.reviewed_at = now
     was_approved = visit.status == "approved"
     _set_status(session, visit, "approved" if approve else "rejected", now)
-    if approve or was_approved:  # [goals/kpi] only approved visits count: progress follows in this transaction
+    if approve or was_approved:  # only approved visits count: progress follows in this transaction
         kpi.visit_changed(session, visit, now)
     record_audit(
         session,
@@ -486,13 +486,13 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
             prefix="fields.",
         )
         before = {k: wire(getattr(visit, k)) for k in values}
-        previous_check_in_at = visit.check_in_at  # [goals/kpi] the amendment may move the visit to another day
+        previous_check_in_at = visit.check_in_at  # the amendment may move the visit to another day
         if "check_in_at" in values:
             visit.check_in_offset_min = _offset_minutes(values["check_in_at"])
         set_fields(visit, values, amendment.proposed_by, now)
         _refresh_distance(session, visit)
         log_visit(session, visit)
-        if visit.status == "approved":  # [goals/kpi] an accepted amendment changes counted figures
+        if visit.status == "approved":  # an accepted amendment changes counted figures
             kpi.visit_changed(session, visit, now, previous_check_in_at)
         record_audit(session, actor.id, "amendment.accept", "visit", visit.id, before, amendment.fields)
     else:
