@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from backend.customers.models import Customer
 from backend.digest.models import EmailDigest, EmailDigestChoice
+from backend.digest.schemas import DigestChoicePublic
 from backend.goals.models import ADDITIVE_METRICS
 from backend.kpi.engine import Tally, amount_text
 from backend.kpi.models import Progress
@@ -65,16 +66,14 @@ def _t(key: str, locale: str, **params: Any) -> str:
 # --- the user's choice ----------------------------------------------------------------------------------------
 
 
-def choice_public(session: Session, actor: Actor, settings: Settings) -> dict[str, Any]:
+def choice_public(session: Session, actor: Actor, settings: Settings) -> DigestChoicePublic:
     choice = session.get(EmailDigestChoice, actor.id)
-    return {
-        "enabled": bool(choice and choice.enabled),
-        "email": actor.email,
-        "available": bool(settings.smtp_host),
-    }
+    return DigestChoicePublic(
+        enabled=bool(choice and choice.enabled), email=actor.email, available=bool(settings.smtp_host)
+    )
 
 
-def choose(session: Session, actor: Actor, settings: Settings, data: Any, now: datetime) -> dict[str, Any]:
+def choose(session: Session, actor: Actor, settings: Settings, data: Any, now: datetime) -> DigestChoicePublic:
     """{enabled: bool}: the caller's own choice."""
     values = validate(data, {"enabled": Flag(required=True, nullable=False)})
     choice = session.get(EmailDigestChoice, actor.id) or EmailDigestChoice(user_id=actor.id)
