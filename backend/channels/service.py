@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from sqlmodel import col, select
 from backend.audit.service import record_audit
 from backend.channels import crypto, messages
 from backend.channels.models import ChannelMessage, TeamChannel
+from backend.channels.schemas import ChannelPublic, ChannelReach, QueuedMessage
 from backend.channels.webhooks import KINDS, masked, webhook_problem
 from backend.coaching.models import ImprovementPlan
 from backend.errors import InvalidInput, NotFound
@@ -49,24 +51,24 @@ CHANNEL_FIELDS = {
 }
 
 
-def channel_public(channel: TeamChannel) -> dict[str, Any]:
+def channel_public(channel: TeamChannel) -> ChannelPublic:
     """The channel as the API shows it: the webhook masked, whether a secret is set (never the secret)."""
-    return {
-        "id": channel.id,
-        "unit_id": channel.unit_id,
-        "kind": channel.kind,
-        "url": channel.masked_url,
-        "has_secret": channel.secret_encrypted is not None,
-        "keyword": channel.keyword,
-        "include_descendants": channel.include_descendants,
-        "for_leads": channel.for_leads,
-        "locale": channel.locale,
-        "active": channel.disabled_at is None,
-        "failures": channel.failures,
-        "disabled_at": channel.disabled_at.isoformat() if channel.disabled_at else None,
-        "disabled_reason": channel.disabled_reason,
-        "created_at": channel.created_at.isoformat(),
-    }
+    return ChannelPublic(
+        id=channel.id,
+        unit_id=channel.unit_id,
+        kind=channel.kind,
+        url=channel.masked_url,
+        has_secret=channel.secret_encrypted is not None,
+        keyword=channel.keyword,
+        include_descendants=channel.include_descendants,
+        for_leads=channel.for_leads,
+        locale=channel.locale,
+        active=channel.disabled_at is None,
+        failures=channel.failures,
+        disabled_at=channel.disabled_at.isoformat() if channel.disabled_at else None,
+        disabled_reason=channel.disabled_reason,
+        created_at=channel.created_at.isoformat(),
+    )
 
 
 # --- managing a unit's channels -------------------------------------------------------------------------------
@@ -104,7 +106,8 @@ def add_channel(
     )
     session.add(channel)
     session.flush()
-    record_audit(session, actor.id, "channel.create", "team_channel", channel.id, {}, channel_public(channel))
+    after = msgspec.to_builtins(channel_public(channel))
+    record_audit(session, actor.id, "channel.create", "team_channel", channel.id, {}, after)
     return channel
 
 
@@ -114,7 +117,7 @@ def channels_of(session: Session, actor: Actor, unit_id: str) -> list[TeamChanne
     return list(session.scalars(query.order_by(col(TeamChannel.created_at), col(TeamChannel.id))))
 
 
-def channels_reaching(session: Session, actor: Actor) -> list[dict[str, Any]]:
+def channels_reaching(session: Session, actor: Actor) -> list[ChannelReach]:
     """The active channels the caller's team news reaches (theirs, and those above that include
     descendants), for everyone's "which groups hear about us"; reps do not see the leads' channels. Neither
     webhook nor secret: only the platform and the unit."""
@@ -135,7 +138,7 @@ def channels_reaching(session: Session, actor: Actor) -> list[dict[str, Any]]:
     if not actor.manages_people:
         query = query.where(col(TeamChannel.for_leads).is_(False))
     return [
-        {"id": c.id, "kind": c.kind, "unit_id": c.unit_id, "unit_name": name, "for_leads": c.for_leads}
+        ChannelReach(id=c.id, kind=c.kind, unit_id=c.unit_id, unit_name=name, for_leads=c.for_leads)
         for c, name in session.execute(query).all()
     ]
 
@@ -151,7 +154,7 @@ def _channel(session: Session, actor: Actor, unit_id: str, channel_id: str) -> t
 def remove_channel(session: Session, actor: Actor, unit_id: str, channel_id: str) -> None:
     """Delete the channel with its queue (what was not sent yet will not be)."""
     _, channel = _channel(session, actor, unit_id, channel_id)
-    before = channel_public(channel)
+    before = msgspec.to_builtins(channel_public(channel))
     session.execute(delete(ChannelMessage).where(col(ChannelMessage.channel_id) == channel.id))
     session.delete(channel)
     session.flush()
@@ -166,8 +169,8 @@ def queue_test(session: Session, actor: Actor, unit_id: str, channel_id: str, no
     return made
 
 
-def message_public(message: ChannelMessage) -> dict[str, Any]:
-    return {"id": message.id, "channel_id": message.channel_id, "kind": message.kind, "status": message.status}
+def message_public(message: ChannelMessage) -> QueuedMessage:
+    return QueuedMessage(id=message.id, channel_id=message.channel_id, kind=message.kind, status=message.status)
 
 
 # --- events ---------------------------------------------------------------------------------------------------
