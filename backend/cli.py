@@ -11,12 +11,26 @@ from backend.settings import Settings, SettingsError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin it loads at INFO; an operator wants to hear only of problems.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env().with_generated_secrets()
+    except SettingsError as exc:
+        print(f"fieldgoal: {exc}", file=sys.stderr)
+        return 2
+    return int(_run(args, settings) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: every command, its options and their defaults."""
     parser = argparse.ArgumentParser(prog="fieldgoal", description="Sales performance for field teams.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="migrate to head, then serve")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-worker", action="store_true", help="do not run the background worker in-process")
 
@@ -43,17 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--password-stdin", action="store_true", required=True)
 
     commands.add_parser("vapid", help="make (or show) the VAPID key pair")
-
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin it loads at INFO; an operator wants to hear only of problems.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        settings = Settings.from_env().with_generated_secrets()
-    except SettingsError as exc:
-        print(f"fieldgoal: {exc}", file=sys.stderr)
-        return 2
-    return int(_run(args, settings) or 0)
+    return parser
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -111,7 +115,6 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     from backend.org.models import Unit
     from backend.org.service import create_user
     from backend.policy import Actor
-    from backend.sync.changelog import record_change
 
     password = sys.stdin.readline().rstrip("\n")
     migrate.upgrade(settings.database_url)
@@ -125,7 +128,6 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
                 unit.path = f"/{unit.id}/"
                 session.add(unit)
                 session.flush()
-                record_change(session, "unit", unit.id, unit.version, unit_id=unit.id)
             if unit is None:
                 print(f"fieldgoal: no unit {args.unit!r}", file=sys.stderr)
                 return 1

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import cli
 from backend.db import make_engine
 from backend.org.models import Unit, User
+from tests.conftest import need
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -97,3 +104,59 @@ def test_user_create_checks_the_address_like_the_api(tmp_path: Path):
     assert (markup.returncode, markup.stderr.strip()) == (1, "fieldgoal: email: is not a valid email address")
     look_alike = _run(tmp_path, *create, "--email", "ＢＯＳＳ＠example.com", stdin="a-long-password\n")
     assert (look_alike.returncode, look_alike.stderr.strip()) == (1, "fieldgoal: email: is already in use")
+
+
+def test_serve_listens_where_it_is_told_and_on_loopback_port_8000_by_default():
+    parser = cli.build_parser()
+    told = parser.parse_args(["serve", "--host", "0.0.0.0", "--port", "8001", "--workers", "3", "--no-worker"])
+    assert (told.host, told.port, told.workers, told.no_worker) == ("0.0.0.0", 8001, 3, True)
+    default = parser.parse_args(["serve"])
+    assert (default.host, default.port, default.workers, default.no_worker) == ("127.0.0.1", 8000, 1, False)
+    with pytest.raises(SystemExit) as refused:
+        parser.parse_args(["serve", "--port", "eighty"])
+    assert refused.value.code == 2
+
+
+def test_serve_hands_the_host_and_port_to_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import backend.server
+
+    served: dict[str, Any] = {}
+
+    def fake_serve(settings: object, **options: Any) -> int:
+        served.update(options)
+        return 0
+
+    monkeypatch.setattr(backend.server, "serve", fake_serve)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FIELDGOAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FIELDGOAL_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8001", "--no-worker"]) == 0
+    assert served == {"host": "0.0.0.0", "port": 8001, "workers": 1, "worker": False}
+
+
+def test_make_run_passes_its_port_and_host_to_fieldgoal_serve():
+    need(shutil.which("make") is not None, "make is not installed")
+
+    def dry_run(*variables: str) -> list[str]:
+        result = subprocess.run(
+            ["make", "--dry-run", "--always-make", "run", *variables],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if k not in ("HOST", "PORT")} | {"HOST": "example"},
+        )
+        assert result.returncode == 0, result.stderr
+        return [line for line in result.stdout.splitlines() if "fieldgoal serve" in line]
+
+    assert dry_run() == [
+        "FIELDGOAL_DEMO=${FIELDGOAL_DEMO:-1} .venv/bin/fieldgoal serve --host 127.0.0.1 --port 8000"
+    ]
+    (line,) = dry_run("PORT=8001", "HOST=0.0.0.0")
+    assert line.endswith("fieldgoal serve --host 0.0.0.0 --port 8001")
+    # `make run` installs the app alone: the test tools come with `make test` and `make check`.
+    install = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run"], cwd=REPO, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "pip install --quiet -e .\n" in install
+    assert "[test]" not in install
