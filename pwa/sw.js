@@ -1,23 +1,25 @@
-// sw.js: Fieldgoal's service worker. Precaches the app shell per VERSION (bump it with any change under
-// pwa/: the shell puts it on every asset URL), answers navigations network-first with the cached shell as
-// the offline fallback, static files cache-first, and NEVER caches /api/ (the replica lives in IndexedDB).
-// A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also: Background Sync,
-// and Web Push (show, click, resubscribe).
-const VERSION = '2026.12.05-5';
+// sw.js: Fieldgoal's service worker. Precaches the app shell per VERSION, answers navigations network-first
+// with the cached shell as the offline fallback, static files cache-first, and NEVER caches /api/ (the replica
+// lives in IndexedDB). A new version waits until the page's "new version — reload" posts SKIP_WAITING. Also:
+// Background Sync, and Web Push (show, click, resubscribe).
+//
+// Nothing here is kept by hand. The server puts three constants before this file when it serves /sw.js,
+// derived from the files under pwa/ when it starts (backend/web/assets.py):
+//   VERSION       a hash of every file this worker caches; the shell puts it on every asset URL as `?v=`
+//   REP_MODULES   every module under js/ outside js/team/: precached at install, so every phone starts offline
+//   TEAM_MODULES  the modules under js/team/, the screens for people who manage others: never precached, so a
+//                 rep's install stays small. A lead's or manager's page posts CACHE_TEAM after it starts (and
+//                 after signing in), and this worker then adds them to the version's cache; until then, and
+//                 for a module missed offline, any of them is cached the first time the page fetches it.
 const CACHE = `fieldgoal-${VERSION}`;
-const MODULES = [
-  'api', 'app', 'coaching', 'db', 'events', 'i18n', 'model', 'outbox', 'push', 'session', 'sync', 'time', 'ui',
-  'views/approvals', 'views/audit', 'views/calendar', 'views/channels', 'views/common', 'views/customers', 'views/desk',
-  'views/dimensions', 'views/goals', 'views/home', 'views/inbox', 'views/login', 'views/me', 'views/password',
-  'views/payplans', 'views/plans', 'views/reports', 'views/reviews', 'views/statement', 'views/visit',
-];
 const ASSETS = [
-  ...MODULES.map((name) => `/static/js/${name}.js`),
+  ...REP_MODULES,
   '/static/css/app.css',
   // Only the icon the page and notifications show. The 512 px icons are for installing, which needs the
   // network anyway, and the manifest names them without `?v=`: precached versioned copies would never be used.
   '/static/icons/icon-192.png',
 ].map((url) => `${url}?v=${VERSION}`);
+const TEAM_ASSETS = TEAM_MODULES.map((url) => `${url}?v=${VERSION}`);
 const SHELL = '/';
 const PRECACHE = [SHELL, '/manifest.webmanifest', ...ASSETS];
 const NAVIGATION_TIMEOUT_MS = 3000;
@@ -42,7 +44,18 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+  if (event.data?.type === 'CACHE_TEAM') event.waitUntil(cacheTeam());
 });
+
+/** A lead's or manager's phone keeps the team screens offline too: what this version's cache lacks of them.
+ * Offline, nothing is fetched; the page asks again on its next start. */
+async function cacheTeam() {
+  const cache = await caches.open(CACHE);
+  const missing = [];
+  for (const url of TEAM_ASSETS) if (!(await cache.match(url))) missing.push(url);
+  if (missing.length === 0) return;
+  await cache.addAll(missing.map((url) => new Request(url, { cache: 'no-cache' }))).catch(() => {});
+}
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;

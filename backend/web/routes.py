@@ -1,15 +1,14 @@
 """The handlers that hand the browser the PWA in `pwa/`: shell, service worker, manifest, static files.
 
 None of them needs a user: the shell must start with no network and no token, so every handler here is
-`exclude_from_auth` and out of the OpenAPI schema. The one version number lives in `pwa/sw.js`
-(`const VERSION = '…'`); the shell reads it from there so every asset URL carries `?v=` and a new service
-worker (a changed `sw.js`) always comes with a new shell.
+`exclude_from_auth` and out of the OpenAPI schema. The version and the service worker's module lists are
+derived from the files once, when the app is built (backend/web/assets.py): the shell puts the version on every
+asset URL, and `/sw.js` carries it with the lists, so a changed file means a new worker and a new shell.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,13 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, PathType
 from litestar.types.file_types import FileInfo
 
+from backend.web.assets import PwaAssets
 from backend.web.headers import content_security_policy
 
 DEFAULT_PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
 # The folders of pwa/ the browser may fetch under /static/ (templates and tools stay private).
 STATIC_FOLDERS = ("js", "css", "icons")
-
-_VERSION_RE = re.compile(r"""^const VERSION = ['"]([^'"]+)['"]""", re.MULTILINE)
 
 # Asset URLs carry the version, and revalidate on every use outside the service worker: a stale module
 # next to a fresh one breaks an ES-module app in ways no user can fix.
@@ -47,23 +45,10 @@ class _PwaFiles(BaseLocalFileSystem):
             raise FileNotFoundError(str(path)) from error
 
 
-def sw_version(sw_source: str) -> str:
-    """The `VERSION` constant of the service worker's source; the shell puts it on every asset URL."""
-    match = _VERSION_RE.search(sw_source)
-    if match is None:
-        raise ValueError("pwa/sw.js has no `const VERSION = '...'` line")
-    return match.group(1)
-
-
-def _modules(pwa_dir: Path, version: str) -> dict[str, str]:
+def _modules(assets: PwaAssets) -> dict[str, str]:
     """Every ES module's URL and its versioned URL. As an import map it makes `import './db.js'` inside a
-    module carry `?v=` too, so the URLs the service worker precaches are the ones the page asks for."""
-    js_dir = pwa_dir / "js"
-    modules = {}
-    for path in sorted(js_dir.rglob("*.js")):
-        url = "/static/js/" + path.relative_to(js_dir).as_posix()
-        modules[url] = f"{url}?v={version}"
-    return modules
+    module carry `?v=` too, so the URLs the service worker caches are the ones the page asks for."""
+    return {url: f"{url}?v={assets.version}" for url in assets.modules}
 
 
 def _import_map(modules: dict[str, str]) -> str:
@@ -79,17 +64,18 @@ def web_routes(pwa_dir: Path = DEFAULT_PWA_DIR) -> list[ControllerRouterHandler]
         autoescape=select_autoescape(["html"]),
         auto_reload=True,
     )
-    sw_path = pwa_dir / "sw.js"
     manifest_path = pwa_dir / "manifest.webmanifest"
+    # Read once: every process serving the same files derives the same version, and a release restarts them.
+    assets = PwaAssets.scan(pwa_dir)
+    modules = _modules(assets)
+    import_map = _import_map(modules)
+    worker = assets.service_worker().encode("utf-8")
 
-    # Files are read per request: they are small, and a changed file is served at once without a restart.
     @get("/", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
     def shell() -> Response[str]:
-        version = sw_version(sw_path.read_text(encoding="utf-8"))
-        modules = _modules(pwa_dir, version)
-        import_map = _import_map(modules)
+        # Only the rep's modules are preloaded: the team screens' modules load when a lead opens one.
         html = templates.get_template("shell.html").render(
-            version=version, import_map=import_map, modules=modules.values()
+            version=assets.version, import_map=import_map, modules=[modules[url] for url in assets.rep_modules]
         )
         # The import map is the page's one inline script: the policy allows it by the hash of this very text.
         csp = {"Content-Security-Policy": content_security_policy(import_map)}
@@ -98,7 +84,7 @@ def web_routes(pwa_dir: Path = DEFAULT_PWA_DIR) -> list[ControllerRouterHandler]
     @get("/sw.js", include_in_schema=False, exclude_from_auth=True, sync_to_thread=False)
     def service_worker() -> Response[bytes]:
         return Response(
-            sw_path.read_bytes(),
+            worker,
             media_type="application/javascript; charset=utf-8",
             headers={**_NO_CACHE, "Service-Worker-Allowed": "/"},
         )

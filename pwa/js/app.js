@@ -59,6 +59,7 @@ const ctx = {
     setLocale(locale || user.locale || 'zh-CN');
     chrome();
     ctx.navigate(user.must_change_password ? '#/password' : '#/');
+    cacheTeamScreens();
     sync.flush({ manual: true }).then(() => push.refresh());
   },
   passwordChanged: (user) => {
@@ -214,6 +215,14 @@ async function serviceWorker() {
   }
 }
 
+/** Leads and managers keep the team screens' modules (js/team/) offline too; a rep's phone never fetches
+ * them. The active worker caches what its version lacks (sw.js, CACHE_TEAM). */
+async function cacheTeamScreens() {
+  if (!('serviceWorker' in navigator) || !LEADS.has(ctx.user?.role)) return;
+  const registration = await navigator.serviceWorker.ready;
+  registration.active?.postMessage({ type: 'CACHE_TEAM' });
+}
+
 async function start() {
   const meta = await getMeta('locale', 'user', 'token');
   setLocale(meta.locale || meta.user?.locale || 'zh-CN');
@@ -230,6 +239,7 @@ async function start() {
   if (!ctx.user && location.hash !== '#/login') location.hash = '#/login';
   await show();
   serviceWorker();
+  cacheTeamScreens();
   if (ctx.user) {
     sync.start().then(() => push.refresh());
   } else {

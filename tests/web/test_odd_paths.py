@@ -115,7 +115,8 @@ def public_files(pwa_dir: Path = DEFAULT_PWA_DIR) -> set[bytes]:
 def test_no_path_of_the_pwa_answers_500_or_serves_a_file_from_outside_its_public_folders(
     app_client: Any,
 ) -> None:
-    served = public_files() | {app_client.get("/").content}
+    # The shell and the worker are rendered: the worker carries its derived version and module lists first.
+    served = public_files() | {app_client.get("/").content, app_client.get("/sw.js").content}
 
     def answer_is_safe(path: str, method: str = "GET") -> None:
         # An absolute URL: httpx takes a relative one starting with `//` for a host.
