@@ -18,8 +18,7 @@ def app_from_env() -> Litestar:
 def serve(settings: Settings, *, host: str, port: int, workers: int, worker: bool) -> int:
     migrate.upgrade(settings.database_url)
     if settings.demo:
-        from backend.cli import print_sign_ins
-        from backend.demo import seed_demo
+        from backend.demo import print_sign_ins, seed_demo
 
         # Seeds only an empty database; on later starts it just names the sign-ins again.
         print_sign_ins(seed_demo(settings))

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.channels.webhooks import DEFAULT_CHANNEL_HOSTS
+from backend.endpoints import DEFAULT_CHANNEL_HOSTS, DEFAULT_PUSH_HOSTS, parse_allowed_hosts
 from backend.proxies import parse_trusted_proxies
-from backend.push.endpoints import DEFAULT_PUSH_HOSTS, parse_allowed_hosts
 
 # Secrets copied from examples and tutorials: refusing them stops a deployment that forgot to set one.
 PLACEHOLDER_SECRETS = frozenset(

@@ -23,7 +23,7 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from backend.errors import FieldError, InvalidInput
-from backend.kpi.periods import InvalidPeriod, parse_period
+from backend.periods import InvalidPeriod, parse_period
 
 
 class _Broken(Exception):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from backend.db import make_engine
-from backend.kpi.periods import parse_period
+from backend.periods import parse_period
 from backend.models import metadata
 from backend.org.models import Unit, User
 from backend.policy import actor_for

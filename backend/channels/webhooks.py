@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from backend.push.endpoints import endpoint_allowed
+from backend.endpoints import endpoint_allowed
 
 KINDS = ("wecom", "dingtalk", "feishu")
 
 # The platforms' official webhook hosts.
-DEFAULT_CHANNEL_HOSTS: tuple[str, ...] = ("qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn")
 
 # The codes `webhook_problem` answers, for the API's `errors[].code` (the first three are the push list's).
 WEBHOOK_KEY_MISSING = "webhook_key_missing"  # not the platform's webhook shape, or no key in it

@@ -30,8 +30,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from backend.goals.models import ADDITIVE_METRICS
-from backend.kpi.periods import Period
+from backend.kpi.schemas import KpiFigures
 from backend.kpi.workdays import RATIO, WorkCalendar
+from backend.periods import Period
 
 ZERO = Decimal(0)
 # How each metric's amounts are shown (and stored): yuan to the cent, counts whole, ratios as people read
@@ -138,22 +139,22 @@ def figures(
     return Figures(metric, target, actual, attainment, target, attainment, actual, None, left, total)
 
 
-def figures_public(f: Figures) -> dict[str, object]:
+def figures_public(f: Figures) -> KpiFigures:
     """The figures on the wire: amounts and counts as decimal strings, attainment and pace as fractions."""
     own = ACTUAL_PLACES[f.metric]
     derived = DERIVED_PLACES if f.metric in ADDITIVE_METRICS else own
-    return {
-        "metric": f.metric,
-        "target": _text(f.target, own),
-        "actual": _text(f.actual, own),
-        "attainment": _fraction(f.attainment),
-        "expected_by_today": _text(f.expected_by_today, derived),
-        "pace": _fraction(f.pace),
-        "forecast": _text(f.forecast, derived),
-        "needed_per_working_day": _text(f.needed_per_working_day, DERIVED_PLACES),
-        "working_days_left": f.working_days_left,
-        "working_days_total": f.working_days_total,
-    }
+    return KpiFigures(
+        metric=f.metric,
+        target=amount_text(f.metric, f.target),
+        actual=_text(f.actual, own),
+        attainment=_fraction(f.attainment),
+        expected_by_today=_text(f.expected_by_today, derived),
+        pace=_fraction(f.pace),
+        forecast=_text(f.forecast, derived),
+        needed_per_working_day=_text(f.needed_per_working_day, DERIVED_PLACES),
+        working_days_left=f.working_days_left,
+        working_days_total=f.working_days_total,
+    )
 
 
 def _text(value: Decimal | None, unit: Decimal) -> str | None:

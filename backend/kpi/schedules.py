@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from backend.audit.service import record_audit
 from backend.errors import FieldError, Forbidden, InvalidInput
 from backend.kpi.models import OfficialSchedule
-from backend.kpi.periods import MAX_YEAR, MIN_YEAR
+from backend.kpi.schemas import OfficialSchedulePublic
 from backend.kpi.service import china_calendar, holidays_changed, holidays_status
 from backend.kpi.workdays import WorkCalendar
+from backend.periods import MAX_YEAR, MIN_YEAR
 from backend.policy import Actor
 from backend.validation import Day, validate
 from backend.versioning import wire
@@ -28,27 +29,29 @@ LISTS = ("days_off", "make_up_workdays")
 MAX_DAYS = 366
 
 
-def schedule_public(calendar: WorkCalendar, year: int, row: OfficialSchedule | None) -> dict[str, Any]:
+def schedule_public(calendar: WorkCalendar, year: int, row: OfficialSchedule | None) -> OfficialSchedulePublic:
     """The year's days off and make-up workdays as every unit's calendar takes them, and from where."""
     schedule = calendar.holiday_schedule(year)
-    return {
-        "year": year,
-        "holidays": holidays_status(calendar, year),
-        "holidays_source": calendar.holiday_source(year),
-        "days_off": sorted(day.isoformat() for day in schedule.days_off),
-        "make_up_workdays": sorted(day.isoformat() for day in schedule.make_up_workdays),
-        "entered_by": row.entered_by if row is not None else None,
-        "entered_at": wire(row.entered_at) if row is not None else None,
-    }
+    return OfficialSchedulePublic(
+        year=year,
+        holidays=holidays_status(calendar, year),
+        holidays_source=calendar.holiday_source(year),
+        days_off=sorted(day.isoformat() for day in schedule.days_off),
+        make_up_workdays=sorted(day.isoformat() for day in schedule.make_up_workdays),
+        entered_by=row.entered_by if row is not None else None,
+        entered_at=wire(row.entered_at) if row is not None else None,
+    )
 
 
-def official_schedule(session: Session, year: int) -> dict[str, Any]:
+def official_schedule(session: Session, year: int) -> OfficialSchedulePublic:
     """Anyone signed in: the year's schedule, entered, packaged or estimated."""
     _check_year(year)
     return schedule_public(china_calendar(session), year, session.get(OfficialSchedule, year))
 
 
-def enter_official_schedule(session: Session, actor: Actor, year: int, data: Any, now: datetime) -> dict[str, Any]:
+def enter_official_schedule(
+    session: Session, actor: Actor, year: int, data: Any, now: datetime
+) -> OfficialSchedulePublic:
     """Admin: `{days_off: ["YYYY-MM-DD", …], make_up_workdays: [...]}` for the year, replacing whatever the
     year's holidays came from. Every date inside the year, none twice, none in both lists."""
     if not actor.is_admin:
@@ -82,7 +85,7 @@ def enter_official_schedule(session: Session, actor: Actor, year: int, data: Any
         "calendar.official_schedule",
         "official_schedule",
         str(year),
-        {name: previous[name] for name in ("holidays_source", *LISTS)},
+        {name: getattr(previous, name) for name in ("holidays_source", *LISTS)},
         {"holidays_source": "entered", **entered},
     )
     first = date(year, 1, 1)

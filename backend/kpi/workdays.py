@@ -34,7 +34,7 @@ from typing import Literal
 import chinese_calendar
 
 from backend.kpi import holiday_estimates
-from backend.kpi.periods import MAX_YEAR, MIN_YEAR, Period
+from backend.periods import MAX_YEAR, MIN_YEAR, Period
 
 # Money and other amounts are shown to the cent, ratios such as pace to four places (0.9750 = 97.50 %).
 AMOUNT = Decimal("0.01")

@@ -32,11 +32,11 @@ from backend.customers.models import Customer
 from backend.goals.models import ADDITIVE_METRICS, Goal
 from backend.kpi.engine import amount_text
 from backend.kpi.models import Progress
-from backend.kpi.periods import PERIOD_KINDS, period_containing
 from backend.kpi.service import Calendars
 from backend.notify.milestones import METRIC_NAMES
 from backend.notify.service import notify
 from backend.org.models import DEFAULT_TIMEZONE, Unit, User
+from backend.periods import PERIOD_KINDS, period_containing
 from backend.settings import Settings
 from backend.visits.models import Visit
 

@@ -1,7 +1,7 @@
 """Push subscriptions: a browser asks to receive pushes for the signed-in user, or stops.
 
 The endpoint is a URL the server will POST to, so it is checked against the allow list of push services
-(`backend.push.endpoints`, FIELDGOAL_PUSH_ALLOWED_HOSTS) and the https rule before it is stored; the keys
+(`backend.endpoints`, FIELDGOAL_PUSH_ALLOWED_HOSTS) and the https rule before it is stored; the keys
 are checked to be a real P-256 point and a 16-byte secret, so a bad subscription is refused at once rather
 than failing at every send.
 
@@ -20,24 +20,25 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.audit.service import record_audit
+from backend.endpoints import endpoint_allowed
 from backend.errors import Conflict, InvalidInput
 from backend.notify.delivery import forget_subscription
 from backend.notify.models import PushSubscription
+from backend.notify.schemas import SubscriptionPublic
 from backend.policy import Actor
 from backend.push import sender
-from backend.push.endpoints import endpoint_allowed
 
 # A user signs in on a few devices; more subscriptions than this are old browsers: the oldest go.
 MAX_PER_USER = 10
 
 
-def subscription_public(subscription: PushSubscription) -> dict[str, Any]:
-    return {
-        "id": subscription.id,
-        "endpoint": subscription.endpoint,
-        "created_at": subscription.created_at.isoformat(),
-        "updated_at": subscription.updated_at.isoformat(),
-    }
+def subscription_public(subscription: PushSubscription) -> SubscriptionPublic:
+    return SubscriptionPublic(
+        id=subscription.id,
+        endpoint=subscription.endpoint,
+        created_at=subscription.created_at.isoformat(),
+        updated_at=subscription.updated_at.isoformat(),
+    )
 
 
 def _endpoint(data: Any, allowed_hosts: tuple[str, ...]) -> str:

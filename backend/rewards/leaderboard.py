@@ -9,13 +9,14 @@ so a hidden rep leaves no gap that points at them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.coaching.models import ImprovementPlan  # read-only: who is on an open plan
 from backend.kpi import service as kpi
+from backend.kpi.schemas import LeaderboardRow
 from backend.policy import Actor
 from backend.settings import session_settings
 
@@ -31,11 +32,11 @@ def public_leaderboard(
     unit_id: str | None = None,
     metric: str | None = None,
     period: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[LeaderboardRow]:
     board = kpi.leaderboard(session, actor, now, unit_id, metric, period)
     if actor.manages_people or not hide_reps_on_plan(session) or not board:
         return board
-    ids = [row["user_id"] for row in board]
+    ids = [row.user_id for row in board]
     on_plan = set(
         session.scalars(
             select(ImprovementPlan.rep_id).where(
@@ -43,15 +44,15 @@ def public_leaderboard(
             )
         )
     )
-    shown: list[dict[str, Any]] = []
-    ranked: list[dict[str, Any]] = []
+    shown: list[LeaderboardRow] = []
+    ranked: list[LeaderboardRow] = []
     for row in board:
-        if row["user_id"] in on_plan:
-            if row["is_me"]:
-                shown.append({**row, "rank": None})
+        if row.user_id in on_plan:
+            if row.is_me:
+                shown.append(msgspec.structs.replace(row, rank=None))
             continue
-        tied = ranked and ranked[-1]["attainment"] == row["attainment"]
-        rank = ranked[-1]["rank"] if tied else len(ranked) + 1
-        ranked.append({**row, "rank": rank})
+        tied = ranked and ranked[-1].attainment == row.attainment
+        rank = ranked[-1].rank if tied else len(ranked) + 1
+        ranked.append(msgspec.structs.replace(row, rank=rank))
         shown.append(ranked[-1])
     return shown

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from backend.rewards.schemas import NextStepPublic, TierLinePublic
+
 CENT = Decimal("0.01")
 FRACTION = Decimal("0.0001")  # attainments and rates are shown to four places: "0.8000", "0.0300"
 ZERO = Decimal(0)
@@ -38,16 +40,15 @@ class TierLine:
     rate: Decimal
     amount: Decimal
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "kind": "tier",
-            "tier": self.tier,
-            "from_attainment": _fraction(self.from_attainment),
-            "up_to_attainment": None if self.up_to_attainment is None else _fraction(self.up_to_attainment),
-            "base": str(self.base),
-            "rate": _fraction(self.rate),
-            "amount": str(self.amount),
-        }
+    def public(self) -> TierLinePublic:
+        return TierLinePublic(
+            tier=self.tier,
+            from_attainment=_fraction(self.from_attainment),
+            up_to_attainment=None if self.up_to_attainment is None else _fraction(self.up_to_attainment),
+            base=str(self.base),
+            rate=_fraction(self.rate),
+            amount=str(self.amount),
+        )
 
 
 def _fraction(value: Decimal) -> str:
@@ -118,14 +119,14 @@ class NextStep:
     pays_total: Decimal
     pays_extra: Decimal
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "tier": self.tier,
-            "at_attainment": _fraction(self.at_attainment),
-            "more_revenue": str(self.more_revenue),
-            "pays_total": str(self.pays_total),
-            "pays_extra": str(self.pays_extra),
-        }
+    def public(self) -> NextStepPublic:
+        return NextStepPublic(
+            tier=self.tier,
+            at_attainment=_fraction(self.at_attainment),
+            more_revenue=str(self.more_revenue),
+            pays_total=str(self.pays_total),
+            pays_extra=str(self.pays_extra),
+        )
 
 
 def next_step(mode: str, tiers: list[Tier], revenue: Decimal, target: Decimal) -> NextStep | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -133,7 +134,7 @@ def test_the_synced_records_carry_the_same_figures_as_the_api(engine, org, sign_
     live = sign_in("rep1@example.com").get("/api/v1/progress", params={"period": "2026-09"}).json()
     with Session(engine) as session:
         stored = {
-            p.metric: progress_public(p)
+            p.metric: msgspec.to_builtins(progress_public(p))
             for p in session.scalars(select(Progress).where(Progress.subject_id == org.user("rep1")))
         }
     for record in live:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.kpi.periods import (
+from backend.periods import (
     PERIOD_KINDS,
     InvalidPeriod,
     Period,

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from backend.goals.models import ADDITIVE_METRICS
 from backend.kpi.engine import Tally
 from backend.kpi.models import DailyActivity
-from backend.kpi.periods import PERIOD_KINDS, parse_period, period_of_instant
 from backend.kpi.service import local_midnight, resolve_subjects, subject_tallies
+from backend.periods import PERIOD_KINDS, parse_period, period_of_instant
 
 ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/Santiago", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"]
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
 from backend.kpi.workdays import PaceFigures, WorkCalendar, YearSchedule
+from backend.periods import PERIOD_KINDS, Period, parse_period, period_containing
 
 CHINA = WorkCalendar()
 OCTOBER_2025 = parse_period("2025-10")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.push.endpoints import (
+from backend.endpoints import (
     DEFAULT_PUSH_HOSTS,
     ENDPOINT_INVALID,
     ENDPOINT_NOT_ALLOWED,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from backend.rewards.tiers import Tier, commission, commission_lines, next_step
@@ -31,7 +32,10 @@ def test_tier_boundaries_are_inclusive_in_both_modes(revenue, marginal, whole):
 
 
 def test_marginal_lines_explain_every_band_exactly_at_100_percent():
-    lines = [line.public() for line in commission_lines("marginal", TIERS, Decimal("100000.00"), TARGET)]
+    lines = [
+        msgspec.to_builtins(line.public())
+        for line in commission_lines("marginal", TIERS, Decimal("100000.00"), TARGET)
+    ]
     assert lines == [
         {
             "kind": "tier",

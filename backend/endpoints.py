@@ -1,4 +1,4 @@
-"""Which push endpoints the server may send to: the allow-list check made when a browser subscribes.
+"""Which hosts the server may send to on a user's behalf: push endpoints, and the team robots' webhooks.
 
 A subscription's endpoint is a URL the server will POST to on the user's behalf, so an unchecked one would
 let any user aim the server at any host (server-side request forgery). `endpoint_allowed` accepts only
@@ -27,6 +27,9 @@ DEFAULT_PUSH_HOSTS: tuple[str, ...] = (
     "web.push.apple.com",
     "*.notify.windows.com",
 )
+
+# The chat platforms whose group robots the server posts to (backend/channels/).
+DEFAULT_CHANNEL_HOSTS: tuple[str, ...] = ("qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn")
 
 # The codes `endpoint_allowed` answers, for the API's `errors[].code`.
 ENDPOINT_INVALID = "endpoint_invalid"  # not an absolute http(s) URL, or it carries user:password@
