@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy import Engine, text
 
+import backend.models  # noqa: F401  (the tables and every synced entity's declaration)
 from backend.audit.routes import ROUTES as AUDIT_ROUTES
 from backend.auth.routes import login, logout, me, update_me
 from backend.channels.routes import ROUTES as CHANNEL_ROUTES
@@ -18,7 +19,7 @@ from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
 from backend.digest.routes import ROUTES as DIGEST_ROUTES
 from backend.goals.routes import ROUTES as GOAL_ROUTES
-from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock
+from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock, document_problems
 from backend.kpi.routes import ROUTES as KPI_ROUTES
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES
 from backend.opportunities.routes import ROUTES as OPPORTUNITY_ROUTES
@@ -72,7 +73,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         ],
     )
     handlers: list[Any] = [healthz, api, *web_routes()]
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -85,3 +86,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         on_shutdown=[lambda: engine.dispose()],
         debug=False,
     )
+    document_problems(app)  # every operation's 4xx, as problem details, in the OpenAPI document
+    return app

@@ -10,9 +10,8 @@ from sqlmodel import col, select
 from backend.auth.service import hash_password
 from backend.db import clock_of
 from backend.org.models import Unit, User
-from backend.org.service import log_user
 from backend.settings import Settings
-from backend.sync.changelog import ensure_state, record_change
+from backend.sync.changelog import ensure_state
 from backend.validation import normalize_email
 
 log = logging.getLogger("fieldgoal")
@@ -35,7 +34,6 @@ def ensure_admin(session: Session, email: str, password: str) -> User | None:
         root.path = f"/{root.id}/"
         session.add(root)
         session.flush()
-        record_change(session, "unit", root.id, root.version, unit_id=root.id)
     now = clock_of(session)()
     admin = User(
         email=email,
@@ -48,6 +46,5 @@ def ensure_admin(session: Session, email: str, password: str) -> User | None:
     )
     session.add(admin)
     session.flush()
-    log_user(session, admin)
     log.info("created admin %s", email)
     return admin

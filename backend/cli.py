@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int | None:
         run_forever(settings)
         return 0
     if args.command == "demo":
-        from backend.demo import seed_demo
+        from backend.demo import print_sign_ins, seed_demo
 
         migrate.upgrade(settings.database_url)
         sign_ins = seed_demo(settings, reps=args.reps, months=args.months, seed=args.seed)
@@ -98,17 +98,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int | None:
     return 2
 
 
-def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
-    print("\nDemo sign-ins (email / password):")
-    for role, email, password in sign_ins:
-        print(f"  {role:<8} {email:<32} {password}")
-    print()
-
-
 def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import or_
     from sqlmodel import select
 
+    import backend.models  # noqa: F401  (the tables and every synced entity's declaration)
     from backend import migrate
     from backend.db import make_engine, session_scope, utcnow
     from backend.errors import FieldgoalError, to_problem

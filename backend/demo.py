@@ -15,9 +15,9 @@ wait in the leads' approval queues.
 
 Why the rows are written here rather than through the services: the KPI benchmark seeds millions of visits.
 Rows go out as Core bulk inserts in chunks, generated rep by rep (memory stays flat whatever the size), and
-their change-log rows are written alongside with consecutive positions, ending with `sync_state.last_seq`.
-`record_change` would keep a pending object per record until the commit. The change-log keys mirror the
-services' `log_*` functions exactly. Goals get their `allocated` figure and first history entry as
+their change-log rows are written alongside with consecutive positions, ending with `sync_state.last_seq`
+(the ORM's capture would keep a pending change per record until the commit); `changelog.bulk_log_row`
+gives each row the keys its entity's declaration says. Goals get their `allocated` figure and first history entry as
 goals/service.py writes them; the KPI service's per-day rows and progress records, which hooks in the
 services normally keep, are rebuilt once at the end (`kpi.service.rebuild`). One transaction for it all.
 """
@@ -43,12 +43,12 @@ from sqlalchemy.orm import Session
 from backend.auth.service import hash_password
 from backend.db import make_engine, session_scope, utcnow
 from backend.kpi import service as kpi
-from backend.kpi.periods import Period, period_containing, split_target
 from backend.kpi.workdays import WorkCalendar
 from backend.models import metadata
+from backend.periods import Period, period_containing, split_target
 from backend.rewards.models import CommissionAssignment, CommissionPlan
 from backend.settings import Settings
-from backend.sync.changelog import ensure_state
+from backend.sync.changelog import bulk_log_row, ensure_state
 from backend.visits.service import distance_m
 
 log = logging.getLogger("fieldgoal.demo")
@@ -407,37 +407,19 @@ class _BulkWriter:
         self.pending = 0
         self.counts: Counter[str] = Counter()
 
-    def add(
-        self,
-        entity: str,
-        row: dict[str, Any],
-        *,
-        owner_id: str | None = None,
-        unit_id: str | None = None,
-    ) -> None:
+    def add(self, entity: str, row: dict[str, Any]) -> None:
         self.buffers[entity].append(row)
-        self.log(entity, row, owner_id=owner_id, unit_id=unit_id)
+        self.log(entity, row)
 
     def add_unlogged(self, table: str, row: dict[str, Any]) -> None:
         """A row of a table that is not synced (a goal's history, a seasonality profile)."""
         self.buffers[table].append(row)
         self.pending += 1
 
-    def log(self, entity: str, row: dict[str, Any], *, owner_id: str | None, unit_id: str | None) -> None:
-        """The change-log row of a record, at the next position (what `record_change` + `_stamp` write)."""
+    def log(self, entity: str, row: dict[str, Any]) -> None:
+        """The change-log row of a record, at the next position (what a commit's stamp would write)."""
         self.seq += 1
-        self.buffers["change_log"].append(
-            {
-                "entity": entity,
-                "record_id": row["id"],
-                "seq": self.seq,
-                "version": row["version"],
-                "deleted": False,
-                "owner_id": owner_id,
-                "unit_id": unit_id,
-                "changed_at": row["updated_at"],
-            }
-        )
+        self.buffers["change_log"].append(bulk_log_row(entity, row, self.seq))
         self.pending += 2
         if self.pending >= CHUNK_ROWS:
             self.flush()
@@ -556,7 +538,7 @@ class _Seeder:
             "version": 1,
             "updated_at": self.founded,
         }
-        self.writer.add("unit", row, unit_id=unit_id)
+        self.writer.add("unit", row)
         return unit_id, path
 
     def _company(self) -> tuple[str, str]:
@@ -572,7 +554,7 @@ class _Seeder:
         self.session.execute(
             delete(CHANGE_LOG).where(CHANGE_LOG.c.entity == "unit", CHANGE_LOG.c.record_id == root.id)
         )
-        self.writer.log("unit", {"id": root.id, **renamed}, owner_id=None, unit_id=root.id)
+        self.writer.log("unit", {"id": root.id, **renamed})
         return root.id, root.path
 
     def _user(self, email: str, name: str, role: str, unit_id: str, password_hash: str, user_id: str) -> None:
@@ -591,7 +573,7 @@ class _Seeder:
             "created_at": self.founded,
             "updated_at": self.founded,
         }
-        self.writer.add("user", row, owner_id=user_id, unit_id=unit_id)
+        self.writer.add("user", row)
 
     def _person(self) -> str:
         return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN_NAMES)
@@ -681,10 +663,7 @@ class _Seeder:
             "created_at": created,
             "updated_at": created,
         }
-        if subject_type == "user":
-            self.writer.add("goal", row, owner_id=subject_id)
-        else:
-            self.writer.add("goal", row, unit_id=subject_id)
+        self.writer.add("goal", row)
         change = {
             "id": self.new_id(),
             "goal_id": goal_id,
@@ -804,16 +783,16 @@ class _Seeder:
                     version=2,
                     updated_at=max(won_at, customer["created_at"]),
                 )
-            self.writer.add("customer", customer, owner_id=rep.id)
+            self.writer.add("customer", customer)
         for deal in deals:
             if deal.outcome is not None:
                 deal.reason = self.reason_rng.choice(WON_REASONS if deal.outcome == "won" else LOST_REASONS)
             row = deal.row(rep.id, customers, self.today_start)
-            self.writer.add("opportunity", row, owner_id=rep.id)
+            self.writer.add("opportunity", row)
             for change in deal.history(row, rep.id):
                 self.writer.add_unlogged("opportunity_stage_change", change)
         for visit in visits:
-            self.writer.add("visit", visit, owner_id=rep.id)
+            self.writer.add("visit", visit)
 
     def _customer(self, rep: RepPlan, team: TeamPlan) -> dict[str, Any]:
         rng = self.rng
@@ -1167,3 +1146,10 @@ def _largest_remainder(total: int, shares: list[Decimal], minimum: int = 0) -> l
             part += 1
             parts[index] = part
     return parts
+
+
+def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
+    print("\nDemo sign-ins (email / password):")
+    for role, email, password in sign_ins:
+        print(f"  {role:<8} {email:<32} {password}")
+    print()

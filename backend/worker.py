@@ -31,6 +31,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+import backend.models  # noqa: F401  (the tables and every synced entity's declaration)
 from backend.channels import delivery as channel_delivery
 from backend.coaching.service import notify_plan_suggestions
 from backend.db import make_engine, session_scope, utcnow

@@ -33,8 +33,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from backend.org.models import Unit, User
-from backend.org.service import log_user
-from backend.sync.changelog import record_change
 from backend.sync.models import SyncReceipt
 from tests.conftest import Api
 from tests.factories import _HASH, PASSWORD
@@ -68,13 +66,11 @@ def seed(db: TestDatabase, reps: int) -> tuple[list[str], list[str]]:
         company.path = f"/{company.id}/"
         session.add(company)
         session.flush()
-        record_change(session, "unit", company.id, 1, unit_id=company.id)
         for t in range((reps + 9) // 10):
             team = Unit(name=f"team{t}", kind="team", parent_id=company.id, path="")
             team.path = f"{company.path}{team.id}/"
             session.add(team)
             session.flush()
-            record_change(session, "unit", team.id, 1, unit_id=team.id)
             members = [("lead", f"lead{t}@load.test")] + [
                 ("rep", f"rep{t}-{i}@load.test") for i in range(min(10, reps - t * 10))
             ]
@@ -83,7 +79,6 @@ def seed(db: TestDatabase, reps: int) -> tuple[list[str], list[str]]:
                 user.created_at = user.updated_at = now
                 session.add(user)
                 session.flush()
-                log_user(session, user)
                 (lead_emails if role == "lead" else rep_emails).append(email)
         session.commit()
     return rep_emails, lead_emails

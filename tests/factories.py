@@ -9,8 +9,6 @@ from sqlalchemy.orm import Session
 
 from backend.auth.service import hash_password
 from backend.org.models import Unit, User
-from backend.org.service import log_user
-from backend.sync.changelog import record_change
 
 PASSWORD = "correct-horse-9"
 # One hash for every factory user: argon2 is slow on purpose, and tests make many users.
@@ -42,7 +40,6 @@ def add_unit(
     unit.path = f"{parent_unit.path if parent_unit else '/'}{unit.id}/"
     session.add(unit)
     session.flush()
-    record_change(session, "unit", unit.id, unit.version, unit_id=unit.id)
     org.units[key] = unit
     return unit
 
@@ -61,7 +58,6 @@ def add_user(session: Session, org: Org, key: str, role: str, unit: str, locale:
     )
     session.add(user)
     session.flush()
-    log_user(session, user)
     org.users[key] = user
     return user
 

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -42,13 +43,29 @@ from backend.coaching.models import (
     Review,
     ReviewDimension,
 )
+from backend.coaching.schemas import (
+    ActionPublic,
+    DimensionPublic,
+    ExitCriterion,
+    MeasuredCriterion,
+    PeriodAttainment,
+    PlanDetail,
+    PlanPublic,
+    PlanTrigger,
+    ReviewFigures,
+    ReviewPublic,
+    Scorecard,
+    ScorecardDimension,
+    ScorecardLine,
+    SuggestionPublic,
+)
 from backend.errors import FieldError, Forbidden, InvalidInput, NotFound
 from backend.goals.models import METRICS, Goal
 from backend.kpi import service as kpi
-from backend.kpi.periods import Period, parse_period, period_containing
 from backend.notify.service import notify
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
+from backend.periods import Period, parse_period, period_containing
 from backend.policy import (
     Actor,
     get_owned,
@@ -59,7 +76,7 @@ from backend.policy import (
     require_manager,
     require_unit_manager,
 )
-from backend.sync.changelog import record_change
+from backend.sync.registry import declare, owned_by
 from backend.validation import Choice, Day, Flag, Integer, Number, PeriodKey, Text, Uuid, validate
 from backend.versioning import wire
 from backend.visits.service import lock_period_for_rep
@@ -110,22 +127,22 @@ DIMENSION_FIELDS = {
 }
 
 
-def dimension_public(dimension: ReviewDimension) -> dict[str, Any]:
-    return {
-        "id": dimension.id,
-        "unit_id": dimension.unit_id,
-        "key": dimension.key,
-        "source": dimension.source,
-        "metric": dimension.metric,
-        "name_en": dimension.name_en,
-        "name_zh": dimension.name_zh,
-        "weight": str(dimension.weight.normalize()),
-        "active": dimension.active,
-    }
+def dimension_public(dimension: ReviewDimension) -> DimensionPublic:
+    return DimensionPublic(
+        id=dimension.id,
+        unit_id=dimension.unit_id,
+        key=dimension.key,
+        source=dimension.source,
+        metric=dimension.metric,
+        name_en=dimension.name_en,
+        name_zh=dimension.name_zh,
+        weight=str(dimension.weight.normalize()),
+        active=dimension.active,
+    )
 
 
 def _snapshot(dimension: ReviewDimension) -> dict[str, Any]:
-    public = dimension_public(dimension)
+    public = msgspec.to_builtins(dimension_public(dimension))
     return {k: public[k] for k in ("key", "source", "metric", "name_en", "name_zh", "weight")}
 
 
@@ -144,9 +161,9 @@ def effective_dimensions(session: Session, unit_path: str) -> list[dict[str, Any
     return [d | {"weight": DEFAULT_WEIGHTS[d["key"]]} for d in DEFAULT_DIMENSIONS]
 
 
-def dimensions_for(session: Session, actor: Actor, unit_id: str | None) -> list[dict[str, Any]]:
+def dimensions_for(session: Session, actor: Actor, unit_id: str | None) -> list[ScorecardDimension]:
     unit = get_unit(session, actor, unit_id or actor.unit_id, manage=False)
-    return effective_dimensions(session, unit.path)
+    return msgspec.convert(effective_dimensions(session, unit.path), list[ScorecardDimension])
 
 
 def _checked_dimension(values: dict[str, Any]) -> None:
@@ -166,7 +183,7 @@ def set_dimension(session: Session, actor: Actor, data: Any, now: datetime) -> R
     existing = session.scalars(
         select(ReviewDimension).where(ReviewDimension.unit_id == unit.id, ReviewDimension.key == values["key"])
     ).first()
-    before = dimension_public(existing) if existing else {}
+    before = msgspec.to_builtins(dimension_public(existing)) if existing else {}
     dimension = existing or ReviewDimension(
         unit_id=unit.id,
         key=values["key"],
@@ -193,7 +210,7 @@ def set_dimension(session: Session, actor: Actor, data: Any, now: datetime) -> R
         "review_dimension",
         dimension.id,
         before,
-        dimension_public(dimension),
+        msgspec.to_builtins(dimension_public(dimension)),
     )
     return dimension
 
@@ -207,7 +224,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 def scorecard(
     figures: Sequence[dict[str, Any]], dimensions: Sequence[dict[str, Any]], ratings: dict[str, int]
-) -> dict[str, Any]:
+) -> Scorecard:
     """The weighted scorecard of frozen figures and ratings (see the module docstring for the arithmetic)."""
     attainments = {f["metric"]: _decimal(f.get("attainment")) for f in figures}
     lines = []
@@ -225,18 +242,18 @@ def scorecard(
             weighted += weight * score
             weights += weight
         lines.append(
-            {
-                "key": dimension["key"],
-                "source": dimension["source"],
-                "metric": dimension["metric"],
-                "weight": dimension["weight"],
-                "value": float(value) if isinstance(value, Decimal) else value,
-                "score": None if score is None else str(score.quantize(SCORE_PLACES, ROUND_HALF_UP)),
-            }
+            ScorecardLine(
+                key=dimension["key"],
+                source=dimension["source"],
+                metric=dimension["metric"],
+                weight=dimension["weight"],
+                value=float(value) if isinstance(value, Decimal) else value,
+                score=None if score is None else str(score.quantize(SCORE_PLACES, ROUND_HALF_UP)),
+            )
         )
     total = (weighted / weights).quantize(SCORE_PLACES, ROUND_HALF_UP) if weights else None
-    complete = all(line["score"] is not None for line in lines if line["source"] == "rating")
-    return {"lines": lines, "total": None if total is None else str(total), "complete": complete}
+    complete = all(line.score is not None for line in lines if line.source == "rating")
+    return Scorecard(lines=lines, total=None if total is None else str(total), complete=complete)
 
 
 # --- reviews -----------------------------------------------------------------------------------------------
@@ -245,35 +262,29 @@ REVIEW_CREATE = {"rep_id": Uuid(required=True, nullable=False), "period": Period
 REVIEW_QUERY = {"rep_id": Uuid(), "period": PeriodKey(), "status": Choice(choices=REVIEW_STATUSES)}
 
 
-def review_public(review: Review) -> dict[str, Any]:
+def review_public(review: Review) -> ReviewPublic:
     """A review on the wire (HTTP and sync alike); the scorecard is derived from what the review holds."""
-    return {
-        "id": review.id,
-        "rep_id": review.rep_id,
-        "reviewer_id": review.reviewer_id,
-        "period": review.period,
-        "status": review.status,
-        "figures": review.figures,
-        "figures_as_of": wire(review.figures_as_of),
-        "dimensions": review.dimensions,
-        "ratings": review.ratings,
-        "comments": review.comments,
-        "scorecard": scorecard(review.figures, review.dimensions, review.ratings),
-        "score": None if review.score is None else str(review.score.quantize(SCORE_PLACES)),
-        "shared_at": wire(review.shared_at),
-        "acknowledged_at": wire(review.acknowledged_at),
-        "rep_comment": review.rep_comment,
-        "closed_at": wire(review.closed_at),
-        "closed_by": review.closed_by,
-        "version": review.version,
-        "updated_at": wire(review.updated_at),
-    }
-
-
-def _log_review(session: Session, review: Review) -> None:
-    # A draft is the lead's work in progress: it reaches nobody's phone until it is shared.
-    if review.status != "draft":
-        record_change(session, "review", review.id, review.version, owner_id=review.rep_id)
+    return ReviewPublic(
+        id=review.id,
+        rep_id=review.rep_id,
+        reviewer_id=review.reviewer_id,
+        period=review.period,
+        status=review.status,
+        figures=msgspec.convert(review.figures, list[ReviewFigures]),
+        figures_as_of=wire(review.figures_as_of),
+        dimensions=msgspec.convert(review.dimensions, list[ScorecardDimension]),
+        ratings=review.ratings,
+        comments=review.comments,
+        scorecard=scorecard(review.figures, review.dimensions, review.ratings),
+        score=None if review.score is None else str(review.score.quantize(SCORE_PLACES)),
+        shared_at=wire(review.shared_at),
+        acknowledged_at=wire(review.acknowledged_at),
+        rep_comment=review.rep_comment,
+        closed_at=wire(review.closed_at),
+        closed_by=review.closed_by,
+        version=review.version,
+        updated_at=wire(review.updated_at),
+    )
 
 
 def _touch(review: Review, now: datetime) -> None:
@@ -333,7 +344,7 @@ def open_review(session: Session, actor: Actor, data: Any, now: datetime) -> Rev
         rep_id=rep.id,
         reviewer_id=actor.id,
         period=values["period"],
-        figures=[{k: v for k, v in f.items() if k not in ("as_of",)} for f in figures],
+        figures=[{k: v for k, v in msgspec.to_builtins(f).items() if k != "as_of"} for f in figures],
         figures_as_of=now,
         dimensions=effective_dimensions(session, unit.path),
         created_at=now,
@@ -389,7 +400,6 @@ def share_review(session: Session, actor: Actor, review: Review, now: datetime) 
     review.status = "shared"
     review.shared_at = now
     _touch(review, now)
-    _log_review(session, review)
     rep = session.get(User, review.rep_id)
     if rep is not None:
         notify(
@@ -414,7 +424,6 @@ def acknowledge_review(session: Session, actor: Actor, review: Review, data: Any
     review.acknowledged_at = now
     review.rep_comment = values.get("comment")
     _touch(review, now)
-    _log_review(session, review)
     return review
 
 
@@ -427,12 +436,11 @@ def close_review(session: Session, actor: Actor, review: Review, now: datetime) 
     if missing:
         raise InvalidInput(errors=[FieldError(f"ratings.{k}", "required") for k in missing])
     card = scorecard(review.figures, review.dimensions, review.ratings)
-    review.score = None if card["total"] is None else Decimal(card["total"])
+    review.score = None if card.total is None else Decimal(card.total)
     review.status = "closed"
     review.closed_at = now
     review.closed_by = actor.id
     _touch(review, now)
-    _log_review(session, review)
     lock_period_for_rep(session, rep.id, rep.unit_id, review.period, actor.id)
     record_audit(
         session,
@@ -441,7 +449,7 @@ def close_review(session: Session, actor: Actor, review: Review, now: datetime) 
         "review",
         review.id,
         {"status": "shared"},
-        {"status": "closed", "period": review.period, "score": card["total"]},
+        {"status": "closed", "period": review.period, "score": card.total},
     )
     return review
 
@@ -457,14 +465,14 @@ class Suggestion:
     threshold: Decimal
     periods: list[tuple[str, Decimal]]
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "rep_id": self.rep_id,
-            "name": self.name,
-            "metric": self.metric,
-            "threshold": float(self.threshold),
-            "periods": [{"period": p, "attainment": float(a)} for p, a in self.periods],
-        }
+    def public(self) -> SuggestionPublic:
+        return SuggestionPublic(
+            rep_id=self.rep_id,
+            name=self.name,
+            metric=self.metric,
+            threshold=float(self.threshold),
+            periods=[PeriodAttainment(period=p, attainment=float(a)) for p, a in self.periods],
+        )
 
 
 SUGGESTION_QUERY = {"period": PeriodKey(), "metric": Choice(choices=METRICS), "threshold": Number(min=0, max=10)}
@@ -568,42 +576,42 @@ PLAN_CLOSE = {"outcome": Choice(required=True, nullable=False, choices=PLAN_OUTC
 PLAN_QUERY = {"rep_id": Uuid(), "status": Choice(choices=PLAN_STATUSES)}
 
 
-def plan_public(plan: ImprovementPlan) -> dict[str, Any]:
+def plan_public(plan: ImprovementPlan) -> PlanPublic:
     """A plan on the wire through sync: its criteria as set (the phone measures them on its progress records)."""
-    return {
-        "id": plan.id,
-        "rep_id": plan.rep_id,
-        "opened_by": plan.opened_by,
-        "status": plan.status,
-        "goal": plan.goal,
-        "trigger": plan.trigger,
-        "starts_on": wire(plan.starts_on),
-        "ends_on": wire(plan.ends_on),
-        "exit_criteria": plan.exit_criteria,
-        "outcome": plan.outcome,
-        "outcome_note": plan.outcome_note,
-        "closed_at": wire(plan.closed_at),
-        "closed_by": plan.closed_by,
-        "version": plan.version,
-        "updated_at": wire(plan.updated_at),
-    }
+    return PlanPublic(
+        id=plan.id,
+        rep_id=plan.rep_id,
+        opened_by=plan.opened_by,
+        status=plan.status,
+        goal=plan.goal,
+        trigger=msgspec.convert(plan.trigger, PlanTrigger),
+        starts_on=wire(plan.starts_on),
+        ends_on=wire(plan.ends_on),
+        exit_criteria=msgspec.convert(plan.exit_criteria, list[ExitCriterion]),
+        outcome=plan.outcome,
+        outcome_note=plan.outcome_note,
+        closed_at=wire(plan.closed_at),
+        closed_by=plan.closed_by,
+        version=plan.version,
+        updated_at=wire(plan.updated_at),
+    )
 
 
-def action_public(action: PlanAction) -> dict[str, Any]:
-    return {
-        "id": action.id,
-        "plan_id": action.plan_id,
-        "kind": action.kind,
-        "title": action.title,
-        "due_on": wire(action.due_on),
-        "done_on": wire(action.done_on),
-        "notes": action.notes,
-        "created_by": action.created_by,
-        "updated_at": wire(action.updated_at),
-    }
+def action_public(action: PlanAction) -> ActionPublic:
+    return ActionPublic(
+        id=action.id,
+        plan_id=action.plan_id,
+        kind=action.kind,
+        title=action.title,
+        due_on=wire(action.due_on),
+        done_on=wire(action.done_on),
+        notes=action.notes,
+        created_by=action.created_by,
+        updated_at=wire(action.updated_at),
+    )
 
 
-def measure(session: Session, plan: ImprovementPlan, now: datetime) -> list[dict[str, Any]]:
+def measure(session: Session, plan: ImprovementPlan, now: datetime) -> list[MeasuredCriterion]:
     """Each exit criterion with the KPI engine's attainment now, and whether it is met."""
     criteria = plan.exit_criteria
     goals = list(
@@ -623,32 +631,36 @@ def measure(session: Session, plan: ImprovementPlan, now: datetime) -> list[dict
         figures = by_key.get((criterion["metric"], criterion["period"]))
         attainment = figures.attainment if figures is not None else None
         measured.append(
-            criterion
-            | {
-                "attainment": None if attainment is None else float(attainment),
-                "met": attainment is not None and attainment >= Decimal(criterion["min_attainment"]),
-            }
+            MeasuredCriterion(
+                metric=criterion["metric"],
+                period=criterion["period"],
+                min_attainment=criterion["min_attainment"],
+                attainment=None if attainment is None else float(attainment),
+                met=attainment is not None and attainment >= Decimal(criterion["min_attainment"]),
+            )
         )
     return measured
 
 
-def plan_detail(session: Session, plan: ImprovementPlan, now: datetime) -> dict[str, Any]:
+def plan_detail(session: Session, plan: ImprovementPlan, now: datetime) -> PlanDetail:
     """A plan over HTTP: with its actions and its exit criteria measured now."""
     actions = session.scalars(
         select(PlanAction).where(PlanAction.plan_id == plan.id).order_by(col(PlanAction.due_on))
     )
     measured = measure(session, plan, now)
-    return plan_public(plan) | {
-        "exit_criteria": measured,
-        "exit_criteria_met": bool(measured) and all(c["met"] for c in measured),
-        "actions": [action_public(a) for a in actions],
-    }
+    return PlanDetail(
+        **msgspec.structs.asdict(plan_public(plan))
+        | {
+            "exit_criteria": measured,
+            "exit_criteria_met": bool(measured) and all(c.met for c in measured),
+            "actions": [action_public(a) for a in actions],
+        }
+    )
 
 
-def _log_plan(session: Session, plan: ImprovementPlan, now: datetime) -> None:
+def _touch_plan(plan: ImprovementPlan, now: datetime) -> None:
     plan.version += 1
     plan.updated_at = now
-    record_change(session, "plan", plan.id, plan.version, owner_id=plan.rep_id)
 
 
 def get_plan(session: Session, actor: Actor, plan_id: str) -> ImprovementPlan:
@@ -700,7 +712,7 @@ def open_plan(session: Session, actor: Actor, data: Any, now: datetime) -> Impro
         rep_id=rep.id,
         opened_by=actor.id,
         goal=values.get("goal"),
-        trigger=found[0].public() if found else {},
+        trigger=msgspec.to_builtins(found[0].public()) if found else {},
         starts_on=values["starts_on"],
         ends_on=values["ends_on"],
         exit_criteria=criteria,
@@ -709,7 +721,7 @@ def open_plan(session: Session, actor: Actor, data: Any, now: datetime) -> Impro
     )
     session.add(plan)
     session.flush()
-    _log_plan(session, plan, now)
+    _touch_plan(plan, now)
     record_audit(
         session, actor.id, "plan.open", "plan", plan.id, {}, {"rep_id": rep.id, "exit_criteria": criteria}
     )
@@ -728,7 +740,7 @@ def add_action(session: Session, actor: Actor, plan: ImprovementPlan, data: Any,
     action = PlanAction(plan_id=plan.id, created_by=actor.id, created_at=now, updated_at=now, **values)
     session.add(action)
     session.flush()
-    _log_plan(session, plan, now)
+    _touch_plan(plan, now)
     return action
 
 
@@ -744,7 +756,7 @@ def update_action(
     for name, value in values.items():
         setattr(action, name, value)
     action.updated_at = now
-    _log_plan(session, plan, now)
+    _touch_plan(plan, now)
     return action
 
 
@@ -758,7 +770,7 @@ def close_plan(session: Session, actor: Actor, plan: ImprovementPlan, data: Any,
     plan.outcome_note = values.get("note")
     plan.closed_at = now
     plan.closed_by = actor.id
-    _log_plan(session, plan, now)
+    _touch_plan(plan, now)
     record_audit(
         session,
         actor.id,
@@ -766,6 +778,11 @@ def close_plan(session: Session, actor: Actor, plan: ImprovementPlan, data: Any,
         "plan",
         plan.id,
         {"status": "open"},
-        {"status": "closed", "outcome": plan.outcome, "exit_criteria": measured},
+        {"status": "closed", "outcome": plan.outcome, "exit_criteria": msgspec.to_builtins(measured)},
     )
     return plan
+
+
+# A draft review is the lead's work in progress: it reaches nobody's phone until it is shared.
+declare("review", Review, review_public, owned_by("rep_id"), shown=lambda review: review.status != "draft")
+declare("plan", ImprovementPlan, plan_public, owned_by("rep_id"))

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.customers.models import Customer
+from backend.customers.schemas import CustomerPublic
 from backend.db import new_id
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi
 from backend.org.service import reset_scope_around
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_user, owners, require_manager
-from backend.sync.changelog import record_change
+from backend.sync.registry import declare, owned_by
 from backend.validation import Number, Text, Uuid, validate
 from backend.versioning import set_fields, wire
 
@@ -33,32 +34,21 @@ SERVER_FIELDS = ("owner_id", "status", "first_won_on", "city")
 MANAGER_FIELDS = {**CUSTOMER_FIELDS, "owner_id": Uuid(nullable=False), "city": Text(max_len=64)}
 
 
-def customer_public(customer: Customer) -> dict[str, Any]:
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "address": customer.address,
-        "contact": customer.contact,
-        "phone": customer.phone,
-        "city": customer.city,
-        "lat": customer.lat,
-        "lon": customer.lon,
-        "owner_id": customer.owner_id,
-        "status": customer.status,
-        "first_won_on": wire(customer.first_won_on),
-        "version": customer.version,
-        "updated_at": customer.updated_at.isoformat(),
-    }
-
-
-def log_customer(session: Session, customer: Customer) -> None:
-    record_change(
-        session,
-        "customer",
-        customer.id,
-        customer.version,
-        deleted=customer.deleted_at is not None,
+def customer_public(customer: Customer) -> CustomerPublic:
+    return CustomerPublic(
+        id=customer.id,
+        name=customer.name,
+        address=customer.address,
+        contact=customer.contact,
+        phone=customer.phone,
+        city=customer.city,
+        lat=customer.lat,
+        lon=customer.lon,
         owner_id=customer.owner_id,
+        status=customer.status,
+        first_won_on=wire(customer.first_won_on),
+        version=customer.version,
+        updated_at=customer.updated_at.isoformat(),
     )
 
 
@@ -89,7 +79,6 @@ def add_customer(
     )
     session.add(customer)
     session.flush()
-    log_customer(session, customer)
     return customer
 
 
@@ -111,8 +100,7 @@ def update_customer(
     new_owner = values.pop("owner_id", None)
     if new_owner and new_owner != customer.owner_id:
         reassign(session, actor, customer, new_owner, now)
-    if set_fields(customer, values, actor.id, now):
-        log_customer(session, customer)
+    set_fields(customer, values, actor.id, now)
     return customer
 
 
@@ -124,7 +112,6 @@ def reassign(session: Session, actor: Actor, customer: Customer, owner_id: str, 
     customer.owner_id = owner_id
     customer.version += 1
     customer.updated_at = now
-    log_customer(session, customer)
     # A customer's first win counts as a new customer for whoever owns it now.
     kpi.customer_reassigned(session, customer, previous_owner, now)
 
@@ -136,3 +123,6 @@ def _owner_in_scope(session: Session, actor: Actor, owner_id: str) -> None:
         get_user(session, actor, owner_id)
     except NotFound:
         raise InvalidInput.one("owner_id", "not_found") from None
+
+
+declare("customer", Customer, customer_public, owned_by("owner_id"))

@@ -25,11 +25,12 @@ from sqlmodel import col, select
 from backend.audit.service import record_audit
 from backend.errors import FieldError, Forbidden, InvalidInput, NotFound, OverAllocated
 from backend.goals.models import ADDITIVE_METRICS, METRICS, SUBJECT_TYPES, Goal, GoalChange, Seasonality
+from backend.goals.schemas import GoalChangePublic, GoalFamily, GoalPublic, SeasonalityPublic
 from backend.kpi import service as kpi
 from backend.kpi.engine import amount_text
-from backend.kpi.periods import parse_period, split_target
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
+from backend.periods import parse_period, split_target
 from backend.policy import (
     Actor,
     get_unit,
@@ -39,7 +40,7 @@ from backend.policy import (
     require_unit_manager,
     visible_units,
 )
-from backend.sync.changelog import record_change
+from backend.sync.registry import by_subject, declare
 from backend.validation import Choice, Money, PeriodKey, Rule, Uuid, validate
 from backend.versioning import wire
 
@@ -88,42 +89,34 @@ def unallocated(goal: Goal) -> Decimal | None:
     return goal.target - goal.allocated if goal.metric in ADDITIVE_METRICS else None
 
 
-def goal_public(goal: Goal) -> dict[str, Any]:
+def goal_public(goal: Goal) -> GoalPublic:
     gap = unallocated(goal)
-    return {
-        "id": goal.id,
-        "subject_type": goal.subject_type,
-        "subject_id": goal.subject_id,
-        "metric": goal.metric,
-        "period": goal.period,
-        "target": amount_text(goal.metric, goal.target),
-        "parent_id": goal.parent_id,
-        "allocated": amount_text(goal.metric, goal.allocated) if gap is not None else None,
-        "unallocated": amount_text(goal.metric, gap) if gap is not None else None,
-        "version": goal.version,
-        "updated_at": goal.updated_at.isoformat(),
-    }
+    return GoalPublic(
+        id=goal.id,
+        subject_type=goal.subject_type,
+        subject_id=goal.subject_id,
+        metric=goal.metric,
+        period=goal.period,
+        target=amount_text(goal.metric, goal.target),
+        parent_id=goal.parent_id,
+        allocated=amount_text(goal.metric, goal.allocated) if gap is not None else None,
+        unallocated=amount_text(goal.metric, gap) if gap is not None else None,
+        version=goal.version,
+        updated_at=goal.updated_at.isoformat(),
+    )
 
 
-def change_public(change: GoalChange, names: dict[str, str], metric: str) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "goal_id": change.goal_id,
-        "changed_by": change.changed_by,
-        "changed_by_name": names.get(change.changed_by),
-        "changed_at": wire(change.changed_at),
-        "from": amount_text(metric, change.old_target) if change.old_target is not None else None,
-        "to": amount_text(metric, change.new_target),
-        "via": change.via,
-    }
-
-
-def log_goal(session: Session, goal: Goal) -> None:
-    """A rep's goal belongs to the rep; a unit's goal to the unit (everyone below sees it)."""
-    if goal.subject_type == "user":
-        record_change(session, "goal", goal.id, goal.version, owner_id=goal.subject_id)
-    else:
-        record_change(session, "goal", goal.id, goal.version, unit_id=goal.subject_id)
+def change_public(change: GoalChange, names: dict[str, str], metric: str) -> GoalChangePublic:
+    return GoalChangePublic(
+        id=change.id,
+        goal_id=change.goal_id,
+        changed_by=change.changed_by,
+        changed_by_name=names.get(change.changed_by),
+        changed_at=wire(change.changed_at),
+        old_target=amount_text(metric, change.old_target) if change.old_target is not None else None,
+        new_target=amount_text(metric, change.new_target),
+        via=change.via,
+    )
 
 
 # --- scope -------------------------------------------------------------------------------------------------
@@ -221,7 +214,6 @@ def _set_target(session: Session, goal: Goal, target: Decimal, actor: Actor, now
 def _touch(session: Session, goal: Goal, now: datetime) -> None:
     goal.version += 1
     goal.updated_at = now
-    log_goal(session, goal)
 
 
 def _new_goal(
@@ -253,7 +245,6 @@ def _new_goal(
             goal_id=goal.id, changed_by=actor.id, changed_at=now, old_target=None, new_target=target, via=via
         )
     )
-    log_goal(session, goal)
     return goal
 
 
@@ -424,7 +415,7 @@ def _child_subject(session: Session, actor: Actor, parent: Goal, subject_type: s
     return None if parent_of == parent.subject_id else "not_a_child"
 
 
-def allocate(session: Session, actor: Actor, goal_id: str, data: Any, now: datetime) -> dict[str, Any]:
+def allocate(session: Session, actor: Actor, goal_id: str, data: Any, now: datetime) -> GoalFamily:
     """Create or update the child goals of a unit's goal, one per `{subject_type, subject_id, target}`.
 
     Children are the units directly below the goal's unit and its members, for the same metric and period.
@@ -502,16 +493,16 @@ def allocate(session: Session, actor: Actor, goal_id: str, data: Any, now: datet
     return _family(parent, children, unallocated(parent))
 
 
-def _family(parent: Goal, children: Sequence[Goal], gap: Decimal | None) -> dict[str, Any]:
+def _family(parent: Goal, children: Sequence[Goal], gap: Decimal | None) -> GoalFamily:
     ordered = sorted(children, key=lambda c: (c.period, c.subject_type, c.subject_id))
-    return {
-        "parent": goal_public(parent),
-        "children": [goal_public(c) for c in ordered],
-        "unallocated": amount_text(parent.metric, gap) if gap is not None else None,
-    }
+    return GoalFamily(
+        parent=goal_public(parent),
+        children=[goal_public(c) for c in ordered],
+        unallocated=amount_text(parent.metric, gap) if gap is not None else None,
+    )
 
 
-def split(session: Session, actor: Actor, goal_id: str, now: datetime) -> dict[str, Any]:
+def split(session: Session, actor: Actor, goal_id: str, now: datetime) -> GoalFamily:
     """Split a year's (or a quarter's) goal into the subject's month goals, by its seasonality profile.
 
     Additive targets are cut with `split_target` (to the cent for revenue, whole for counts; the months add
@@ -567,7 +558,7 @@ HISTORY_ORDER = Ordering.of(
 )
 
 
-def history(session: Session, actor: Actor, goal_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+def history(session: Session, actor: Actor, goal_id: str, page: PageRequest) -> Page[GoalChangePublic]:
     """Every change of the goal's target, oldest first: who, when, from, to."""
     goal = get_goal(session, actor, goal_id)
     changes = fetch_page(session, select(GoalChange).where(GoalChange.goal_id == goal.id), HISTORY_ORDER, page)
@@ -604,13 +595,13 @@ def seasonality_weights(session: Session, goal: Goal) -> list[Decimal]:
     return _profile_for_path(session, path)[0]
 
 
-def get_seasonality(session: Session, actor: Actor, unit_id: str) -> dict[str, Any]:
+def get_seasonality(session: Session, actor: Actor, unit_id: str) -> SeasonalityPublic:
     unit = get_unit(session, actor, unit_id, manage=False)
     weights, source = _profile_for_path(session, unit.path)
-    return {"unit_id": unit.id, "weights": [str(w) for w in weights], "set_on": source}
+    return SeasonalityPublic(unit_id=unit.id, weights=[str(w) for w in weights], set_on=source)
 
 
-def set_seasonality(session: Session, actor: Actor, unit_id: str, data: Any, now: datetime) -> dict[str, Any]:
+def set_seasonality(session: Session, actor: Actor, unit_id: str, data: Any, now: datetime) -> SeasonalityPublic:
     """Set (or, with `weights: null`, remove) a unit's profile: twelve non-negative weights, not all zero."""
     require_unit_manager(actor)
     unit = get_unit(session, actor, unit_id)
@@ -639,3 +630,6 @@ def set_seasonality(session: Session, actor: Actor, unit_id: str, data: Any, now
     profile.updated_at = now
     session.flush()
     return get_seasonality(session, actor, unit.id)
+
+
+declare("goal", Goal, goal_public, by_subject)

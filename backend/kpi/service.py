@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import and_, delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
@@ -41,13 +42,21 @@ from backend.errors import FieldError, Forbidden, InvalidInput
 from backend.goals.models import ADDITIVE_METRICS, METRICS, Goal
 from backend.kpi.engine import Figures, Tally, figures, figures_public
 from backend.kpi.models import CalendarDay, DailyActivity, OfficialSchedule, Progress
-from backend.kpi.periods import PERIOD_KINDS, Period, parse_period, period_containing
+from backend.kpi.schemas import (
+    CalendarDayPublic,
+    CalendarPublic,
+    GoalProgress,
+    HolidayStatus,
+    LeaderboardRow,
+    ProgressPublic,
+)
 from backend.kpi.workdays import RATIO, WorkCalendar, YearSchedule
 from backend.notify import milestones
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
+from backend.periods import PERIOD_KINDS, Period, parse_period, period_containing
 from backend.policy import Actor, get_unit, get_user
-from backend.sync.changelog import record_change
+from backend.sync.registry import by_subject, declare
 from backend.validation import Choice, Day, Flag, PeriodKey, Uuid, validate
 from backend.versioning import wire
 from backend.visits.models import Visit
@@ -262,27 +271,19 @@ FIGURE_FIELDS = (
 )
 
 
-def progress_public(progress: Progress) -> dict[str, Any]:
+def progress_public(progress: Progress) -> ProgressPublic:
     """A progress record on the wire: the figures exactly as GET /progress shows them, plus sync fields."""
     stored = Figures(progress.metric, *(getattr(progress, name) for name in FIGURE_FIELDS))
-    return {
-        "id": progress.id,
-        "subject_type": progress.subject_type,
-        "subject_id": progress.subject_id,
-        "period": progress.period,
-        **figures_public(stored),
-        "as_of": wire(progress.as_of),
-        "version": progress.version,
-        "updated_at": wire(progress.updated_at),
-    }
-
-
-def log_progress(session: Session, progress: Progress) -> None:
-    """A rep's progress belongs to the rep (and so their managers); a unit's to the unit (everyone below)."""
-    if progress.subject_type == "user":
-        record_change(session, "progress", progress.id, progress.version, owner_id=progress.subject_id)
-    else:
-        record_change(session, "progress", progress.id, progress.version, unit_id=progress.subject_id)
+    return ProgressPublic(
+        id=progress.id,
+        subject_type=progress.subject_type,
+        subject_id=progress.subject_id,
+        period=progress.period,
+        as_of=wire(progress.as_of),
+        version=progress.version,
+        updated_at=wire(progress.updated_at),
+        **msgspec.structs.asdict(figures_public(stored)),
+    )
 
 
 def store_progress(session: Session, goals: Sequence[Goal], now: datetime, *, announce: bool = True) -> int:
@@ -324,7 +325,6 @@ def store_progress(session: Session, goals: Sequence[Goal], now: datetime, *, an
             row.version += 1
             row.as_of = now
             row.updated_at = now
-        log_progress(session, row)
         written += 1
         # milestones (50, 80, 100, 120 %) notify in the transaction of the figure that crossed them.
         if announce:
@@ -726,7 +726,7 @@ def progress_for(
     subject_type: str | None = None,
     subject_id: str | None = None,
     period: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[GoalProgress]:
     """One object per metric with a goal for the subject and period (default: the caller, this month).
 
     A subject outside the caller's view answers NotFound, like one that does not exist: a unit the caller
@@ -747,16 +747,16 @@ def progress_for(
     goals = goals_of_period(session, kind, target_id, period_key)
     computed = compute(session, goals, now)
     return [
-        {
-            "id": progress_id(g.subject_type, g.subject_id, g.metric, g.period),
-            "subject_type": g.subject_type,
-            "subject_id": g.subject_id,
-            "period": g.period,
+        GoalProgress(
+            id=progress_id(g.subject_type, g.subject_id, g.metric, g.period),
+            subject_type=g.subject_type,
+            subject_id=g.subject_id,
+            period=g.period,
             # A quarter's goal made of its months' is not stored: it has no id of its own.
-            "goal_id": None if g.id.startswith(MONTHS_GOAL) else g.id,
-            **figures_public(computed[g.id]),
-            "as_of": wire(now),
-        }
+            goal_id=None if g.id.startswith(MONTHS_GOAL) else g.id,
+            as_of=wire(now),
+            **msgspec.structs.asdict(figures_public(computed[g.id])),
+        )
         for g in goals
         if g.id in computed
     ]
@@ -769,7 +769,7 @@ def leaderboard(
     unit_id: str | None = None,
     metric: str | None = None,
     period: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[LeaderboardRow]:
     """The people of a unit (its whole subtree) who have a goal for the metric and period, ranked by
     attainment of their own target; equal attainments share a rank (1, 1, 3); none measured rank last.
 
@@ -805,21 +805,21 @@ def leaderboard(
     )
     rows = [(computed[g.id].attainment, names.get(g.subject_id, ""), g) for g in goals if g.id in computed]
     rows.sort(key=lambda r: (r[0] is None, -(r[0] or 0), r[1]))
-    board: list[dict[str, Any]] = []
+    board: list[LeaderboardRow] = []
     for index, (attainment, name, goal) in enumerate(rows):
         tied = index and rows[index - 1][0] == attainment
-        rank = board[-1]["rank"] if tied else index + 1
+        rank = board[-1].rank if tied else index + 1
         board.append(
-            {
-                "rank": rank,
-                "user_id": goal.subject_id,
-                "name": name,
-                "unit_id": units.get(goal.subject_id),
-                "metric": metric_name,
-                "period": period_key,
-                "attainment": figures_public(computed[goal.id])["attainment"],
-                "is_me": goal.subject_id == actor.id,
-            }
+            LeaderboardRow(
+                rank=rank,
+                user_id=goal.subject_id,
+                name=name,
+                unit_id=units.get(goal.subject_id),
+                metric=metric_name,
+                period=period_key,
+                attainment=figures_public(computed[goal.id]).attainment,
+                is_me=goal.subject_id == actor.id,
+            )
         )
     return board
 
@@ -831,7 +831,7 @@ MAX_OVERRIDES_PER_REQUEST = 400
 
 def calendar_public(
     session: Session, actor: Actor, unit_id: str, year: int | None, now: datetime
-) -> dict[str, Any]:
+) -> CalendarPublic:
     """A unit's year: how many working days, and every day that is not a plain Monday-to-Friday day, with
     where its status comes from (`override` of this unit, `inherited` from a unit above, `official`, or
     `estimated`); and whether the year's public holidays are `official` or `estimated` (`holidays`), from
@@ -861,22 +861,22 @@ def calendar_public(
         if day in overrides:
             source = "override" if overrides[day][1] == unit.id else "inherited"
             days.append(
-                {"date": day.isoformat(), "working": working, "source": source, "unit_id": overrides[day][1]}
+                CalendarDayPublic(date=day.isoformat(), working=working, source=source, unit_id=overrides[day][1])
             )
         elif working != (day.weekday() < 5):
-            days.append({"date": day.isoformat(), "working": working, "source": holidays, "unit_id": None})
+            days.append(CalendarDayPublic(date=day.isoformat(), working=working, source=holidays, unit_id=None))
         day += timedelta(days=1)
-    return {
-        "unit_id": unit.id,
-        "year": year,
-        "working_days": calendar.working_days(date(year, 1, 1), date(year + 1, 1, 1)),
-        "holidays": holidays,
-        "holidays_source": calendar.holiday_source(year),
-        "days": days,
-    }
+    return CalendarPublic(
+        unit_id=unit.id,
+        year=year,
+        working_days=calendar.working_days(date(year, 1, 1), date(year + 1, 1, 1)),
+        holidays=holidays,
+        holidays_source=calendar.holiday_source(year),
+        days=days,
+    )
 
 
-def holidays_status(calendar: WorkCalendar, year: int) -> str:
+def holidays_status(calendar: WorkCalendar, year: int) -> HolidayStatus:
     """`official` when the year's public holidays were announced (entered, or in chinesecalendar), else
     `estimated`: then pace and forecasts may move once the notice is entered."""
     return "official" if calendar.holiday_source(year) in ("entered", "chinesecalendar") else "estimated"
@@ -923,3 +923,7 @@ def set_calendar_days(session: Session, actor: Actor, unit_id: str, data: Any, n
             changed.append(day)
     if changed:
         calendar_changed(session, unit, changed, now)
+
+
+# Derived, never written by phones (SYNC.md rule 12).
+declare("progress", Progress, progress_public, by_subject)

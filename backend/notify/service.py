@@ -20,9 +20,10 @@ from sqlmodel import col, select
 
 from backend.notify.delivery import enqueue_pushes
 from backend.notify.models import Notification
+from backend.notify.schemas import NotificationPublic
 from backend.org.models import User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
-from backend.sync.changelog import record_change
+from backend.sync.registry import declare, owned_by
 
 # kind -> locale -> (title, body); bodies take the notification's params by name.
 TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
@@ -104,23 +105,18 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def notification_public(notification: Notification) -> dict[str, Any]:
-    return {
-        "id": notification.id,
-        "kind": notification.kind,
-        "title": notification.title,
-        "body": notification.body,
-        "data": notification.data,
-        "created_at": notification.created_at.isoformat(),
-        "read_at": notification.read_at.isoformat() if notification.read_at else None,
-        "version": notification.version,
-        "updated_at": notification.updated_at.isoformat(),
-    }
-
-
-def log_notification(session: Session, notification: Notification) -> None:
-    # Notifications are private: the key is the recipient, and pulls match it exactly (see sync.pull).
-    record_change(session, "notification", notification.id, notification.version, owner_id=notification.user_id)
+def notification_public(notification: Notification) -> NotificationPublic:
+    return NotificationPublic(
+        id=notification.id,
+        kind=notification.kind,
+        title=notification.title,
+        body=notification.body,
+        data=notification.data,
+        created_at=notification.created_at.isoformat(),
+        read_at=notification.read_at.isoformat() if notification.read_at else None,
+        version=notification.version,
+        updated_at=notification.updated_at.isoformat(),
+    )
 
 
 def notify(
@@ -158,7 +154,6 @@ def notify(
             session.flush()
     except IntegrityError:
         return None
-    log_notification(session, notification)
     enqueue_pushes(session, notification, now)
     return notification
 
@@ -191,5 +186,8 @@ def mark_read(session: Session, notification: Notification, now: datetime) -> bo
     notification.read_at = now
     notification.version += 1
     notification.updated_at = now
-    log_notification(session, notification)
     return True
+
+
+# Private: only the recipient pulls a notification, never their lead.
+declare("notification", Notification, notification_public, owned_by("user_id"), private=True)

@@ -20,17 +20,17 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.customers.models import Customer
-from backend.customers.service import log_customer
 from backend.db import new_id
 from backend.errors import Forbidden, InvalidInput
 from backend.kpi import service as kpi  # progress hooks
 from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, StageChange
+from backend.opportunities.schemas import OpportunityPublic, StageChangePublic
 from backend.org.models import User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_referenced, owners
 from backend.settings import Settings
-from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
+from backend.sync.registry import declare, owned_by
 from backend.validation import Choice, Day, Instant, Money, Text, Uuid, validate
 from backend.versioning import set_fields, wire
 
@@ -50,30 +50,30 @@ ADVANCE_ARGS = {
 SERVER_FIELDS = ("owner_id", "stage", "closed_at")
 
 
-def opportunity_public(opportunity: Opportunity) -> dict[str, Any]:
-    return {
-        "id": opportunity.id,
-        "customer_id": opportunity.customer_id,
-        "owner_id": opportunity.owner_id,
-        "title": opportunity.title,
-        "amount": wire(opportunity.amount),
-        "expected_close_on": wire(opportunity.expected_close_on),
-        "stage": opportunity.stage,
-        "closed_at": wire(opportunity.closed_at),
-        "close_reason": opportunity.close_reason,
-        "version": opportunity.version,
-        "updated_at": opportunity.updated_at.isoformat(),
-    }
+def opportunity_public(opportunity: Opportunity) -> OpportunityPublic:
+    return OpportunityPublic(
+        id=opportunity.id,
+        customer_id=opportunity.customer_id,
+        owner_id=opportunity.owner_id,
+        title=opportunity.title,
+        amount=wire(opportunity.amount),
+        expected_close_on=wire(opportunity.expected_close_on),
+        stage=opportunity.stage,
+        closed_at=wire(opportunity.closed_at),
+        close_reason=opportunity.close_reason,
+        version=opportunity.version,
+        updated_at=opportunity.updated_at.isoformat(),
+    )
 
 
-def stage_change_public(change: StageChange) -> dict[str, Any]:
-    return {
-        "from_stage": change.from_stage,
-        "to_stage": change.to_stage,
-        "at": wire(change.at),
-        "recorded_at": wire(change.recorded_at),
-        "by_id": change.by_id,
-    }
+def stage_change_public(change: StageChange) -> StageChangePublic:
+    return StageChangePublic(
+        from_stage=change.from_stage,
+        to_stage=change.to_stage,
+        at=wire(change.at),
+        recorded_at=wire(change.recorded_at),
+        by_id=change.by_id,
+    )
 
 
 def stage_history(session: Session, opportunity: Opportunity, page: PageRequest) -> Page[StageChange]:
@@ -116,10 +116,6 @@ def _move(
     opportunity.stage_changed_at = now
 
 
-def _log(session: Session, opportunity: Opportunity) -> None:
-    record_change(session, "opportunity", opportunity.id, opportunity.version, owner_id=opportunity.owner_id)
-
-
 def get_opportunity(session: Session, actor: Actor, opportunity_id: str) -> Opportunity:
     return get_owned(session, actor, Opportunity, opportunity_id, Opportunity.owner_id)
 
@@ -141,7 +137,6 @@ def create_opportunity(
     session.add(opportunity)
     session.flush()
     _move(session, actor, opportunity, None, "lead", now, now)
-    _log(session, opportunity)
     return opportunity
 
 
@@ -163,10 +158,9 @@ def edit_opportunity(
         get_referenced(session, actor, Customer, values["customer_id"], Customer.owner_id, "customer_id")
     outcome = three_way("opportunity", opportunity.stage, opportunity, values, base_version)
     before = kpi.opportunity_before(session, opportunity) if opportunity.stage == "won" else None
-    if set_fields(opportunity, outcome.apply, actor.id, now):
-        _log(session, opportunity)
-        if before is not None and "amount" in outcome.apply:  # a won deal's amount is revenue
-            kpi.opportunity_changed(session, opportunity, before, now)
+    changed = set_fields(opportunity, outcome.apply, actor.id, now)
+    if changed and before is not None and "amount" in outcome.apply:  # a won deal's amount is revenue
+        kpi.opportunity_changed(session, opportunity, before, now)
     return outcome.wholly_applied, outcome.conflicts
 
 
@@ -188,7 +182,6 @@ def advance(
     if stage == opportunity.stage:
         if stage in CLOSED_STAGES and reason and reason != opportunity.close_reason:
             set_fields(opportunity, {"close_reason": reason}, actor.id, now)
-            _log(session, opportunity)
         return
     was_won = opportunity.stage == "won"
     closing = stage in CLOSED_STAGES or opportunity.stage in CLOSED_STAGES
@@ -205,7 +198,6 @@ def advance(
             "close_reason": [opportunity.version, actor.id],
         }
     opportunity.updated_at = now
-    _log(session, opportunity)
     if was_won or stage == "won":
         _refresh_first_win(session, opportunity.customer_id)
     if before is not None:  # revenue, conversion, new customers follow in this transaction
@@ -230,7 +222,6 @@ def _refresh_first_win(session: Session, customer_id: str) -> None:
         customer.first_won_on = first_day
         customer.status = status
         customer.version += 1
-        log_customer(session, customer)
 
 
 # --- over HTTP (phones use sync; a lead or manager at a laptop, and scripts, use these) ----------------------
@@ -279,3 +270,6 @@ def advance_from_request(
         raise InvalidInput.one("at", "time_in_future")
     advance(session, actor, opportunity, args["stage"], args["at"], now, args.get("reason"))
     return opportunity
+
+
+declare("opportunity", Opportunity, opportunity_public, owned_by("owner_id"))

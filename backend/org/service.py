@@ -19,10 +19,11 @@ from backend.auth.service import check_current_password, hash_password, revoke_a
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # progress hooks
 from backend.org.models import DEFAULT_TIMEZONE, ROLES, UNIT_KINDS, Unit, User
+from backend.org.schemas import UnitPublic, UserPublic
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, managed_units, require_ranks_above
 from backend.settings import Settings
-from backend.sync.changelog import record_change
+from backend.sync.registry import declare, of_unit
 from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
 
 UNIT_FIELDS = {
@@ -45,39 +46,31 @@ USER_FIELDS = {
 AUDITED_USER_FIELDS = ("email", "role", "unit_id", "active")
 
 
-def unit_public(unit: Unit) -> dict[str, Any]:
-    return {
-        "id": unit.id,
-        "name": unit.name,
-        "kind": unit.kind,
-        "parent_id": unit.parent_id,
-        "timezone": unit.timezone,
-        "version": unit.version,
-        "updated_at": unit.updated_at.isoformat(),
-    }
+def unit_public(unit: Unit) -> UnitPublic:
+    return UnitPublic(
+        id=unit.id,
+        name=unit.name,
+        kind=unit.kind,
+        parent_id=unit.parent_id,
+        timezone=unit.timezone,
+        version=unit.version,
+        updated_at=unit.updated_at.isoformat(),
+    )
 
 
-def user_public(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "unit_id": user.unit_id,
-        "locale": user.locale,
-        "timezone": user.timezone,
-        "active": user.active,
-        "version": user.version,
-        "updated_at": user.updated_at.isoformat(),
-    }
-
-
-def _log_unit(session: Session, unit: Unit) -> None:
-    record_change(session, "unit", unit.id, unit.version, unit_id=unit.id)
-
-
-def log_user(session: Session, user: User) -> None:
-    record_change(session, "user", user.id, user.version, owner_id=user.id, unit_id=user.unit_id)
+def user_public(user: User) -> UserPublic:
+    return UserPublic(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        unit_id=user.unit_id,
+        locale=user.locale,
+        timezone=user.timezone,
+        active=user.active,
+        version=user.version,
+        updated_at=user.updated_at.isoformat(),
+    )
 
 
 # Units by path (a parent before its children), users by name; ids make each key unique.
@@ -111,7 +104,6 @@ def create_unit(session: Session, actor: Actor, data: Any, now: datetime, max_te
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     session.add(unit)
     session.flush()
-    _log_unit(session, unit)
     return unit
 
 
@@ -127,7 +119,6 @@ def update_unit(session: Session, actor: Actor, unit_id: str, data: Any, now: da
         _move_unit(session, actor, unit, values["parent_id"])
     unit.version += 1
     unit.updated_at = now
-    _log_unit(session, unit)
     return unit
 
 
@@ -241,7 +232,6 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    log_user(session, user)
     if audit:
         record_audit(
             session, actor.id, "user.create", "user", user.id, {}, {"role": user.role, "unit_id": unit.id}
@@ -305,7 +295,6 @@ def update_user(session: Session, actor: Actor, user_id: str, data: Any, now: da
     user.version += 1
     user.updated_at = now
     session.flush()
-    log_user(session, user)
     after = _audited(user)
     if (before["role"], before["unit_id"], before["active"]) != (user.role, user.unit_id, user.active):
         reset_scope_around(session, unit_ids={before["unit_id"], user.unit_id}, user_ids={user.id})
@@ -350,5 +339,9 @@ def update_me(
     user.version += 1
     user.updated_at = now
     session.flush()
-    log_user(session, user)
     return user
+
+
+# Phones hold every unit their user sees, and each person they see (the person's own record is theirs).
+declare("unit", Unit, unit_public, of_unit("id"))
+declare("user", User, user_public, lambda user: (user.id, user.unit_id))

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -25,14 +26,15 @@ from backend.channels import service as channels
 from backend.goals.models import Goal
 from backend.kpi import service as kpi
 from backend.kpi.models import DailyActivity
-from backend.kpi.periods import parse_period
 from backend.notify.service import notify
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
+from backend.periods import parse_period
 from backend.rewards.models import Badge
+from backend.rewards.schemas import BadgeData, BadgePublic
 from backend.settings import session_settings
-from backend.sync.changelog import record_change
+from backend.sync.registry import declare, owned_by
 from backend.versioning import wire
 
 BADGE_NAMES: dict[str, dict[str, str]] = {
@@ -42,17 +44,17 @@ BADGE_NAMES: dict[str, dict[str, str]] = {
 }
 
 
-def badge_public(badge: Badge) -> dict[str, Any]:
-    return {
-        "id": badge.id,
-        "rep_id": badge.rep_id,
-        "kind": badge.kind,
-        "key": badge.key,
-        "data": badge.data,
-        "earned_at": wire(badge.earned_at),
-        "version": badge.version,
-        "updated_at": wire(badge.updated_at),
-    }
+def badge_public(badge: Badge) -> BadgePublic:
+    return BadgePublic(
+        id=badge.id,
+        rep_id=badge.rep_id,
+        kind=badge.kind,
+        key=badge.key,
+        data=msgspec.convert(badge.data, BadgeData),
+        earned_at=wire(badge.earned_at),
+        version=badge.version,
+        updated_at=wire(badge.updated_at),
+    )
 
 
 def streak_days(session: Session) -> int:
@@ -74,7 +76,6 @@ def award(session: Session, rep: User, kind: str, key: str, data: dict[str, Any]
             session.flush()
     except IntegrityError:
         return None
-    record_change(session, "badge", badge.id, badge.version, owner_id=rep.id)
     notify(
         session,
         rep,
@@ -171,3 +172,6 @@ BADGE_ORDER = Ordering.of("badges", SortKey(Badge.earned_at), SortKey(Badge.kind
 def badges_of(session: Session, rep_id: str, page: PageRequest) -> Page[Badge]:
     """The rep's badges, first earned first."""
     return fetch_page(session, select(Badge).where(Badge.rep_id == rep_id), BADGE_ORDER, page)
+
+
+declare("badge", Badge, badge_public, owned_by("rep_id"))

@@ -1,7 +1,7 @@
 """The change log and its commit-ordered cursor (SYNC.md rule 7).
 
-Every write of a synced record calls `record_change` inside the writing transaction. The change is kept in
-the session until the transaction commits; just before the commit (`before_commit`), `_stamp` takes the
+Every change of a synced record is captured where the ORM flushes it (registry.py) and kept in the session
+until the transaction commits; just before the commit (`before_commit`), `_stamp` takes the
 single counter row of `sync_state` and gives each pending change the next positions, then the commit
 releases the counter.
 
@@ -22,59 +22,27 @@ at or below it is known to have missed a delete and must reset.
 
 Each row also keeps the change as a pull sends it (`body`), rendered by `_stamp` from the records as the
 transaction leaves them (after its last flush), so a pull reads a page from the log alone. It is never
-stale for the same reason the version is not: every write of a synced record logs it, and the row is
+stale for the same reason the version is not: every change of a synced record is captured, and the row is
 rewritten, body and all, by the stamp of each transaction that does. The sync tests check after each test
 that every stored body equals the record rendered afresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections import defaultdict, namedtuple
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, update
+import msgspec
+from sqlalchemy import Column, Table, delete, event, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.db import clock_of, insert_rows, table_of
 from backend.sync.models import ChangeLog, SyncState
-
-PENDING = "fieldgoal.pending_changes"
-# The app's clock, when the session belongs to a request (tests move it); tombstones age by it.
-
-
-@dataclass(frozen=True)
-class Change:
-    entity: str
-    record_id: str
-    version: int
-    deleted: bool
-    owner_id: str | None
-    unit_id: str | None
-    # The record's every column as just written, when the writer has them at hand (rows inserted in bulk):
-    # its wire form is rendered from them instead of reading the record back.
-    written: dict[str, Any] | None = field(default=None, compare=False)
-
-
-def record_change(
-    session: Session,
-    entity: str,
-    record_id: str,
-    version: int,
-    *,
-    deleted: bool = False,
-    owner_id: str | None = None,
-    unit_id: str | None = None,
-    written: dict[str, Any] | None = None,
-) -> None:
-    """Note a change of a synced record; it gets its log position when the transaction commits."""
-    pending_changes(session).append(Change(entity, record_id, version, deleted, owner_id, unit_id, written))
-
-
-def pending_changes(session: Session) -> list[Change]:
-    changes: list[Change] = session.info.setdefault(PENDING, [])
-    return changes
+from backend.sync.registry import ENTITIES, PENDING, Change, keys_of_row
 
 
 @event.listens_for(Session, "before_commit")
@@ -83,6 +51,8 @@ def _stamp(session: Session) -> None:
     # commit, so the counter is held for the commit alone, not for the rest of a batch.
     if session.in_nested_transaction():
         return
+    # The last flush first: what it writes is captured too.
+    session.flush()
     changes = session.info.pop(PENDING, None)
     if not changes:
         return
@@ -90,11 +60,7 @@ def _stamp(session: Session) -> None:
     for change in changes:
         latest.pop((change.entity, change.record_id), None)  # re-insert so order follows the last change
         latest[(change.entity, change.record_id)] = change
-    # The records as they commit, rendered before the counter is taken (it is held for the commit alone) by
-    # pull.py, which knows every entity's wire shape (and imports this module, so it is imported here).
-    from backend.sync.pull import render_changes
-
-    session.flush()
+    # The records as they commit, rendered before the counter is taken (it is held for the commit alone).
     bodies = render_changes(session, [c for c in latest.values() if not c.deleted])
     dialect = session.get_bind().dialect.name
     state_query = select(SyncState.last_seq).where(SyncState.id == 1)
@@ -119,6 +85,23 @@ def _stamp(session: Session) -> None:
     columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at", "body")
     insert_rows(session, table_of(ChangeLog), rows, conflict=("entity", "record_id"), update=columns)
     session.execute(update(SyncState).where(col(SyncState.id) == 1).values(last_seq=last + len(rows)))
+
+
+def bulk_log_row(entity: str, row: dict[str, Any], seq: int) -> dict[str, Any]:
+    """The change-log row of a record written by a bulk writer that hands out positions itself (the demo
+    seeder: millions of rows in one transaction, `sync_state.last_seq` set at its end). Its keys follow the
+    entity's declaration; its body is left for pulls to render from the record."""
+    owner_id, unit_id = keys_of_row(entity, row)
+    return {
+        "entity": entity,
+        "record_id": row["id"],
+        "seq": seq,
+        "version": row["version"],
+        "deleted": False,
+        "owner_id": owner_id,
+        "unit_id": unit_id,
+        "changed_at": row["updated_at"],
+    }
 
 
 def ensure_state(session: Session) -> None:
@@ -149,3 +132,70 @@ def purge_tombstones(session: Session, days: int) -> int:
         .values(purged_through=highest)
     )
     return int(result.rowcount or 0)
+
+
+# --- the wire form of a change ----------------------------------------------------------------------------
+
+
+@functools.cache
+def wire_columns(table: Table) -> tuple[list[Column[Any]], type[Any]]:
+    """The columns a change is rendered from, of `table`, and the plain record type its rows become.
+
+    Plain records, not ORM objects: a page is read-only, and building and tracking thousands of instances
+    was most of a pull's time. Not a Row either: the wire shapes read records by attribute, which a Row
+    answers in Python (half of `visit_public`'s time) and a named tuple in C. The merge's bookkeeping never
+    goes on the wire: not decoding it was a sixth of a page's time.
+    """
+    columns = [column for column in table.c if column.name != "field_versions"]
+    return columns, namedtuple(f"{table.name}_record", [column.name for column in columns])  # type: ignore[misc]
+
+
+def current_records(session: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Any]:
+    """The named records as they are now, as plain records, by (entity, id)."""
+    found: dict[tuple[str, str], Any] = {}
+    for entity, ids in wanted.items():
+        table = table_of(ENTITIES[entity].model)
+        columns, shape = wire_columns(table)
+        for start in range(0, len(ids), 500):
+            query = sa_select(*columns).where(table.c.id.in_(ids[start : start + 500]))
+            for loaded in session.execute(query):
+                found[(entity, loaded.id)] = shape._make(loaded)
+    return found
+
+
+def as_change(entity: str, record: Any) -> dict[str, Any] | None:
+    """A record as a change on the wire; None when it is deleted (a pull sends a tombstone)."""
+    if getattr(record, "deleted_at", None) is not None:
+        return None
+    data = ENTITIES[entity].shape(record)
+    return {
+        "entity": entity,
+        "id": record.id,
+        "version": record.version,
+        "updated_at": _field(data, "updated_at"),
+        "deleted": False,
+        "data": data,
+    }
+
+
+def _field(data: Any, name: str) -> Any:
+    return data[name] if isinstance(data, dict) else getattr(data, name)
+
+
+def render_changes(session: Session, changes: list[Change]) -> dict[tuple[str, str], str]:
+    """The committing changes as a pull will send them, for the log to keep."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    records: dict[tuple[str, str], Any] = {}
+    for change in changes:
+        if change.written is None:
+            wanted[change.entity].append(change.record_id)
+        else:
+            shape = wire_columns(table_of(ENTITIES[change.entity].model))[1]
+            records[(change.entity, change.record_id)] = shape._make(change.written[n] for n in shape._fields)
+    records.update(current_records(session, wanted))
+    bodies = {}
+    for key, record in records.items():
+        shaped = as_change(key[0], record)
+        if shaped is not None:
+            bodies[key] = msgspec.json.encode(shaped).decode()
+    return bodies

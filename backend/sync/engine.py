@@ -48,7 +48,6 @@ from backend.errors import (
 from backend.kpi import service as kpi
 from backend.policy import Actor
 from backend.settings import Settings
-from backend.sync.changelog import pending_changes
 from backend.sync.entities import (
     ACTIONS,
     BATCHED_CREATES,
@@ -287,14 +286,12 @@ def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids:
     if record_id in rejected_ids:
         return _rejection(ctx, base, [FieldError("id", "depends_on_rejected")])
     session = ctx.session
-    mark = len(pending_changes(session))
     savepoint = session.begin_nested()
     try:
         outcome = _dispatch(ctx, _parse(raw))
         savepoint.commit()
     except Exception as exc:
         savepoint.rollback()
-        del pending_changes(session)[mark:]
         return _refused(ctx, client_id, raw, exc, rejected_ids)
     return _receipt(base, outcome)
 
@@ -338,14 +335,12 @@ def _settle_run(
         receipts[raw["mid"]] = _receipt(base, Outcome(row["version"]))
     if rows:
         session = ctx.session
-        mark = len(pending_changes(session))
         savepoint = session.begin_nested()
         try:
             batched.insert(session, rows)
             savepoint.commit()
         except Exception:
             savepoint.rollback()
-            del pending_changes(session)[mark:]
             for raw in passed:
                 receipts[raw["mid"]] = _settle_one(ctx, client_id, raw, rejected_ids)
     return [receipts[raw["mid"]] for raw in run]

@@ -23,7 +23,6 @@ from backend.notify.service import mark_read
 from backend.opportunities import service as opportunities
 from backend.opportunities.models import Opportunity
 from backend.policy import Actor
-from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
 from backend.sync.models import ConflictRecord
 from backend.validation import Text, validate
@@ -136,7 +135,6 @@ def log_conflicts(
         )
         ctx.session.add(record)
         ctx.session.flush()
-        record_change(ctx.session, "conflict", record.id, record.version, owner_id=owner_id)
 
 
 # --- customer ---------------------------------------------------------------------------------------------
@@ -155,13 +153,11 @@ def _customer(ctx: Context, m: Mutation) -> Outcome:
             return Outcome(customer.version, merged=True, applied=False, conflicts=[theirs])
         customer.deleted_at = ctx.now
         customer.version += 1
-        customers.log_customer(ctx.session, customer)
         return Outcome(customer.version)
     values = _fields(ctx, m, customers.CUSTOMER_FIELDS, customers.SERVER_FIELDS)
     unseen = base < customer.version
     outcome = three_way("customer", customer.status, customer, values, base)
-    if set_fields(customer, outcome.apply, ctx.actor.id, ctx.now):
-        customers.log_customer(ctx.session, customer)
+    set_fields(customer, outcome.apply, ctx.actor.id, ctx.now)
     log_conflicts(ctx, "customer", customer.id, customer.owner_id, outcome.conflicts)
     return Outcome(customer.version, unseen, outcome.wholly_applied, outcome.conflicts)
 

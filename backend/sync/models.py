@@ -9,6 +9,8 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from backend.db import new_id, stamped
+from backend.sync.registry import declare, owned_by
+from backend.versioning import wire
 
 
 class ChangeLog(SQLModel, table=True):
@@ -99,3 +101,25 @@ class ConflictRecord(SQLModel, table=True):
     owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
     at: datetime = stamped()
     version: int = 1
+
+
+def conflict_public(conflict: Any) -> dict[str, Any]:
+    return {
+        "id": conflict.id,
+        "entity": conflict.entity,
+        "record_id": conflict.record_id,
+        "field": conflict.field,
+        "yours": conflict.yours,
+        "theirs": conflict.theirs,
+        "kept": conflict.kept,
+        "rule": conflict.rule,
+        "yours_by": conflict.yours_by,
+        "theirs_by": conflict.theirs_by,
+        "at": wire(conflict.at),
+        "version": conflict.version,
+        "updated_at": wire(conflict.at),
+    }
+
+
+# The rep and their lead read the conflicts of the rep's records.
+declare("conflict", ConflictRecord, conflict_public, owned_by("owner_id"))

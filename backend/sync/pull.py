@@ -6,86 +6,29 @@ a cursor never passes a change that commits late. Visibility is decided now, fro
 not from who could see a record when it changed; a change of what the user may see raises their scope
 epoch, and a cursor from another epoch, or from before the purged tombstones, answers `reset`.
 
-Each entity's shape on the wire is said here (`ENTITIES`). A change is rendered in that shape when it
-commits (`render_changes`, called by changelog.py) and the log keeps it, so a page is read from the log
-alone; a row that keeps none (logged before the log kept them) is shaped from its record as it is now.
+Each entity's shape on the wire is what its feature declared (registry.py). A change is rendered in that
+shape when it commits (changelog.py) and the log keeps it, so a page is read from the log alone; a row that
+keeps none (logged before the log kept them) is shaped from its record as it is now.
 """
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict, namedtuple
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Column, ColumnElement, Table, and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.coaching.models import ImprovementPlan, Review
-from backend.coaching.service import plan_public, review_public
-from backend.customers.models import Customer
-from backend.customers.service import customer_public
 from backend.db import table_of
-from backend.goals.models import Goal
-from backend.goals.service import goal_public
-from backend.kpi.models import Progress
-from backend.kpi.service import progress_public
-from backend.notify.models import Notification
-from backend.notify.service import notification_public
-from backend.opportunities.models import Opportunity
-from backend.opportunities.service import opportunity_public
 from backend.org.models import Unit, User
-from backend.org.service import unit_public, user_public
 from backend.policy import Actor, others_owned, visible_units
-from backend.rewards.badges import badge_public
-from backend.rewards.models import Badge
-from backend.sync.changelog import Change, last_position, purged_through
-from backend.sync.models import ChangeLog, ConflictRecord
-from backend.versioning import wire
-from backend.visits.models import Amendment, Visit
-from backend.visits.service import amendment_public, visit_public
-
-
-def conflict_public(conflict: ConflictRecord) -> dict[str, Any]:
-    return {
-        "id": conflict.id,
-        "entity": conflict.entity,
-        "record_id": conflict.record_id,
-        "field": conflict.field,
-        "yours": conflict.yours,
-        "theirs": conflict.theirs,
-        "kept": conflict.kept,
-        "rule": conflict.rule,
-        "yours_by": conflict.yours_by,
-        "theirs_by": conflict.theirs_by,
-        "at": wire(conflict.at),
-        "version": conflict.version,
-        "updated_at": wire(conflict.at),
-    }
-
-
-# entity -> (table, its shape on the wire); features add their synced entities here.
-ENTITIES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
-    "unit": (Unit, unit_public),
-    "user": (User, user_public),
-    "customer": (Customer, customer_public),
-    "visit": (Visit, visit_public),
-    "opportunity": (Opportunity, opportunity_public),
-    "goal": (Goal, goal_public),
-    "progress": (Progress, progress_public),  # derived, SYNC.md rule 12
-    "notification": (Notification, notification_public),
-    "amendment": (Amendment, amendment_public),
-    "conflict": (ConflictRecord, conflict_public),
-    "review": (Review, review_public),  # read-only; change-log owner_id = the rep
-    "plan": (ImprovementPlan, plan_public),  # read-only; change-log owner_id = the rep
-    "badge": (Badge, badge_public),  # read-only, keyed by the rep (owner_id)
-}
-# Records only their owner pulls, never their lead.
-PRIVATE = ("notification",)
+from backend.sync.changelog import as_change, current_records, last_position, purged_through
+from backend.sync.models import ChangeLog
+from backend.sync.registry import ENTITIES
 
 
 @dataclass(frozen=True)
@@ -109,7 +52,8 @@ def visible_changes(actor: Actor) -> ColumnElement[bool]:
     ]
     others = others_owned(actor, ChangeLog.owner_id)
     if others is not None:
-        branches.append(and_(col(ChangeLog.entity).not_in(PRIVATE), others))
+        private = [name for name, entity in ENTITIES.items() if entity.private]
+        branches.append(and_(col(ChangeLog.entity).not_in(private), others))
     return or_(*branches)
 
 
@@ -163,68 +107,6 @@ def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: in
     return rows
 
 
-@functools.cache
-def _wire_columns(table: Table) -> tuple[list[Column[Any]], type[Any]]:
-    """The columns a pull reads of `table`, and the plain record type its rows become.
-
-    Plain records, not ORM objects: a page is read-only, and building and tracking thousands of instances
-    was most of a pull's time. Not a Row either: the wire shapes read records by attribute, which a Row
-    answers in Python (half of `visit_public`'s time) and a named tuple in C. The merge's bookkeeping never
-    goes on the wire: not decoding it was a sixth of a page's time.
-    """
-    columns = [column for column in table.c if column.name != "field_versions"]
-    return columns, namedtuple(f"{table.name}_record", [column.name for column in columns])  # type: ignore[misc]
-
-
-def _current(session: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Any]:
-    """The named records as they are now, as plain records, by (entity, id)."""
-    found: dict[tuple[str, str], Any] = {}
-    for entity, ids in wanted.items():
-        table = table_of(ENTITIES[entity][0])
-        columns, shape = _wire_columns(table)
-        for start in range(0, len(ids), 500):
-            query = sa_select(*columns).where(table.c.id.in_(ids[start : start + 500]))
-            for loaded in session.execute(query):
-                found[(entity, loaded.id)] = shape._make(loaded)
-    return found
-
-
-def _change(entity: str, record: Any) -> dict[str, Any] | None:
-    """A record as a change on the wire; None when it is deleted (a pull sends a tombstone)."""
-    if getattr(record, "deleted_at", None) is not None:
-        return None
-    data = ENTITIES[entity][1](record)
-    return {
-        "entity": entity,
-        "id": record.id,
-        "version": data["version"],
-        "updated_at": data["updated_at"],
-        "deleted": False,
-        "data": data,
-    }
-
-
-def render_changes(session: Session, changes: list[Change]) -> dict[tuple[str, str], str]:
-    """The committing changes as a pull will send them, for the change log to keep (changelog.py)."""
-    wanted: dict[str, list[str]] = defaultdict(list)
-    records: dict[tuple[str, str], Any] = {}
-    for change in changes:
-        if change.entity not in ENTITIES:
-            continue
-        if change.written is None:
-            wanted[change.entity].append(change.record_id)
-        else:
-            shape = _wire_columns(table_of(ENTITIES[change.entity][0]))[1]
-            records[(change.entity, change.record_id)] = shape._make(change.written[n] for n in shape._fields)
-    records.update(_current(session, wanted))
-    bodies = {}
-    for key, record in records.items():
-        shaped = _change(key[0], record)
-        if shaped is not None:
-            bodies[key] = msgspec.json.encode(shaped).decode()
-    return bodies
-
-
 def _materialise(session: Session, rows: list[Any]) -> list[Any]:
     """The rows' changes in log order: as the log keeps them, or shaped from their records as they are now
     when it keeps none; deleted ones as tombstones."""
@@ -232,7 +114,7 @@ def _materialise(session: Session, rows: list[Any]) -> list[Any]:
     for row in rows:
         if row.body is None and not row.deleted:
             wanted[row.entity].append(row.record_id)
-    found = _current(session, wanted) if wanted else {}
+    found = current_records(session, wanted) if wanted else {}
     changes: list[Any] = []
     for row in rows:
         if row.body is not None:
@@ -240,7 +122,7 @@ def _materialise(session: Session, rows: list[Any]) -> list[Any]:
             changes.append(msgspec.Raw(row.body.encode()))
             continue
         record = found.get((row.entity, row.record_id))
-        change = None if record is None else _change(row.entity, record)
+        change = None if record is None else as_change(row.entity, record)
         if change is None:
             change = {"entity": row.entity, "id": row.record_id, "version": row.version, "deleted": True}
         changes.append(change)

@@ -7,14 +7,13 @@ from typing import Any
 from litestar import post
 from litestar.params import JSONBody
 
-from backend.http import DB, Config, CurrentActor, Now
+from backend.http import DB, Config, CurrentActor, Now, also_answers
 from backend.sync import engine, pull
+from backend.sync.schemas import SyncAnswer
 
 
-@post("/sync", status_code=200, sync_to_thread=True)
-def sync(
-    db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+@post("/sync", status_code=200, sync_to_thread=True, opt=also_answers(426))
+def sync(db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]) -> SyncAnswer:
     """Settle the client's mutations in order, then answer one page of changes after its cursor."""
     envelope = engine.read_envelope(data, settings)
     results, last_mid = engine.settle(db, actor, envelope, settings, now)
@@ -22,13 +21,13 @@ def sync(
     db.commit()
     limit = min(envelope.limit or settings.sync_max_page, settings.sync_max_page)
     page = pull.pull(db, actor, envelope.cursor, limit)
-    return {
-        "protocol": engine.PROTOCOL_MAX,
-        "last_mid": last_mid,
-        "results": results,
-        "changes": page.changes,
-        "cursor": page.cursor,
-        "has_more": page.has_more,
-        "reset": page.reset,
-        "server_time": now.isoformat().replace("+00:00", "Z"),
-    }
+    return SyncAnswer(
+        protocol=engine.PROTOCOL_MAX,
+        last_mid=last_mid,
+        results=results,
+        changes=page.changes,
+        cursor=page.cursor,
+        has_more=page.has_more,
+        reset=page.reset,
+        server_time=now.isoformat().replace("+00:00", "Z"),
+    )

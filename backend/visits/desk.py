@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.errors import FieldError, FieldgoalError, InvalidInput, NotFound
+from backend.errors import FieldError, FieldgoalError, FieldProblem, InvalidInput, NotFound
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_user, owners, require_manager
-from backend.sync.changelog import pending_changes
-from backend.sync.merge import FieldConflict
 from backend.validation import Choice, Day, Flag, Integer, Number, Text, Uuid, validate
 from backend.visits.models import VISIT_STATUSES, Visit
+from backend.visits.schemas import ConflictPublic, DecisionReceipt
 from backend.visits.service import StaleReview, get_visit, review
 
 DESK_QUERY = {
@@ -75,7 +74,7 @@ def desk(session: Session, actor: Actor, params: dict[str, Any], page: PageReque
 
 def review_many(
     session: Session, actor: Actor, data: Any, now: datetime, max_decisions: int
-) -> list[dict[str, Any]]:
+) -> list[DecisionReceipt]:
     """Settle each decision alone and answer one receipt per decision, in order."""
     require_manager(actor)
     decisions = data.get("decisions") if isinstance(data, dict) else None
@@ -86,13 +85,12 @@ def review_many(
     return [_decide(session, actor, raw, now) for raw in decisions]
 
 
-def _decide(session: Session, actor: Actor, raw: Any, now: datetime) -> dict[str, Any]:
-    base: dict[str, Any] = {"entity": "visit", "id": raw.get("id") if isinstance(raw, dict) else None}
-    mark = len(pending_changes(session))
+def _decide(session: Session, actor: Actor, raw: Any, now: datetime) -> DecisionReceipt:
+    named = raw.get("id") if isinstance(raw, dict) else None
     savepoint = session.begin_nested()
     try:
         values = validate(raw, DECISION)
-        base["id"] = values["id"]
+        named = values["id"]
         visit = get_visit(session, actor, values["id"])
         try:
             review(
@@ -107,15 +105,14 @@ def _decide(session: Session, actor: Actor, raw: Any, now: datetime) -> dict[str
         except StaleReview:
             # As in sync: the lead looked at an older version; nothing changes and they must look again.
             savepoint.rollback()
-            del pending_changes(session)[mark:]
-            stale = FieldConflict(
-                "version", values.get("base_version"), visit.version, "theirs", "stale_review", None
+            stale = ConflictPublic("version", values.get("base_version"), visit.version, "theirs", "stale_review")
+            return DecisionReceipt(
+                entity="visit", id=named, version=visit.version, status="conflict", conflicts=[stale]
             )
-            return {**base, "version": visit.version, "status": "conflict", "conflicts": [stale.receipt()]}
         savepoint.commit()
     except FieldgoalError as exc:
         savepoint.rollback()
-        del pending_changes(session)[mark:]
         errors = exc.errors or [FieldError("id" if isinstance(exc, NotFound) else "op", exc.code, exc.params)]
-        return {**base, "status": "rejected", "errors": [e.render(actor.locale) for e in errors]}
-    return {**base, "version": visit.version, "status": "applied"}
+        problems = [FieldProblem(**e.render(actor.locale)) for e in errors]
+        return DecisionReceipt(entity="visit", id=named, status="rejected", errors=problems)
+    return DecisionReceipt(entity="visit", id=named, version=visit.version, status="applied")

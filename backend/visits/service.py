@@ -20,19 +20,19 @@ from sqlmodel import col, select
 
 from backend.audit.service import record_audit
 from backend.customers.models import Customer
-from backend.db import insert_rows, table_of
 from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from backend.kpi import service as kpi  # progress hooks
-from backend.kpi.periods import InvalidPeriod, Period, parse_period
 from backend.notify.service import notify
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
+from backend.periods import InvalidPeriod, Period, parse_period
 from backend.policy import Actor, get_owned, get_referenced, managed_units
-from backend.sync.changelog import record_change
 from backend.sync.merge import FieldConflict, three_way
+from backend.sync.registry import declare, insert_synced, owned_by
 from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, validate
 from backend.versioning import set_fields, wire
 from backend.visits.models import OUTCOMES, Amendment, PeriodLock, Visit
+from backend.visits.schemas import AmendmentPublic, VisitPublic
 
 VISIT_FIELDS = {
     "customer_id": Uuid(required=True, nullable=False),
@@ -78,63 +78,48 @@ def _zone_of_offset(minutes: int) -> timezone:
     return timezone(timedelta(minutes=minutes))
 
 
-def visit_public(visit: Visit) -> dict[str, Any]:
+def visit_public(visit: Visit) -> VisitPublic:
+    # Times go back in the offset the phone sent: the rep's wall clock is part of the evidence.
     zone = _zone_of_offset(visit.check_in_offset_min)
-
-    def local(moment: datetime | None) -> str | None:
-        # Times go back in the offset the phone sent: the rep's wall clock is part of the evidence.
-        if moment is None:
-            return None
-        return moment.astimezone(zone).isoformat()
-
-    return {
-        "id": visit.id,
-        "rep_id": visit.rep_id,
-        "customer_id": visit.customer_id,
-        "opportunity_id": visit.opportunity_id,
-        "check_in_at": local(visit.check_in_at),
-        "check_out_at": local(visit.check_out_at),
-        "lat": visit.lat,
-        "lon": visit.lon,
-        "accuracy_m": visit.accuracy_m,
-        "purpose": visit.purpose,
-        "outcome": visit.outcome,
-        "satisfaction": visit.satisfaction,
-        "notes": visit.notes,
-        "next_follow_up_on": wire(visit.next_follow_up_on),
-        "status": visit.status,
-        "review_comment": visit.review_comment,
-        "reviewed_by": visit.reviewed_by,
-        "reviewed_at": wire(visit.reviewed_at),
-        "distance_m": visit.distance_m,
-        "received_at": wire(visit.received_at),
-        "version": visit.version,
-        "updated_at": visit.updated_at.isoformat(),
-    }
-
-
-def amendment_public(amendment: Amendment) -> dict[str, Any]:
-    return {
-        "id": amendment.id,
-        "visit_id": amendment.visit_id,
-        "fields": amendment.fields,
-        "proposed_by": amendment.proposed_by,
-        "status": amendment.status,
-        "decided_by": amendment.decided_by,
-        "decided_at": wire(amendment.decided_at),
-        "version": amendment.version,
-        "updated_at": amendment.updated_at.isoformat(),
-    }
-
-
-def log_visit(session: Session, visit: Visit) -> None:
-    record_change(
-        session, "visit", visit.id, visit.version, deleted=visit.deleted_at is not None, owner_id=visit.rep_id
+    check_out_at = visit.check_out_at
+    return VisitPublic(
+        id=visit.id,
+        rep_id=visit.rep_id,
+        customer_id=visit.customer_id,
+        opportunity_id=visit.opportunity_id,
+        check_in_at=visit.check_in_at.astimezone(zone).isoformat(),
+        check_out_at=None if check_out_at is None else check_out_at.astimezone(zone).isoformat(),
+        lat=visit.lat,
+        lon=visit.lon,
+        accuracy_m=visit.accuracy_m,
+        purpose=visit.purpose,
+        outcome=visit.outcome,
+        satisfaction=visit.satisfaction,
+        notes=visit.notes,
+        next_follow_up_on=wire(visit.next_follow_up_on),
+        status=visit.status,
+        review_comment=visit.review_comment,
+        reviewed_by=visit.reviewed_by,
+        reviewed_at=wire(visit.reviewed_at),
+        distance_m=visit.distance_m,
+        received_at=wire(visit.received_at),
+        version=visit.version,
+        updated_at=visit.updated_at.isoformat(),
     )
 
 
-def _log_amendment(session: Session, amendment: Amendment) -> None:
-    record_change(session, "amendment", amendment.id, amendment.version, owner_id=amendment.proposed_by)
+def amendment_public(amendment: Amendment) -> AmendmentPublic:
+    return AmendmentPublic(
+        id=amendment.id,
+        visit_id=amendment.visit_id,
+        fields=amendment.fields,
+        proposed_by=amendment.proposed_by,
+        status=amendment.status,
+        decided_by=amendment.decided_by,
+        decided_at=wire(amendment.decided_at),
+        version=amendment.version,
+        updated_at=amendment.updated_at.isoformat(),
+    )
 
 
 def get_visit(session: Session, actor: Actor, visit_id: str) -> Visit:
@@ -278,10 +263,8 @@ def submit_row(row: dict[str, Any]) -> None:
 
 
 def insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write new visits' rows (from `new_visit_row`) in one statement, each with its change-log entry."""
-    insert_rows(session, table_of(Visit), rows)
-    for row in rows:
-        record_change(session, "visit", row["id"], row["version"], owner_id=row["rep_id"], written=row)
+    """Write new visits' rows (from `new_visit_row`) in one statement, their changes captured for phones."""
+    insert_synced(session, Visit, rows)
 
 
 def create_visit(session: Session, actor: Actor, visit_id: str, values: dict[str, Any], now: datetime) -> Visit:
@@ -325,10 +308,9 @@ def edit_visit(
     )
     if "check_in_at" in outcome.apply:
         visit.check_in_offset_min = _offset_minutes(outcome.apply["check_in_at"])
-    if set_fields(visit, outcome.apply, actor.id, now):
-        if {"lat", "lon", "customer_id"} & outcome.apply.keys():
-            _refresh_distance(session, visit)
-        log_visit(session, visit)
+    edited = set_fields(visit, outcome.apply, actor.id, now)
+    if edited and {"lat", "lon", "customer_id"} & outcome.apply.keys():
+        _refresh_distance(session, visit)
     return EditOutcome(outcome.wholly_applied, outcome.conflicts)
 
 
@@ -344,7 +326,6 @@ def propose_amendment(
     )
     session.add(amendment)
     session.flush()
-    _log_amendment(session, amendment)
     customer = session.get(Customer, visit.customer_id)
     for lead in _reviewers_of(session, visit.rep_id):
         notify(
@@ -377,7 +358,6 @@ def delete_visit(session: Session, actor: Actor, visit: Visit, now: datetime) ->
     visit.deleted_at = now
     visit.version += 1
     visit.updated_at = now
-    log_visit(session, visit)
 
 
 def submit(session: Session, actor: Actor, visit: Visit, now: datetime) -> None:
@@ -395,7 +375,6 @@ def _set_status(session: Session, visit: Visit, status: str, now: datetime) -> N
     visit.status = status
     visit.version += 1
     visit.updated_at = now
-    log_visit(session, visit)
 
 
 def _require_reviewer(session: Session, actor: Actor, rep_id: str) -> None:
@@ -491,7 +470,6 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
             visit.check_in_offset_min = _offset_minutes(values["check_in_at"])
         set_fields(visit, values, amendment.proposed_by, now)
         _refresh_distance(session, visit)
-        log_visit(session, visit)
         if visit.status == "approved":  # an accepted amendment changes counted figures
             kpi.visit_changed(session, visit, now, previous_check_in_at)
         record_audit(session, actor.id, "amendment.accept", "visit", visit.id, before, amendment.fields)
@@ -502,7 +480,6 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
     amendment.decided_at = now
     amendment.version += 1
     amendment.updated_at = now
-    _log_amendment(session, amendment)
     kind = "amendment_accepted" if accept else "amendment_refused"
     _tell_rep(session, amendment.proposed_by, visit, kind, f"amendment-decided:{amendment.id}", now)
 
@@ -513,3 +490,7 @@ def _amendment_values(fields: dict[str, Any]) -> dict[str, Any]:
         return validate(fields, VISIT_FIELDS, partial=True)
     except InvalidInput as exc:  # a proposal that no longer validates (a rule changed since)
         raise InvalidInput(errors=[FieldError(f"fields.{e.field}", e.code, e.params) for e in exc.errors]) from exc
+
+
+declare("visit", Visit, visit_public, owned_by("rep_id"))
+declare("amendment", Amendment, amendment_public, owned_by("proposed_by"))

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from backend.sync.changelog import Change
+from backend.sync.changelog import render_changes
 from backend.sync.models import ChangeLog
-from backend.sync.pull import render_changes
+from backend.sync.registry import Change
 from tests.conftest import Api
 
 

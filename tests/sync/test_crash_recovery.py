@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -127,10 +128,10 @@ def _stored(db: TestDatabase, client_id: str, rep_id: str) -> dict[str, Any]:
             "receipts": {r.mid: r.result for r in receipts},
             "visit_ids": [v.id for v in visits],
             "visit_versions": {v.id: v.version for v in visits},
-            "visits": {v.id: visit_public(v) for v in visits},
+            "visits": {v.id: msgspec.to_builtins(visit_public(v)) for v in visits},
             "log_ids": [row.record_id for row in log_rows],
             "log_versions": {row.record_id: row.version for row in log_rows},
-            "customers": {c.id: customer_public(c) for c in customers},
+            "customers": {c.id: msgspec.to_builtins(customer_public(c)) for c in customers},
         }
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -175,7 +176,7 @@ def test_a_change_that_commits_late_is_never_skipped(held: str, tmp_path: Path) 
         assert not problems, "\n".join(problems)
         assert pushed_id in received or pushed_id in between_ids
         with Session(db.engine) as session:
-            stored = {c.id: customer_public(c) for c in session.scalars(select(Customer))}
+            stored = {c.id: msgspec.to_builtins(customer_public(c)) for c in session.scalars(select(Customer))}
         assert lead.of("customer") == {late_id: stored[late_id], pushed_id: stored[pushed_id]}
         assert pusher.of("customer") == {pushed_id: stored[pushed_id]}  # rep2 never sees rep1's customer
 

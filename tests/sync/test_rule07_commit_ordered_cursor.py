@@ -105,7 +105,8 @@ def test_the_log_keeps_each_change_as_it_is_pulled_and_older_rows_are_shaped_fro
 
 
 def test_a_record_changed_without_its_log_entry_is_caught_by_the_body_check(org, phone, engine):
-    """The check every sync test ends with (conftest.py) fails when a write skips `record_change`."""
+    """The check every sync test ends with (conftest.py) fails when a write changes a record without moving
+    its version (so no change is captured)."""
     rep = phone("rep1")
     customer_id, _ = customer_and_visit(rep)
     rep.sync()
