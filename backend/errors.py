@@ -24,6 +24,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from backend.i18n import message
 
 
@@ -141,6 +143,41 @@ class TooManyRequests(FieldgoalError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.params["retry_after"])}
+
+
+class FieldProblem(msgspec.Struct, forbid_unknown_fields=True):
+    """One entry of a problem's `errors`: `FieldError.render`."""
+
+    field: str
+    code: str
+    message: str
+
+
+class LimitExceeded(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    max: int
+
+
+class SupportedProtocols(msgspec.Struct, forbid_unknown_fields=True):
+    min: int
+    max: int
+
+
+class ProblemDetails(msgspec.Struct, forbid_unknown_fields=True):
+    """What `to_problem` answers, for the OpenAPI document (backend/http.py documents it on every operation);
+    tests/test_openapi.py holds every error's document to it."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    errors: list[FieldProblem]
+    # Present when `errors` is not empty: its messages in one line.
+    detail: str | msgspec.UnsetType = msgspec.UNSET
+    # 413 only: which limit, and its maximum.
+    limit: LimitExceeded | msgspec.UnsetType = msgspec.UNSET
+    # 426 only: the sync protocol versions the server speaks.
+    supported: SupportedProtocols | msgspec.UnsetType = msgspec.UNSET
 
 
 def to_problem(error: FieldgoalError, locale: str) -> dict[str, Any]:

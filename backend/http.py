@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,6 +30,7 @@ from backend.errors import (
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    ProblemDetails,
     Unauthenticated,
     UndecodableBody,
     to_problem,
@@ -222,6 +226,66 @@ def _on_undecodable_body(request: Request[Any, Any, Any], exc: Exception) -> Res
     (UnicodeDecodeError) with exceptions of its own: those are the client's malformed body, not a 500."""
     log.info("undecodable body on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return problem_response(request, UndecodableBody())
+
+
+# What each documented 4xx means, as the OpenAPI document says it.
+PROBLEM_MEANINGS = {
+    400: "Malformed request: the body is not JSON, or cannot be read as this request",
+    401: "Unauthenticated: no valid bearer token (or wrong credentials)",
+    403: "Forbidden: the caller may not do this",
+    404: "Not found: absent, or outside the caller's scope",
+    409: "Conflict: the record's state forbids the change",
+    413: "Payload too large: the body (or the batch) is over its limit",
+    422: "Validation failed: `errors` names each field and the rule it broke",
+    426: "Unsupported protocol: `supported` gives the versions the server speaks",
+    429: "Too many attempts: try again after Retry-After seconds",
+}
+PROBLEMS = "problems"
+
+
+def also_answers(*statuses: int) -> dict[str, Any]:
+    """A handler's `opt` naming the 4xx its service gives beyond what its inputs tell (409, 426, 429)."""
+    return {PROBLEMS: statuses}
+
+
+def problem_statuses(handler: HTTPRouteHandler) -> list[int]:
+    """The 4xx an operation can answer, read from what it takes: a caller (401, 403), a body (400, 413),
+    any input (422; 404 for an id in the path or one the input names), and what its `opt` adds."""
+    parameters = handler.parsed_fn_signature.parameters
+    guarded = "actor" in parameters
+    body = "data" in parameters
+    # Query and path parameters: what is neither a dependency nor the request, state or body.
+    dependencies = set(handler.resolve_dependencies())
+    named = {name for name in parameters if name not in dependencies and name not in ("request", "state", "data")}
+    statuses = set(handler.opt.get(PROBLEMS, ()))
+    if guarded:
+        statuses |= {401, 403}
+    if body:
+        statuses |= {400, 413}
+    if body or named:
+        statuses |= {400, 422}
+        if guarded or any("{" in path for path in handler.paths):
+            statuses.add(404)
+    return sorted(statuses)
+
+
+def document_problems(app: Litestar) -> None:
+    """Every operation's 4xx in the OpenAPI document, as the problem details the app answers (replacing
+    Litestar's own 400, whose shape the app never sends)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            problems = {
+                status: ResponseSpec(
+                    data_container=ProblemDetails,
+                    generate_examples=False,
+                    description=PROBLEM_MEANINGS[status],
+                    media_type="application/problem+json",
+                )
+                for status in problem_statuses(handler)
+            }
+            handler.responses = {**problems, **(handler.responses or {})}
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

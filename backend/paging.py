@@ -190,7 +190,7 @@ def fetch_page(session: Session, query: SelectOfScalar[T], ordering: Ordering, p
     return Page(rows, _encode(ordering, [key.of(rows[-1]) for key in ordering.keys]))
 
 
-def respond(request: Request[Any, Any, Any], page: Page[Any]) -> Response[list[Any]]:
+def respond(request: Request[Any, Any, Any], page: Page[T]) -> Response[list[T]]:
     """The page as a JSON list, with `Link: <…>; rel="next"` when another page follows.
 
     The link is relative (RFC 8288 resolves it against the request), so it is right behind any proxy, and it

@@ -60,18 +60,6 @@ class Actor:
     def manages_people(self) -> bool:
         return self.role in ("lead", "manager", "admin")
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "role": self.role,
-            "unit_id": self.unit_id,
-            "locale": self.locale,
-            "timezone": self.timezone,
-            "must_change_password": self.must_change_password,
-        }
-
 
 def actor_for(user: User, unit: Unit) -> Actor:
     return Actor(

@@ -8,6 +8,7 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from backend import paging
+from backend.audit.schemas import AuditEntryPublic
 from backend.audit.service import audit_public, audit_trail
 from backend.http import DB, CurrentActor
 
@@ -26,7 +27,7 @@ def audit(
     to_day: Annotated[str | None, QueryParameter(name="to")] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[AuditEntryPublic]]:
     """Who did what, when, before and after; for managers (their own and their people's decisions). Newest
     first, a page at a time."""
     params = {"actor_id": actor_id, "entity": entity, "record_id": record_id, "action": action}

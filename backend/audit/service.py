@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.audit.models import AuditEntry
+from backend.audit.schemas import AuditEntryPublic
 from backend.db import clock_of
 from backend.errors import Forbidden
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
@@ -54,17 +55,17 @@ AUDIT_QUERY = {
 AUDIT_ORDER = Ordering.of("audit", SortKey(AuditEntry.at, descending=True), SortKey(AuditEntry.id))
 
 
-def audit_public(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "actor_id": entry.actor_id,
-        "action": entry.action,
-        "entity": entry.entity,
-        "record_id": entry.record_id,
-        "before": entry.before,
-        "after": entry.after,
-        "at": wire(entry.at),
-    }
+def audit_public(entry: AuditEntry) -> AuditEntryPublic:
+    return AuditEntryPublic(
+        id=entry.id,
+        actor_id=entry.actor_id,
+        action=entry.action,
+        entity=entry.entity,
+        record_id=entry.record_id,
+        before=entry.before,
+        after=entry.after,
+        at=wire(entry.at),
+    )
 
 
 def audit_trail(session: Session, actor: Actor, params: dict[str, Any], page: PageRequest) -> Page[AuditEntry]:

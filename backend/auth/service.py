@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from backend.auth.models import AuthToken, LoginFailure
+from backend.auth.schemas import MePublic
 from backend.db import read_only_scope
 from backend.errors import InvalidInput, TooManyRequests, Unauthenticated
 from backend.org.models import Unit, User
@@ -28,6 +29,19 @@ _DUMMY_HASH = _hasher.hash("fieldgoal-timing-equaliser")
 # request would turn every read into a write.
 _SLIDE_EVERY = timedelta(hours=1)
 TOKEN_PREFIX = "fg_"
+
+
+def me_public(actor: Actor) -> MePublic:
+    return MePublic(
+        id=actor.id,
+        email=actor.email,
+        name=actor.name,
+        role=actor.role,
+        unit_id=actor.unit_id,
+        locale=actor.locale,
+        timezone=actor.timezone,
+        must_change_password=actor.must_change_password,
+    )
 
 
 def hash_password(password: str) -> str:

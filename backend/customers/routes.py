@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend import paging
 from backend.customers import service
+from backend.customers.schemas import CustomerPublic
 from backend.http import DB, Config, CurrentActor, Now
 
 
@@ -19,7 +20,7 @@ def list_customers(
     actor: CurrentActor,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[CustomerPublic]]:
     """Customers of the people the caller manages, by name, a page at a time."""
     found = service.list_customers(db, actor, paging.page_request(limit, cursor))
     return paging.respond(request, found.map(service.customer_public))
@@ -28,7 +29,7 @@ def list_customers(
 @post("/customers", sync_to_thread=True)
 def create_customer(
     db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> CustomerPublic:
     """A new customer: {name, address, contact, phone, lat, lon, owner_id}."""
     return service.customer_public(service.create_customer(db, actor, data, now, settings.max_text_chars))
 
@@ -41,7 +42,7 @@ def update_customer(
     now: Now,
     customer_id: FromPath[str],
     data: JSONBody[dict[str, Any]],
-) -> dict[str, Any]:
+) -> CustomerPublic:
     """Change a customer; a new `owner_id` reassigns it."""
     customer = service.update_customer(db, actor, customer_id, data, now, settings.max_text_chars)
     return service.customer_public(customer)

@@ -9,8 +9,9 @@ from litestar.params import FromQuery, JSONBody
 
 from backend import paging
 from backend.errors import InvalidInput
-from backend.http import DB, Config, CurrentActor, Now
+from backend.http import DB, Config, CurrentActor, Now, also_answers
 from backend.notify import service, subscriptions
+from backend.notify.schemas import NotificationPublic, SubscriptionPublic, VapidPublicKey
 from backend.push.keys import cached_vapid_key
 
 
@@ -22,7 +23,7 @@ def list_notifications(
     unread: FromQuery[str | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[NotificationPublic]]:
     """The caller's inbox, newest first (`?unread=1`: only the unread), a page at a time; the phone has the
     whole inbox through sync."""
     if unread not in (None, "", "0", "1", "true", "false"):
@@ -33,15 +34,15 @@ def list_notifications(
 
 
 @get("/push/vapid-public-key", sync_to_thread=True)
-def vapid_public_key(settings: Config) -> dict[str, str]:
+def vapid_public_key(settings: Config) -> VapidPublicKey:
     """The applicationServerKey browsers subscribe with (base64url); anyone may read it."""
-    return {"key": cached_vapid_key(settings.data_dir, settings.vapid_private_key).application_server_key}
+    return VapidPublicKey(cached_vapid_key(settings.data_dir, settings.vapid_private_key).application_server_key)
 
 
-@post("/push/subscriptions", sync_to_thread=True)
+@post("/push/subscriptions", sync_to_thread=True, opt=also_answers(409))
 def subscribe(
     db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> SubscriptionPublic:
     """{endpoint, keys: {p256dh, auth}} from `PushSubscription.toJSON()`; 422 `endpoint_not_allowed` for a
     push service outside FIELDGOAL_PUSH_ALLOWED_HOSTS."""
     found = subscriptions.subscribe(db, actor, data, settings.push_allowed_hosts, now)

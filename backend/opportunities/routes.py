@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from backend import paging
 from backend.http import DB, Config, CurrentActor, Now
 from backend.opportunities import service
+from backend.opportunities.schemas import OpportunityPublic, StageChangePublic
 
 
 @get("/opportunities", sync_to_thread=True, response_headers=paging.LINK_HEADER)
@@ -20,7 +21,7 @@ def list_opportunities(
     stage: FromQuery[str | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[OpportunityPublic]]:
     """The caller's opportunities, or their people's (leads and managers), optionally of one stage; newest
     first, a page at a time."""
     found = service.list_opportunities(db, actor, paging.page_request(limit, cursor), stage)
@@ -30,7 +31,7 @@ def list_opportunities(
 @post("/opportunities", sync_to_thread=True)
 def create_opportunity(
     db: DB, actor: CurrentActor, settings: Config, now: Now, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> OpportunityPublic:
     """A new opportunity at `lead`: {customer_id, title, amount, expected_close_on}."""
     opportunity = service.create_from_request(db, actor, data, now, settings.max_text_chars)
     return service.opportunity_public(opportunity)
@@ -44,7 +45,7 @@ def update_opportunity(
     now: Now,
     opportunity_id: FromPath[str],
     data: JSONBody[dict[str, Any]],
-) -> dict[str, Any]:
+) -> OpportunityPublic:
     """Change {title, amount, expected_close_on, customer_id, close_reason (closed deals only)}."""
     opportunity = service.edit_from_request(db, actor, opportunity_id, data, now, settings.max_text_chars)
     return service.opportunity_public(opportunity)
@@ -58,7 +59,7 @@ def advance_opportunity(
     now: Now,
     opportunity_id: FromPath[str],
     data: JSONBody[dict[str, Any]],
-) -> dict[str, Any]:
+) -> OpportunityPublic:
     """Move to {stage, at, reason}: `reason` is required for lost, allowed for won, refused for open stages."""
     opportunity = service.advance_from_request(db, actor, opportunity_id, data, now, settings)
     return service.opportunity_public(opportunity)
@@ -72,7 +73,7 @@ def opportunity_stages(
     opportunity_id: FromPath[str],
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[StageChangePublic]]:
     """Every stage change of the opportunity, oldest first."""
     page = paging.page_request(limit, cursor)
     opportunity = service.get_opportunity(db, actor, opportunity_id)

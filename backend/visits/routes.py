@@ -10,6 +10,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from backend import paging
 from backend.http import DB, Config, CurrentActor, Now
 from backend.visits.desk import desk, review_many
+from backend.visits.schemas import ReviewResults, VisitPublic
 from backend.visits.service import visit_public
 
 
@@ -28,7 +29,7 @@ def list_visits(
     max_accuracy_m: FromQuery[float | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[VisitPublic]]:
     """Visits of the caller's people (default: waiting for approval), for leads and managers; oldest check-in
     first, a page at a time."""
     params = {
@@ -47,9 +48,9 @@ def list_visits(
 @post("/visits/review", status_code=200, sync_to_thread=True)
 def review_visits(
     db: DB, actor: CurrentActor, now: Now, settings: Config, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> ReviewResults:
     """{decisions: [{id, base_version, approve, comment}]} → {results: one sync-shaped receipt per decision}."""
-    return {"results": review_many(db, actor, data, now, settings.sync_max_mutations)}
+    return ReviewResults(review_many(db, actor, data, now, settings.sync_max_mutations))
 
 
 ROUTES = [list_visits, review_visits]

@@ -1,0 +1,22 @@
+"""The customer's shape on the wire: the HTTP API, the sync pull and the OpenAPI document share it."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class CustomerPublic(msgspec.Struct):
+    id: str
+    name: str
+    address: str | None
+    contact: str | None
+    phone: str | None
+    city: str | None
+    lat: float | None
+    lon: float | None
+    owner_id: str
+    status: str  # prospect | active
+    # The day of the customer's first won deal (ISO date).
+    first_won_on: str | None
+    version: int
+    updated_at: str
