@@ -29,11 +29,11 @@ from backend.digest.schemas import DigestChoicePublic
 from backend.goals.models import ADDITIVE_METRICS
 from backend.kpi.engine import Tally, amount_text
 from backend.kpi.models import Progress
-from backend.kpi.periods import PERIOD_KINDS, period_containing
 from backend.kpi.service import rep_tallies
 from backend.notify.milestones import METRIC_NAMES
 from backend.notify.rules import waiting_by_unit
 from backend.org.models import DEFAULT_TIMEZONE, User
+from backend.periods import PERIOD_KINDS, period_containing
 from backend.policy import Actor
 from backend.settings import Settings
 from backend.validation import Flag, validate

@@ -9,11 +9,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend import paging
 from backend.goals import service
+from backend.goals.schemas import GoalChangePublic, GoalFamily, GoalPublic, SeasonalityPublic
 from backend.http import DB, CurrentActor, Now
 
 
 @post("/goals", sync_to_thread=True)
-def create_goal(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+def create_goal(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> GoalPublic:
     """A new goal: {subject_type: unit|user, subject_id, metric, period, target, parent_id}."""
     return service.goal_public(service.create_goal(db, actor, data, now))
 
@@ -28,7 +29,7 @@ def list_goals(
     subject_id: FromQuery[str | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[GoalPublic]]:
     """Goals the caller sees, filtered by period and subject, a page at a time."""
     page = paging.page_request(limit, cursor)
     found = service.list_goals(db, actor, period, subject_type, subject_id, page)
@@ -38,7 +39,7 @@ def list_goals(
 @patch("/goals/{goal_id:str}", sync_to_thread=True)
 def update_goal(
     db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> GoalPublic:
     """Change the target (kept in the goal's history) or the parent."""
     return service.goal_public(service.update_goal(db, actor, goal_id, data, now))
 
@@ -46,13 +47,13 @@ def update_goal(
 @post("/goals/{goal_id:str}/allocate", status_code=200, sync_to_thread=True)
 def allocate_goal(
     db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> GoalFamily:
     """{allocations: [{subject_type, subject_id, target}]} → {parent, children, unallocated}."""
     return service.allocate(db, actor, goal_id, data, now)
 
 
 @post("/goals/{goal_id:str}/split", status_code=200, sync_to_thread=True)
-def split_goal(db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str]) -> dict[str, Any]:
+def split_goal(db: DB, actor: CurrentActor, now: Now, goal_id: FromPath[str]) -> GoalFamily:
     """A year's or a quarter's goal into month goals by the subject's seasonality → {parent, children, unallocated}."""
     return service.split(db, actor, goal_id, now)
 
@@ -65,13 +66,13 @@ def goal_history(
     goal_id: FromPath[str],
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[GoalChangePublic]]:
     """Every change of the target: who, when, from, to."""
     return paging.respond(request, service.history(db, actor, goal_id, paging.page_request(limit, cursor)))
 
 
 @get("/seasonality/{unit_id:str}", sync_to_thread=True)
-def get_seasonality(db: DB, actor: CurrentActor, unit_id: FromPath[str]) -> dict[str, Any]:
+def get_seasonality(db: DB, actor: CurrentActor, unit_id: FromPath[str]) -> SeasonalityPublic:
     """The twelve month weights a unit's year goals split by (its own, inherited, or flat)."""
     return service.get_seasonality(db, actor, unit_id)
 
@@ -79,7 +80,7 @@ def get_seasonality(db: DB, actor: CurrentActor, unit_id: FromPath[str]) -> dict
 @put("/seasonality/{unit_id:str}", sync_to_thread=True)
 def set_seasonality(
     db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> SeasonalityPublic:
     """{weights: [12 decimal strings or integers] | null}."""
     return service.set_seasonality(db, actor, unit_id, data, now)
 

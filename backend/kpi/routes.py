@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.http import DB, CurrentActor, Now
 from backend.kpi import schedules, service
+from backend.kpi.schemas import CalendarPublic, GoalProgress, LeaderboardRow, OfficialSchedulePublic
 from backend.rewards.leaderboard import public_leaderboard
 
 
@@ -20,7 +21,7 @@ def progress(
     subject_type: FromQuery[str | None] = None,
     subject_id: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-) -> list[dict[str, Any]]:
+) -> list[GoalProgress]:
     """One object per metric with a goal: target, actual, attainment, expected_by_today, pace, forecast,
     needed_per_working_day, working_days_left, as_of. Defaults: the caller, the current month."""
     return service.progress_for(db, actor, now, subject_type, subject_id, period)
@@ -34,7 +35,7 @@ def leaderboard(
     unit_id: FromQuery[str | None] = None,
     metric: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-) -> list[dict[str, Any]]:
+) -> list[LeaderboardRow]:
     """The unit's people ranked by attainment of their own target. Defaults: own unit, revenue, this month.
 
     Reps on an open improvement plan are out of the ranks other reps see (FIELDGOAL_HIDE_REPS_ON_PLAN_FROM_RANKS).
@@ -45,7 +46,7 @@ def leaderboard(
 @get("/calendars/{unit_id:str}", sync_to_thread=True)
 def calendar(
     db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], year: FromQuery[int | None] = None
-) -> dict[str, Any]:
+) -> CalendarPublic:
     """A unit's working days in a year, and every day that departs from Monday to Friday, with its source."""
     return service.calendar_public(db, actor, unit_id, year, now)
 
@@ -53,14 +54,14 @@ def calendar(
 @patch("/calendars/{unit_id:str}", sync_to_thread=True)
 def override_days(
     db: DB, actor: CurrentActor, now: Now, unit_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> CalendarPublic:
     """Admin: {days: {"2026-10-10": true|false|null}} for the unit and everything below it."""
     service.set_calendar_days(db, actor, unit_id, data, now)
     return service.calendar_public(db, actor, unit_id, None, now)
 
 
 @get("/calendars/official/{year:int}", sync_to_thread=True)
-def official_schedule(db: DB, actor: CurrentActor, year: FromPath[int]) -> dict[str, Any]:
+def official_schedule(db: DB, actor: CurrentActor, year: FromPath[int]) -> OfficialSchedulePublic:
     """China's days off and make-up workdays in a year, and whether they are `official` or `estimated`."""
     return schedules.official_schedule(db, year)
 
@@ -68,7 +69,7 @@ def official_schedule(db: DB, actor: CurrentActor, year: FromPath[int]) -> dict[
 @put("/calendars/official/{year:int}", sync_to_thread=True)
 def enter_official_schedule(
     db: DB, actor: CurrentActor, now: Now, year: FromPath[int], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> OfficialSchedulePublic:
     """Admin: {days_off: ["YYYY-MM-DD", …], make_up_workdays: [...]}, the State Council's notice for the year,
     replacing its estimated (or packaged) holidays for every unit."""
     return schedules.enter_official_schedule(db, actor, year, data, now)

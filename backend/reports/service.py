@@ -36,9 +36,9 @@ from backend.errors import InvalidInput
 from backend.goals.models import METRICS, Goal
 from backend.kpi import service as kpi
 from backend.kpi.engine import Figures, figures_public
-from backend.kpi.periods import Period, parse_period, period_containing
 from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, StageChange
 from backend.org.models import Unit, User
+from backend.periods import Period, parse_period, period_containing
 from backend.policy import Actor, get_unit, get_user
 from backend.validation import Choice, PeriodKey, Uuid, validate
 from backend.visits.models import Visit
@@ -215,10 +215,10 @@ def engine_figures(
 def _kpi_cells(result: Figures, has_goal: bool, prefix: str = "") -> dict[str, Any]:
     shown = figures_public(result)
     return {
-        f"{prefix}actual": shown["actual"],
-        f"{prefix}target": shown["target"] if has_goal else None,
-        f"{prefix}attainment": shown["attainment"] if has_goal else None,
-        f"{prefix}pace": shown["pace"] if has_goal else None,
+        f"{prefix}actual": shown.actual,
+        f"{prefix}target": shown.target if has_goal else None,
+        f"{prefix}attainment": shown.attainment if has_goal else None,
+        f"{prefix}pace": shown.pace if has_goal else None,
     }
 
 
@@ -863,7 +863,7 @@ def evidence(
                 "rep_id": rep_id,
                 "name": rep_name,
                 "visits_logged": logged[rep_id],
-                "visits_approved": figures_public(result)["actual"],
+                "visits_approved": figures_public(result).actual,
                 "median_distance_m": _median(parts["distance"]),
                 "max_distance_m": round(max(parts["distance"]), 1) if measured else None,
                 "median_accuracy_m": _median(parts["accuracy"]),

@@ -11,6 +11,13 @@ from backend import paging
 from backend.http import DB, CurrentActor, Now
 from backend.policy import get_user
 from backend.rewards import badges, service
+from backend.rewards.schemas import (
+    AssignmentPublic,
+    BadgePublic,
+    CommissionPlanPublic,
+    EstimatePublic,
+    StatementPublic,
+)
 from backend.validation import Uuid, validate
 
 
@@ -21,14 +28,14 @@ def list_plans(
     actor: CurrentActor,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[CommissionPlanPublic]]:
     """Plans of the units the caller sees, by name, a page at a time."""
     found = service.list_plans(db, actor, paging.page_request(limit, cursor))
     return paging.respond(request, found.map(service.plan_public))
 
 
 @post("/commissions/plans", sync_to_thread=True)
-def create_plan(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+def create_plan(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> CommissionPlanPublic:
     """Manager: {name, unit_id, mode: marginal|whole, tiers: [{up_to_attainment: "0.8"|null, rate: "0.03"}]}."""
     return service.plan_public(service.create_plan(db, actor, data, now))
 
@@ -36,7 +43,7 @@ def create_plan(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, 
 @patch("/commissions/plans/{plan_id:str}", sync_to_thread=True)
 def update_plan(
     db: DB, actor: CurrentActor, now: Now, plan_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> CommissionPlanPublic:
     """Manager of the plan's unit: any of {name, mode, tiers}; tiers replace the whole list."""
     return service.plan_public(service.update_plan(db, actor, plan_id, data, now))
 
@@ -44,10 +51,9 @@ def update_plan(
 @post("/commissions/plans/{plan_id:str}/assign", sync_to_thread=True)
 def assign_plan(
     db: DB, actor: CurrentActor, now: Now, plan_id: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+) -> AssignmentPublic:
     """Manager: {subject_type: unit|user, subject_id}; a unit's plan is inherited by everyone below it."""
-    found = service.assign_plan(db, actor, plan_id, data, now)
-    return {"plan_id": found.plan_id, "subject_type": found.subject_type, "subject_id": found.subject_id}
+    return service.assignment_public(service.assign_plan(db, actor, plan_id, data, now))
 
 
 @get("/commissions/statements", sync_to_thread=True)
@@ -57,19 +63,19 @@ def statement(
     now: Now,
     user_id: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+) -> StatementPublic:
     """The rep's statement for the period (issued, or the draft as of now). Defaults: the caller, this month."""
     return service.get_statement(db, actor, user_id, period, now)
 
 
 @post("/commissions/statements/issue", sync_to_thread=True)
-def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> StatementPublic:
     """Manager: {user_id, period} of an ended period; stored as computed, later statements claw back against it."""
     return service.statement_public(service.issue_statement(db, actor, data, now))
 
 
 @get("/commissions/estimate", sync_to_thread=True)
-def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None) -> dict[str, Any]:
+def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None) -> EstimatePublic:
     """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month."""
     return service.estimate(db, actor, period, now)
 
@@ -83,7 +89,7 @@ def list_badges(
     user_id: FromQuery[str | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
-) -> Response[list[dict[str, Any]]]:
+) -> Response[list[BadgePublic]]:
     """The badges of the caller (evaluated first, so a new one shows at once) or of a rep they manage."""
     page = paging.page_request(limit, cursor)
     if user_id is None or user_id == actor.id:

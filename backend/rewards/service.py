@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -27,12 +28,20 @@ from backend.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFou
 from backend.goals.models import Goal
 from backend.kpi import service as kpi
 from backend.kpi.engine import amount_text
-from backend.kpi.periods import Period, parse_period, period_containing
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
+from backend.periods import Period, parse_period, period_containing
 from backend.policy import Actor, get_unit, get_user, visible_units
 from backend.rewards.models import PLAN_MODES, CommissionAssignment, CommissionPlan, Statement
+from backend.rewards.schemas import (
+    AssignmentPublic,
+    CommissionPlanPublic,
+    EstimatePublic,
+    StatementLine,
+    StatementPublic,
+    TierPublic,
+)
 from backend.rewards.tiers import CENT, ZERO, Tier, TierLine, commission, commission_lines, next_step, parse_tiers
 from backend.validation import Choice, Money, PeriodKey, Text, Uuid, validate
 from backend.versioning import wire
@@ -66,16 +75,22 @@ def _chain(path: str) -> list[str]:
 # --- plans -------------------------------------------------------------------------------------------------
 
 
-def plan_public(plan: CommissionPlan) -> dict[str, Any]:
-    return {
-        "id": plan.id,
-        "name": plan.name,
-        "unit_id": plan.unit_id,
-        "mode": plan.mode,
-        "tiers": plan.tiers,
-        "created_at": wire(plan.created_at),
-        "updated_at": wire(plan.updated_at),
-    }
+def plan_public(plan: CommissionPlan) -> CommissionPlanPublic:
+    return CommissionPlanPublic(
+        id=plan.id,
+        name=plan.name,
+        unit_id=plan.unit_id,
+        mode=plan.mode,
+        tiers=msgspec.convert(plan.tiers, list[TierPublic]),
+        created_at=wire(plan.created_at),
+        updated_at=wire(plan.updated_at),
+    )
+
+
+def assignment_public(assignment: CommissionAssignment) -> AssignmentPublic:
+    return AssignmentPublic(
+        plan_id=assignment.plan_id, subject_type=assignment.subject_type, subject_id=assignment.subject_id
+    )
 
 
 def _require_plan_maker(actor: Actor) -> None:
@@ -156,14 +171,14 @@ def update_plan(session: Session, actor: Actor, plan_id: str, data: Any, now: da
         {k: v for k, v in data.items() if k != "tiers"}, fields, partial=True, read_only=("unit_id",)
     )
     tiers = _clean_tiers(data["tiers"]) if "tiers" in data else None
-    before = plan_public(plan)
+    before = msgspec.to_builtins(plan_public(plan))
     plan.name = values.get("name", plan.name)
     plan.mode = values.get("mode", plan.mode)
     if tiers is not None:
         plan.tiers = tiers
     plan.updated_at = now
     session.flush()
-    after = plan_public(plan)
+    after = msgspec.to_builtins(plan_public(plan))
     changed = [k for k in ("name", "mode", "tiers") if before[k] != after[k]]
     record_audit(
         session,
@@ -395,22 +410,22 @@ def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[s
         "back_pay": back_pay,
         "total": earned - clawback + back_pay,
         "deals": _won_deals(session, rep, period),
-        "lines": [line.public() for line in tier_lines] + adjustments,
+        "lines": [msgspec.to_builtins(line.public()) for line in tier_lines] + adjustments,
         "issued_at": None,
     }
 
 
-def _wire(statement: dict[str, Any]) -> dict[str, Any]:
+def _wire(statement: dict[str, Any]) -> StatementPublic:
     out = dict(statement)
     out["target"] = amount_text("revenue", statement["target"])
     for name in ("revenue", "commission", "clawback", "back_pay", "total"):
         out[name] = str(statement[name])
     attainment = statement["attainment"]
     out["attainment"] = None if attainment is None else str(attainment)
-    return out
+    return msgspec.convert(out, StatementPublic)
 
 
-def statement_public(statement: Statement) -> dict[str, Any]:
+def statement_public(statement: Statement) -> StatementPublic:
     target = statement.target
     return _wire(
         {
@@ -452,7 +467,7 @@ def _period(session: Session, rep: User, period: str | None, now: datetime) -> P
 
 def get_statement(
     session: Session, actor: Actor, user_id: str | None, period: str | None, now: datetime
-) -> dict[str, Any]:
+) -> StatementPublic:
     """The issued statement of the rep and period, or the draft as it stands now (default: own, this month)."""
     if user_id is not None:
         user_id = validate({"user_id": user_id}, {"user_id": Uuid()})["user_id"]
@@ -503,7 +518,7 @@ def issue_statement(session: Session, actor: Actor, data: Any, now: datetime) ->
 # --- the phone's estimate -----------------------------------------------------------------------------------
 
 
-def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> dict[str, Any]:
+def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> EstimatePublic:
     """The caller's own commission so far this period, from their provisional revenue as the engine counts
     it now, and what the next tier takes: "¥more_revenue more pays ¥pays_total" (None in the top tier)."""
     rep = _rep_in_view(session, actor, None)
@@ -512,18 +527,18 @@ def estimate(session: Session, actor: Actor, period: str | None, now: datetime) 
     plan = draft["plan"]
     tiers: list[Tier] = parse_tiers(plan["tiers"])
     step = next_step(plan["mode"], tiers, draft["revenue"], draft["target"])
-    return {
-        "user_id": rep.id,
-        "period": key.key,
-        "mode": plan["mode"],
-        "target": amount_text("revenue", draft["target"]),
-        "revenue": str(draft["revenue"]),
-        "attainment": None if draft["attainment"] is None else str(draft["attainment"]),
-        "commission": str(draft["commission"]),
-        "clawback": str(draft["clawback"]),
-        "back_pay": str(draft["back_pay"]),
-        "total": str(draft["total"]),
-        "lines": draft["lines"],
-        "next": None if step is None else step.public(),
-        "as_of": wire(now),
-    }
+    return EstimatePublic(
+        user_id=rep.id,
+        period=key.key,
+        mode=plan["mode"],
+        target=amount_text("revenue", draft["target"]),
+        revenue=str(draft["revenue"]),
+        attainment=None if draft["attainment"] is None else str(draft["attainment"]),
+        commission=str(draft["commission"]),
+        clawback=str(draft["clawback"]),
+        back_pay=str(draft["back_pay"]),
+        total=str(draft["total"]),
+        lines=msgspec.convert(draft["lines"], list[StatementLine]),
+        next=None if step is None else step.public(),
+        as_of=wire(now),
+    )
