@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import func, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, Sta
 from backend.org.models import Unit, User
 from backend.periods import Period, parse_period, period_containing
 from backend.policy import Actor, get_unit, get_user
+from backend.reports.schemas import ComparisonReport, EvidenceReport, FunnelReport, RegionsReport, TrendReport
 from backend.validation import Choice, PeriodKey, Uuid, validate
 from backend.visits.models import Visit
 
@@ -108,14 +110,25 @@ class Report:
                 return table
         raise InvalidInput.one("table", "invalid_choice", choices=", ".join(t.name for t in self.tables))
 
-    def public(self) -> dict[str, Any]:
-        return {
+    def public(self) -> msgspec.Struct:
+        """The report as JSON answers it, in its kind's typed shape (backend/reports/schemas.py)."""
+        shown = {
             "report": self.kind,
             "title": self.title,
             **self.meta,
             "tables": {t.name: t.public() for t in self.tables},
             "notes": self.notes,
         }
+        return msgspec.convert(shown, SHAPES[self.kind])
+
+
+SHAPES: dict[str, type[msgspec.Struct]] = {
+    "trend": TrendReport,
+    "comparison": ComparisonReport,
+    "regions": RegionsReport,
+    "funnel": FunnelReport,
+    "evidence": EvidenceReport,
+}
 
 
 # --- scope and periods -------------------------------------------------------------------------------------
