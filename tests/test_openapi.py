@@ -105,16 +105,18 @@ def test_every_operation_documents_its_errors_as_problem_details(document: dict[
     }
 
 
-def test_the_operations_that_take_a_caller_or_a_body_document_401_and_413(document: dict[str, Any]) -> None:
+def test_bodies_path_ids_and_the_rarer_refusals_are_documented(document: dict[str, Any]) -> None:
     for name, op in operations(document):
         responses = op["responses"]
         if op.get("requestBody"):
             assert {"400", "413", "422"} <= responses.keys(), name
         if "{" in name:
             assert "404" in responses, name
-    login = dict(operations(document))["POST /api/v1/auth/login"]["responses"]
-    assert {"401", "429"} <= login.keys()
-    assert "426" in dict(operations(document))["POST /api/v1/sync"]["responses"]
+    by_name = {name: op["responses"] for name, op in operations(document)}
+    assert {"401", "429"} <= by_name["POST /api/v1/auth/login"].keys()  # wrong password; throttled
+    assert "429" in by_name["PATCH /api/v1/me"]  # a password change is throttled like a sign-in
+    assert "426" in by_name["POST /api/v1/sync"]
+    assert "409" in by_name["POST /api/v1/push/subscriptions"]  # another user's endpoint with other keys
 
 
 def test_nearly_every_operation_answers_a_typed_shape(document: dict[str, Any]) -> None:
