@@ -124,12 +124,14 @@ def request_locale(request: Request[Any, Any, Any]) -> str:
     return locale or negotiate(request.headers.get("accept-language"))
 
 
-def problem_response(request: Request[Any, Any, Any], error: FieldgoalError) -> Response[Any]:
+def problem_response(
+    request: Request[Any, Any, Any], error: FieldgoalError, headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Response(
         content=to_problem(error, request_locale(request)),
         status_code=error.status,
         media_type="application/problem+json",
-        headers=error.headers(),
+        headers={**error.headers(), **(headers or {})},
     )
 
 
@@ -204,6 +206,8 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     elif exc.status_code == 405:
         error = FieldgoalError("method_not_allowed")
         error.status = 405
+        # RFC 9110: a 405 names the methods the resource does answer (Litestar's `Allow`).
+        return problem_response(request, error, dict(exc.headers or {}))
     elif 400 <= exc.status_code < 500:
         error = MalformedRequest()
         error.status = exc.status_code

@@ -127,3 +127,12 @@ def test_a_sync_envelope_of_valid_json_is_malformed_not_unreadable(org, sign_in)
     assert _errors(envelope) == [("client_id", "wrong_type", "must be text")]
     unreadable = _raw(rep, "/api/v1/sync", b'{"protocol": 1, "client_id": "abcdefgh", "mutations": [')
     assert (unreadable.status_code, unreadable.json()["title"]) == (400, NOT_JSON["en"])
+
+
+def test_a_method_the_address_does_not_answer_names_the_ones_it_does(org, sign_in):
+    admin = sign_in("admin@example.com")
+    response = admin.client.put("/api/v1/units", headers=admin.headers())
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "method_not_allowed"
+    assert sorted(method.strip() for method in response.headers["allow"].split(",")) == ["GET", "OPTIONS", "POST"]
