@@ -19,7 +19,7 @@ from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
 from backend.digest.routes import ROUTES as DIGEST_ROUTES
 from backend.goals.routes import ROUTES as GOAL_ROUTES
-from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, Clock, document_problems
+from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, SECURITY, Clock, document_operations
 from backend.kpi.routes import ROUTES as KPI_ROUTES
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES
 from backend.opportunities.routes import ROUTES as OPPORTUNITY_ROUTES
@@ -82,9 +82,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         request_max_body_size=settings.sync_max_body_bytes,
         # The PWA shell must stay under 100 KB on the wire: compress what is worth compressing.
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
-        openapi_config=OpenAPIConfig(title="Fieldgoal", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(title="Fieldgoal", version="1", path="/schema", components=SECURITY),
         on_shutdown=[lambda: engine.dispose()],
         debug=False,
     )
-    document_problems(app)  # every operation's 4xx, as problem details, in the OpenAPI document
+    document_operations(app)  # callers and problem details, in the OpenAPI document
     return app

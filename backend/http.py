@@ -16,6 +16,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import Engine
@@ -245,6 +246,15 @@ PROBLEM_MEANINGS = {
     429: "Too many attempts: try again after Retry-After seconds",
 }
 PROBLEMS = "problems"
+# Who may call: the bearer token POST /auth/login answers, on every operation that takes the caller.
+BEARER = "bearer"
+SECURITY = Components(
+    security_schemes={
+        BEARER: SecurityScheme(
+            type="http", scheme="bearer", description="the token POST /api/v1/auth/login answers"
+        )
+    }
+)
 
 
 def also_answers(*statuses: int) -> dict[str, Any]:
@@ -273,13 +283,16 @@ def problem_statuses(handler: HTTPRouteHandler) -> list[int]:
     return sorted(statuses)
 
 
-def document_problems(app: Litestar) -> None:
-    """Every operation's 4xx in the OpenAPI document, as the problem details the app answers (replacing
-    Litestar's own 400, whose shape the app never sends)."""
+def document_operations(app: Litestar) -> None:
+    """What the OpenAPI document cannot read from a handler's return type: who may call it (the bearer token,
+    where it takes the caller), and each 4xx as the problem details the app answers (replacing Litestar's own
+    400, whose shape the app never sends). Run once the app is built, before the document is."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
+            if "actor" in handler.parsed_fn_signature.parameters:
+                handler.security = [{BEARER: []}]
             problems = {
                 status: ResponseSpec(
                     data_container=ProblemDetails,
