@@ -152,3 +152,20 @@ def test_every_error_answers_the_documented_problem_details(error: FieldgoalErro
     # Strict: a member the document does not name, or of another type, fails.
     shaped = msgspec.convert(problem, ProblemDetails, strict=True)
     assert msgspec.to_builtins(shaped) == problem
+
+
+def test_the_operations_that_take_the_caller_name_the_bearer_token(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the token POST /api/v1/auth/login answers",
+    }
+    by_name = dict(operations(document))
+    for name, op in by_name.items():
+        if op.get("security"):
+            assert op["security"] == [{"bearer": []}], name
+            assert "401" in op["responses"], name
+    assert by_name["GET /api/v1/me"].get("security")
+    assert by_name["POST /api/v1/sync"].get("security")
+    assert not by_name["POST /api/v1/auth/login"].get("security")
+    assert not by_name["GET /api/v1/push/vapid-public-key"].get("security")
