@@ -8,7 +8,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend import paging
-from backend.http import DB, CurrentActor, Now
+from backend.http import DB, CurrentActor, Now, also_answers
 from backend.policy import get_user
 from backend.rewards import badges, service
 from backend.rewards.schemas import (
@@ -56,7 +56,7 @@ def assign_plan(
     return service.assignment_public(service.assign_plan(db, actor, plan_id, data, now))
 
 
-@get("/commissions/statements", sync_to_thread=True)
+@get("/commissions/statements", sync_to_thread=True, opt=also_answers(409))
 def statement(
     db: DB,
     actor: CurrentActor,
@@ -68,13 +68,13 @@ def statement(
     return service.get_statement(db, actor, user_id, period, now)
 
 
-@post("/commissions/statements/issue", sync_to_thread=True)
+@post("/commissions/statements/issue", sync_to_thread=True, opt=also_answers(409))
 def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]]) -> StatementPublic:
     """Manager: {user_id, period} of an ended period; stored as computed, later statements claw back against it."""
     return service.statement_public(service.issue_statement(db, actor, data, now))
 
 
-@get("/commissions/estimate", sync_to_thread=True)
+@get("/commissions/estimate", sync_to_thread=True, opt=also_answers(409))
 def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None) -> EstimatePublic:
     """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month."""
     return service.estimate(db, actor, period, now)
