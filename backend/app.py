@@ -28,6 +28,7 @@ from backend.reports.routes import ROUTES as REPORT_ROUTES
 from backend.rewards.routes import ROUTES as REWARD_ROUTES
 from backend.settings import Settings
 from backend.sync.routes import sync
+from backend.sync.schemas import documented_answer
 from backend.visits.routes import ROUTES as VISIT_ROUTES  # the approval desk
 from backend.web.headers import add_security_headers  # CSP and friends on every response
 from backend.web.routes import web_routes
@@ -51,6 +52,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         bootstrap(session, settings)
     api = Router(
         path="/api/v1",
+        # The sync answer as the document describes it: each change typed by its entity's declared shape.
+        signature_namespace={"SyncAnswer": documented_answer()},
         route_handlers=[
             login,
             logout,

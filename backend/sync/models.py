@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.db import new_id, stamped
 from backend.sync.registry import declare, owned_by
+from backend.sync.schemas import ConflictRecordPublic
 from backend.versioning import wire
 
 
@@ -103,22 +104,22 @@ class ConflictRecord(SQLModel, table=True):
     version: int = 1
 
 
-def conflict_public(conflict: Any) -> dict[str, Any]:
-    return {
-        "id": conflict.id,
-        "entity": conflict.entity,
-        "record_id": conflict.record_id,
-        "field": conflict.field,
-        "yours": conflict.yours,
-        "theirs": conflict.theirs,
-        "kept": conflict.kept,
-        "rule": conflict.rule,
-        "yours_by": conflict.yours_by,
-        "theirs_by": conflict.theirs_by,
-        "at": wire(conflict.at),
-        "version": conflict.version,
-        "updated_at": wire(conflict.at),
-    }
+def conflict_public(conflict: Any) -> ConflictRecordPublic:
+    return ConflictRecordPublic(
+        id=conflict.id,
+        entity=conflict.entity,
+        record_id=conflict.record_id,
+        field=conflict.field,
+        yours=conflict.yours,
+        theirs=conflict.theirs,
+        kept=conflict.kept,
+        rule=conflict.rule,
+        yours_by=conflict.yours_by,
+        theirs_by=conflict.theirs_by,
+        at=wire(conflict.at),
+        version=conflict.version,
+        updated_at=wire(conflict.at),
+    )
 
 
 # The rep and their lead read the conflicts of the rep's records.

@@ -7,12 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from backend.sync.changelog import render_changes
 from backend.sync.models import ChangeLog
 from backend.sync.registry import Change
+from backend.sync.schemas import documented_answer
 from tests.conftest import Api
 
 
@@ -51,6 +53,9 @@ class Phone:
         response = self.api.post("/api/v1/sync", json=self.envelope(limit, **extra))
         assert response.status_code == 200, response.text
         body = response.json()
+        # Every answer of every sync test is what the OpenAPI document says: each receipt a Receipt, each
+        # change its entity's declared shape (a missing or mistyped field fails here).
+        msgspec.convert(body, documented_answer())
         self.apply(body)
         return body
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from backend.db import UTCDateTime
 from backend.sync import registry
+from backend.sync.schemas import documented_answer
 from backend.versioning import wire
 from tests.sync.conftest import new_id
 
@@ -45,9 +46,11 @@ def memos() -> Iterator[None]:
     """The memo declared for the test, and forgotten after it (after the change log's body check too, which
     renders the memo's logged changes: this fixture is set up before the engine, so it is torn down after)."""
     registry.declare("memo", Memo, memo_public, registry.owned_by("owner_id"))
+    documented_answer.cache_clear()  # the answer's document names every declared entity
     yield
     del registry.ENTITIES["memo"]
     del registry._BY_MODEL[Memo]
+    documented_answer.cache_clear()
 
 
 def test_a_declared_entity_is_pulled_without_any_call_in_the_writer(memos, org, phone, engine, clock):
