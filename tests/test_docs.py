@@ -85,3 +85,28 @@ def test_broken_links_are_caught() -> None:
     assert broken(page, "sync.md#no-such-heading") == "no heading #no-such-heading in docs/sync.md"
     assert broken(page, "/work/shared/CONTRACT.md") is not None
     assert broken(page, "file:///etc/passwd") is not None
+
+
+def test_docs_name_every_field_of_every_synced_entity():
+    """docs/sync.md's table of shapes on the wire names each field of each entity's declared shape (the typed
+    shape the pull sends): a field added to a shape without a word in the protocol's description fails here."""
+    import typing
+
+    import msgspec
+
+    import backend.models  # noqa: F401  (every synced entity's declaration)
+    from backend.sync.registry import ENTITIES
+
+    text = (REPO / "docs" / "sync.md").read_text(encoding="utf-8")
+    section = text[text.index("## Shapes on the wire") : text.index("## Limits")]
+    documented = {
+        row.group(1): set(re.findall(r"`(\w+)`", row.group(2)))
+        for row in re.finditer(r"^\| `(\w+)` \|(.*)$", section, re.MULTILINE)
+    }
+    undocumented = {}
+    for name, entity in ENTITIES.items():
+        shape = typing.get_type_hints(entity.shape)["return"]
+        fields = {f.name for f in msgspec.structs.fields(shape)} - {"id", "version", "updated_at"}
+        if missing := fields - documented.get(name, set()):
+            undocumented[name] = sorted(missing)
+    assert undocumented == {}
