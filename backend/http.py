@@ -22,8 +22,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from backend.auth.service import authenticate
-from backend.db import CLOCK, session_scope
+from backend.auth.service import authenticate, slide_token
+from backend.db import CLOCK, read_only_scope, session_scope
 from backend.errors import (
     FieldError,
     FieldgoalError,
@@ -47,6 +47,8 @@ Clock = Callable[[], datetime]
 
 # Explicit handler inputs (Litestar's NamedDependency): what each handler takes reads in its signature.
 DB = NamedDependency[Session]
+# A read-only transaction of its own, for what only reads while the request's `db` may write (a pull).
+ReadOnlyDB = NamedDependency[Session]
 CurrentActor = NamedDependency[Actor]
 Now = NamedDependency[datetime]
 Config = NamedDependency[Settings]
@@ -97,21 +99,32 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+async def provide_reader(state: State) -> AsyncIterator[Session]:
+    """A read-only transaction (no write lock on SQLite), rolled back when the request ends."""
+    with read_only_scope(state.engine) as session:
+        yield session
+
+
 def provide_actor(request: Request[Any, Any, Any], state: State, settings: Config, now: Now) -> Actor:
-    """The caller, from a short transaction of its own.
+    """The caller, from a short read-only transaction of its own (a write only when the token's expiry is
+    due to slide, once an hour).
 
     Authentication must not open the request's transaction: the handler runs in another worker thread,
     and a transaction held across that hop (SQLite's write lock, a PostgreSQL row lock) would wait for a
     free thread while every thread waits for the lock.
     """
-    with session_scope(state.engine, state.clock) as session:
-        actor = authenticate(session, settings, bearer_token(request), now)
+    with read_only_scope(state.engine) as session:
+        actor, due = authenticate(session, bearer_token(request), now)
+    if due is not None:
+        with session_scope(state.engine, state.clock) as session:
+            slide_token(session, settings, due, now)
     request.state.locale = actor.locale
     return actor
 
 
 DEPENDENCIES = {
     "db": Provide(provide_session),
+    "reader": Provide(provide_reader),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
     # Database work never runs on the event loop: a wait for a lock there would stall every request,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -122,8 +122,10 @@ def _refuse_if_throttled(session: Session, settings: Settings, email: str, addre
             raise TooManyRequests(max(1, math.ceil(retry.total_seconds())))
 
 
-def authenticate(session: Session, settings: Settings, token: str | None, now: datetime) -> Actor:
-    """The caller of a bearer token, sliding its expiry forward; Unauthenticated when unknown/expired/revoked."""
+def authenticate(session: Session, token: str | None, now: datetime) -> tuple[Actor, str | None]:
+    """The caller of a bearer token, and the token's id when its expiry is due to slide forward (once an hour,
+    `slide_token`); Unauthenticated when unknown, expired or revoked. It only reads: most requests write
+    nothing for their caller."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthenticated()
     row = session.execute(
@@ -137,10 +139,17 @@ def authenticate(session: Session, settings: Settings, token: str | None, now: d
     auth_token, user, unit = row
     if auth_token.revoked_at is not None or auth_token.expires_at <= now or not user.active:
         raise Unauthenticated()
-    if now - auth_token.last_used_at >= _SLIDE_EVERY:
-        auth_token.last_used_at = now
-        auth_token.expires_at = now + timedelta(days=settings.token_days)
-    return actor_for(user, unit)
+    due = auth_token.id if now - auth_token.last_used_at >= _SLIDE_EVERY else None
+    return actor_for(user, unit), due
+
+
+def slide_token(session: Session, settings: Settings, token_id: str, now: datetime) -> None:
+    """Move a token's expiry `token_days` past now: a token in use does not expire."""
+    session.execute(
+        update(AuthToken)
+        .where(col(AuthToken.id) == token_id)
+        .values(last_used_at=now, expires_at=now + timedelta(days=settings.token_days))
+    )
 
 
 def logout(session: Session, token: str, now: datetime) -> None:

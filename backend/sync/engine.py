@@ -72,7 +72,8 @@ ENVELOPE = {
     "client_id": Text(required=True, nullable=False, min_len=8, max_len=64),
     "client_time": Instant(),
     "cursor": Text(max_len=200),
-    "limit": Integer(min=1, max=2**31 - 1),
+    # 0 asks for no page: the request only pushes.
+    "limit": Integer(min=0, max=2**31 - 1),
     "mutations": None,  # checked by hand: a list of objects with a positive integer mid
 }
 MUTATION = {
@@ -152,6 +153,30 @@ def _lock_client(session: Session, actor: Actor, client_id: str, now: datetime) 
     return client
 
 
+# How stale a client's last-seen time and skew may be (a lead's "not synced for two days" needs no more): a
+# sync with nothing to settle writes them at most this often, and otherwise writes nothing at all.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def _note_seen(client: SyncClient, envelope: Envelope, now: datetime) -> None:
+    if envelope.client_time is not None:
+        client.skew_seconds = (envelope.client_time - now).total_seconds()
+    client.last_seen_at = now
+
+
+def note_pull(session: Session, reader: Session, actor: Actor, envelope: Envelope, now: datetime) -> int:
+    """A sync with no mutations: the client's last settled mid, read without a write. Its last-seen time and
+    skew are written (in `session`) only when a minute has passed since they were, or for a new client."""
+    client = reader.get(SyncClient, envelope.client_id)
+    if client is not None and client.user_id != actor.id:
+        raise Forbidden("client_taken")
+    if client is not None and now - client.last_seen_at < SEEN_EVERY:
+        return client.last_mid
+    client = _lock_client(session, actor, envelope.client_id, now)
+    _note_seen(client, envelope, now)
+    return client.last_mid
+
+
 def trusted_skew(skew_seconds: float, settings: Settings) -> timedelta:
     """The phone's clock error that its times are corrected by: none past `max_clock_skew_hours`.
 
@@ -167,9 +192,7 @@ def settle(
 ) -> tuple[list[dict[str, Any]], int]:
     """Settle the envelope's mutations in order; returns their results and the client's last settled mid."""
     client = _lock_client(session, actor, envelope.client_id, now)
-    if envelope.client_time is not None:
-        client.skew_seconds = (envelope.client_time - now).total_seconds()
-    client.last_seen_at = now
+    _note_seen(client, envelope, now)
     ctx = Context(
         session=session,
         actor=actor,

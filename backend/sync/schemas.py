@@ -68,7 +68,8 @@ class SyncAnswer(msgspec.Struct):
     # Changes after the cursor, in log order; most are sent as the change log keeps them, already encoded.
     # The OpenAPI document types each by its entity (`documented_answer`).
     changes: list[Any]
-    cursor: str
+    # Where the next pull starts; with `limit: 0` (no page) the cursor the client sent, which may be null.
+    cursor: str | None
     has_more: bool
     # The client's cursor could not be continued: it must drop what it holds and pull from the start.
     reset: bool

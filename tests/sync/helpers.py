@@ -44,7 +44,7 @@ class Phone:
             "cursor": self.cursor,
             "mutations": list(self.queue),
         }
-        if limit:
+        if limit is not None:
             body["limit"] = limit
         return body | extra
 
