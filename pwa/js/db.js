@@ -2,6 +2,8 @@
 //
 //   <entity> stores   the replica: one store per replicated entity, keyed by `id`, each value the server's
 //                     `data` plus `id`, `version`, `updated_at`. Built only from sync `changes` (SYNC.md).
+//                     A field whose value is null may be missing (the wire leaves nulls out), and is
+//                     kept missing: read a record's field with `== null` or `?? null`, never `=== null`.
 //   outbox            the queue of mutations not yet settled: auto-increment key, each value a full mutation
 //                     with its `mid` (unique index `mid`), plus `queued_at` which never goes on the wire.
 //   rejected          receipts of rejected mutations, kept until the rep dismisses or resends them.
@@ -21,7 +23,7 @@ export const ENTITIES = [
 export const OUTBOX = 'outbox';
 export const REJECTED = 'rejected';
 export const META = 'meta';
-/** Every store one sync round touches, so that settling, applying and the cursor commit together. */
+/** Every store a sync round may touch, so that settling, applying and the cursor commit together. */
 export const SYNC_STORES = [...ENTITIES, OUTBOX, REJECTED, META];
 
 let opening = null;
@@ -110,21 +112,44 @@ export function get(entity, id) {
   return transaction([entity], 'readonly', (tx) => req(tx.objectStore(entity).get(id)));
 }
 
+const KEPT = new Set(ENTITIES);
+
+/** The stores one sync round writes (of SYNC_STORES): the queue and receipts when it settles results, the
+ * replica stores its changes name (all of them when it resets), and meta for the cursor. A transaction over
+ * only these leaves the rest free meanwhile (a visit saved during a long pull does not wait for its pages). */
+export function syncStoresFor(page) {
+  const stores = new Set(page.results?.length ? [OUTBOX, REJECTED] : []);
+  for (const name of page.reset === true ? ENTITIES : []) stores.add(name);
+  for (const change of page.changes || []) if (KEPT.has(change.entity)) stores.add(change.entity);
+  stores.add(META);
+  return [...stores];
+}
+
 /** Applies one page of sync `changes` (SYNC.md): `deleted: true` removes the record, anything else
  * replaces it. `reset: true` first drops every replica store (never the outbox): that page is the first of a
- * full pull. Changes for entities this client does not keep are skipped. */
-export async function applyChangesIn(tx, changes, reset) {
-  if (reset) for (const name of ENTITIES) await req(tx.objectStore(name).clear());
+ * full pull. Changes for entities this client does not keep are skipped.
+ *
+ * Every request of the page is issued at once and only the last one is awaited: a transaction runs its
+ * requests in the order they were made, so the changes still apply in order, and waiting for each one
+ * (a task hop per record) was most of the time of a first sync. A failed request aborts the transaction,
+ * which rejects the last request and so this promise. A record keeps what the server sent: a field the
+ * lean wire leaves out (its value null) stays missing, and readers take a missing field as null. */
+export function applyChangesIn(tx, changes, reset) {
+  let last = null;
+  if (reset) for (const name of ENTITIES) last = tx.objectStore(name).clear();
+  const stores = new Map();
   for (const change of changes || []) {
-    if (!ENTITIES.includes(change.entity)) continue;
-    const store = tx.objectStore(change.entity);
+    if (!KEPT.has(change.entity)) continue;
+    let store = stores.get(change.entity);
+    if (!store) stores.set(change.entity, (store = tx.objectStore(change.entity)));
     if (change.deleted) {
-      await req(store.delete(change.id));
+      last = store.delete(change.id);
     } else {
-      await req(store.put({ ...(change.data || {}), id: change.id, version: change.version,
-        updated_at: change.updated_at ?? change.data?.updated_at }));
+      last = store.put({ ...change.data, id: change.id, version: change.version,
+        updated_at: change.updated_at ?? change.data?.updated_at });
     }
   }
+  return last ? req(last).then(() => undefined) : Promise.resolve();
 }
 
 // ---- whole-database operations ---------------------------------------------------------------------

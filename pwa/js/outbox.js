@@ -56,9 +56,10 @@ export function wire(entry) {
  * if its stored original was a rejection the rep never saw (the first answer was lost), that is filed too.
  * Returns {settled, rejected, conflicts, gap}. */
 export async function settleIn(tx, results) {
+  const summary = { settled: 0, rejected: 0, conflicts: [], gap: null };
+  if (!results?.length) return summary;   // a pull: its transaction need not hold the queue (db.syncStoresFor)
   const store = tx.objectStore(OUTBOX);
   const byMid = store.index('mid');
-  const summary = { settled: 0, rejected: 0, conflicts: [], gap: null };
   const gaps = (results || []).filter((r) => r.status === 'gap').map((r) => r.mid);
   summary.gap = gaps.length ? Math.min(...gaps) : null;
   for (const result of results || []) {

@@ -16,6 +16,7 @@ const MAX_ROUNDS = 200;        // a guard against a server that never stops sayi
 const BACKOFF_BASE_MS = 2000;
 const BACKOFF_CAP_MS = 5 * 60 * 1000;
 const PERIODIC_MS = 60 * 1000;
+const REDRAW_MS = 2000;        // during a long pull, screens are told of new data at most this often
 export const LOCK_NAME = 'fieldgoal-sync';
 export const TAG = 'fieldgoal-sync';
 
@@ -28,6 +29,12 @@ let failures = 0;
 let retryTimer = null;
 let waiting = null;            // the flush already waiting for the lock in this tab: triggers coalesce onto it
 let fallbackChain = Promise.resolve();
+let unshown = false;           // the replica or the queue changed since the screens were last told
+let shownAt = 0;
+
+function showChanges() {
+  if (unshown) { unshown = false; shownAt = Date.now(); emit('data'); }
+}
 
 function setState(patch) {
   Object.assign(state, patch);
@@ -77,6 +84,8 @@ async function runExclusive() {
       retryAt: Date.now() + delay });
     if (network) registerBackgroundSync();
     if (!(error instanceof NetworkError) && !(error instanceof ServerTrouble)) console.error('sync failed', error);
+  } finally {
+    showChanges();                // a flush that stopped half way still shows what it applied
   }
 }
 
@@ -126,17 +135,12 @@ async function rounds(token, clientId) {
     }
 
     const page = answer.data;
-    const summary = await db.transaction(db.SYNC_STORES, 'readwrite', async (tx) => {
-      const settled = await outbox.settleIn(tx, page.results);
-      await db.applyChangesIn(tx, page.changes, page.reset === true);
-      await db.setMetaIn(tx, 'cursor', page.cursor ?? null);
-      // Never hand out a mid the server has already settled for this client (e.g. a restored phone).
-      const next = (await db.getMetaIn(tx, 'next_mid')) || 1;
-      if (Number.isInteger(page.last_mid) && page.last_mid >= next) await db.setMetaIn(tx, 'next_mid', page.last_mid + 1);
-      return settled;
-    });
+    const summary = await applyPage(page);
     cursor = page.cursor ?? null;
-    if (summary.settled || page.changes?.length || page.reset) emit('data');
+    // Not after every page of a long pull: a redraw reads whole stores, and its reads wait for, and hold up,
+    // the next page's transaction. Screens hear of it when the pull has caught up, and every REDRAW_MS before.
+    if (summary.settled || page.changes?.length || page.reset) unshown = true;
+    if (!page.has_more || Date.now() - shownAt >= REDRAW_MS) showChanges();
     if (summary.settled) emit('queue');
     if (summary.rejected) emit('notice', { key: 'notice.rejected', args: [summary.rejected] });
     for (const receipt of summary.conflicts) {
@@ -151,6 +155,20 @@ async function rounds(token, clientId) {
     if (batch.length && summary.settled && (await outbox.count()) > 0) continue;   // more queued: push on
     return;
   }
+}
+
+/** One answer into IndexedDB, in ONE transaction over the stores it writes: settles its results, applies its
+ * changes, stores its cursor and keeps next_mid past its last_mid. Resolves with outbox.settleIn's summary. */
+export function applyPage(page) {
+  return db.transaction(db.syncStoresFor(page), 'readwrite', async (tx) => {
+    const settled = await outbox.settleIn(tx, page.results);
+    await db.applyChangesIn(tx, page.changes, page.reset === true);
+    await db.setMetaIn(tx, 'cursor', page.cursor ?? null);
+    // Never hand out a mid the server has already settled for this client (e.g. a restored phone).
+    const next = (await db.getMetaIn(tx, 'next_mid')) || 1;
+    if (Number.isInteger(page.last_mid) && page.last_mid >= next) await db.setMetaIn(tx, 'next_mid', page.last_mid + 1);
+    return settled;
+  });
 }
 
 /** Asks the browser to wake the service worker when the network is back (where Background Sync exists). */
