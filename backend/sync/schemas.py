@@ -11,6 +11,9 @@ import msgspec
 from backend.errors import FieldProblem
 from backend.sync.registry import ENTITIES, SyncedEntity
 
+# A change carries these on its envelope, so never again under its `data` (changelog.as_change).
+ENVELOPE_FIELDS = frozenset({"id", "version", "updated_at"})
+
 
 class ConflictRecordPublic(msgspec.Struct):
     """A field decided by policy during a merge, as the rep and their lead read it (the `conflict` entity)."""
@@ -87,12 +90,27 @@ def _change_type(entity: SyncedEntity) -> type[msgspec.Struct]:
             ("version", int),
             ("deleted", bool),
             ("updated_at", str | msgspec.UnsetType, msgspec.UNSET),
-            ("data", shape | msgspec.UnsetType, msgspec.UNSET),
+            ("data", _data_type(shape, f"{camel}ChangeData") | msgspec.UnsetType, msgspec.UNSET),
         ],
         kw_only=True,
         tag_field="entity",
         tag=entity.name,
     )
+
+
+def _data_type(shape: Any, name: str) -> Any:
+    """A change's `data` as sent (changelog.as_change): the declared shape without the envelope's `id`,
+    `version` and `updated_at`, each field left out when null. A body the log kept from before pulls left
+    them out (it is rewritten at the record's next change) still reads as this type: it only adds the
+    envelope's fields and nulls, and a field that may be null is typed so."""
+    if not isinstance(shape, type) or not issubclass(shape, msgspec.Struct):
+        return shape
+    fields = [
+        (field.name, field.type | msgspec.UnsetType, msgspec.UNSET)
+        for field in msgspec.structs.fields(shape)
+        if field.name not in ENVELOPE_FIELDS
+    ]
+    return msgspec.defstruct(name, fields, kw_only=True)
 
 
 @functools.cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import typing
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from backend.sync.changelog import render_changes
 from backend.sync.models import ChangeLog
-from backend.sync.registry import Change
-from backend.sync.schemas import documented_answer
+from backend.sync.registry import ENTITIES, Change
+from backend.sync.schemas import ENVELOPE_FIELDS, documented_answer
 from tests.conftest import Api
 
 
@@ -56,6 +58,11 @@ class Phone:
         # Every answer of every sync test is what the OpenAPI document says: each receipt a Receipt, each
         # change its entity's declared shape (a missing or mistyped field fails here).
         msgspec.convert(body, documented_answer())
+        # And each is lean: no field under `data` twice (on the envelope too) and none sent as null.
+        for change in body["changes"]:
+            data = change.get("data", {})
+            assert not ENVELOPE_FIELDS & data.keys(), change
+            assert None not in data.values(), change
         self.apply(body)
         return body
 
@@ -72,7 +79,7 @@ class Phone:
                 self.replica.pop(key, None)
                 self.versions.pop(key, None)
             else:
-                self.replica[key] = change["data"]
+                self.replica[key] = rebuilt(change)
                 self.versions[key] = change["version"]
         self.cursor = body["cursor"]
 
@@ -90,6 +97,20 @@ class Phone:
 
     def of(self, entity: str) -> dict[str, dict[str, Any]]:
         return {rid: data for (kind, rid), data in self.replica.items() if kind == entity}
+
+
+@functools.cache
+def _fields_of(entity: str) -> tuple[str, ...]:
+    shape = typing.get_type_hints(ENTITIES[entity].shape)["return"]
+    return tuple(shape.__struct_fields__) if isinstance(shape, type) and issubclass(shape, msgspec.Struct) else ()
+
+
+def rebuilt(change: dict[str, Any]) -> dict[str, Any]:
+    """A pulled record as a client rebuilds it: every field of its entity's declared shape, null when the
+    change leaves it out, and `id`, `version` and `updated_at` from the envelope (so it equals the HTTP API's
+    answer for the same record)."""
+    shaped: dict[str, Any] = dict.fromkeys(_fields_of(change["entity"]))
+    return shaped | change["data"] | {name: change[name] for name in ENVELOPE_FIELDS}
 
 
 def assert_bodies_current(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from backend.kpi.service import progress_id, refresh_daily
 from tests.kpi.helpers import actor, goal
 from tests.sync.conftest import customer_and_visit, new_id
+from tests.sync.helpers import rebuilt
 
 MONTH = "2026-11"
 
@@ -68,7 +69,7 @@ def test_calendar_figures_are_rewritten_day_by_day(org, phone, engine, clock):
         assert refresh_daily(session, clock.now) > 0
         session.commit()
     after = rep.send()["changes"]
-    figures = next(c["data"] for c in after if c["id"] == record)
+    figures = rebuilt(next(c for c in after if c["id"] == record))
     assert figures["working_days_left"] < before["working_days_left"]
     assert figures["version"] == before["version"] + 1
     assert figures["actual"] == before["actual"]
