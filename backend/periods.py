@@ -10,6 +10,7 @@ profile, to the cent and without losing a cent.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -81,6 +82,12 @@ class Period:
     def previous(self) -> Period:
         """The period of the same kind that ends where this one starts."""
         return period_containing(self.kind, self.start - timedelta(days=1))
+
+
+@functools.lru_cache(maxsize=4096)
+def period_ends_at(key: str) -> datetime:
+    """The instant a period ends, at midnight UTC after its last day (a goal of it ages from then)."""
+    return datetime.combine(parse_period(key).end, time(), UTC)
 
 
 def parse_period(text: str) -> Period:

@@ -63,6 +63,9 @@ class Settings:
     sync_max_mutations: int = 500
     sync_max_body_bytes: int = 1024 * 1024
     sync_max_page: int = 2000
+    # The days of others' work a lead's or manager's phone holds (their own and what waits for their decision
+    # are held whatever its age); a rep's phone holds all of their own work. See docs/sync.md, rule 9.
+    sync_window_days: int = 31
     max_text_chars: int = 4000
     # How far in the future (after correcting for the phone's clock skew) a client time may lie.
     max_future_minutes: int = 10
@@ -125,7 +128,13 @@ class Settings:
             raise SettingsError("FIELDGOAL_SECRET_KEY must be at least 16 characters")
         if self.tombstone_days < 1:
             raise SettingsError("FIELDGOAL_TOMBSTONE_DAYS must be at least 1")
-        for name in ("sync_max_mutations", "sync_max_body_bytes", "sync_max_page", "max_text_chars"):
+        for name in (
+            "sync_max_mutations",
+            "sync_max_body_bytes",
+            "sync_max_page",
+            "sync_window_days",
+            "max_text_chars",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
         try:

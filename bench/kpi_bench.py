@@ -39,10 +39,10 @@ from backend.db import make_engine
 from backend.goals.models import METRICS, Goal
 from backend.kpi import service as kpi
 from backend.kpi.models import DailyActivity
-from backend.periods import parse_period
 from backend.kpi.workdays import WorkCalendar
 from backend.models import metadata
 from backend.org.models import Unit, User
+from backend.periods import parse_period
 from backend.policy import actor_for
 from backend.sync.changelog import ensure_state
 from backend.visits.models import Visit

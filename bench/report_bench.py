@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from backend.db import make_engine
-from backend.periods import parse_period
 from backend.models import metadata
 from backend.org.models import Unit, User
+from backend.periods import parse_period
 from backend.policy import actor_for
 from backend.reports import charts, export, service
 from bench.kpi_bench import NOW, OFFSET, Seeder, _sqlite_time, raw_group_by, timed

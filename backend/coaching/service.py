@@ -76,7 +76,7 @@ from backend.policy import (
     require_manager,
     require_unit_manager,
 )
-from backend.sync.registry import declare, owned_by
+from backend.sync.registry import declare, owned_by, when_closed
 from backend.validation import Choice, Day, Flag, Integer, Number, PeriodKey, Text, Uuid, validate
 from backend.versioning import wire
 from backend.visits.service import lock_period_for_rep
@@ -784,5 +784,18 @@ def close_plan(session: Session, actor: Actor, plan: ImprovementPlan, data: Any,
 
 
 # A draft review is the lead's work in progress: it reaches nobody's phone until it is shared.
-declare("review", Review, review_public, owned_by("rep_id"), shown=lambda review: review.status != "draft")
-declare("plan", ImprovementPlan, plan_public, owned_by("rep_id"))
+declare(
+    "review",
+    Review,
+    review_public,
+    owned_by("rep_id"),
+    shown=lambda review: review.status != "draft",
+    ages=when_closed("closed_at", lambda review: review.status != "closed"),
+)
+declare(
+    "plan",
+    ImprovementPlan,
+    plan_public,
+    owned_by("rep_id"),
+    ages=when_closed("closed_at", lambda plan: plan.status == "open"),
+)

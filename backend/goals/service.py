@@ -30,7 +30,7 @@ from backend.kpi import service as kpi
 from backend.kpi.engine import amount_text
 from backend.org.models import Unit, User
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
-from backend.periods import parse_period, split_target
+from backend.periods import parse_period, period_ends_at, split_target
 from backend.policy import (
     Actor,
     get_unit,
@@ -632,4 +632,5 @@ def set_seasonality(session: Session, actor: Actor, unit_id: str, data: Any, now
     return get_seasonality(session, actor, unit.id)
 
 
-declare("goal", Goal, goal_public, by_subject)
+# A goal ages from the end of its period: a manager's phone holds the goals of recent periods.
+declare("goal", Goal, goal_public, by_subject, ages=lambda goal: period_ends_at(goal.period))

@@ -54,7 +54,7 @@ from backend.kpi.workdays import RATIO, WorkCalendar, YearSchedule
 from backend.notify import milestones
 from backend.opportunities.models import Opportunity
 from backend.org.models import Unit, User
-from backend.periods import PERIOD_KINDS, Period, parse_period, period_containing
+from backend.periods import PERIOD_KINDS, Period, parse_period, period_containing, period_ends_at
 from backend.policy import Actor, get_unit, get_user
 from backend.sync.registry import by_subject, declare
 from backend.validation import Choice, Day, Flag, PeriodKey, Uuid, validate
@@ -926,4 +926,4 @@ def set_calendar_days(session: Session, actor: Actor, unit_id: str, data: Any, n
 
 
 # Derived, never written by phones (SYNC.md rule 12).
-declare("progress", Progress, progress_public, by_subject)
+declare("progress", Progress, progress_public, by_subject, ages=lambda progress: period_ends_at(progress.period))

@@ -190,4 +190,11 @@ def mark_read(session: Session, notification: Notification, now: datetime) -> bo
 
 
 # Private: only the recipient pulls a notification, never their lead.
-declare("notification", Notification, notification_public, owned_by("user_id"), private=True)
+declare(
+    "notification",
+    Notification,
+    notification_public,
+    owned_by("user_id"),
+    private=True,
+    ages=lambda notification: notification.created_at,
+)

@@ -272,4 +272,5 @@ def advance_from_request(
     return opportunity
 
 
-declare("opportunity", Opportunity, opportunity_public, owned_by("owner_id"))
+# An open deal never ages; a closed one from its close.
+declare("opportunity", Opportunity, opportunity_public, owned_by("owner_id"), ages=lambda deal: deal.closed_at)

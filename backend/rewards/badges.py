@@ -174,4 +174,4 @@ def badges_of(session: Session, rep_id: str, page: PageRequest) -> Page[Badge]:
     return fetch_page(session, select(Badge).where(Badge.rep_id == rep_id), BADGE_ORDER, page)
 
 
-declare("badge", Badge, badge_public, owned_by("rep_id"))
+declare("badge", Badge, badge_public, owned_by("rep_id"), ages=lambda badge: badge.earned_at)

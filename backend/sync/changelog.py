@@ -34,7 +34,7 @@ import functools
 import operator
 from collections import defaultdict, namedtuple
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import msgspec
@@ -45,8 +45,9 @@ from sqlmodel import col, select
 
 from backend.db import clock_of, insert_rows, table_of
 from backend.sync.models import ChangeLog, SyncState
-from backend.sync.registry import ENTITIES, PENDING, Change, keys_of_row
+from backend.sync.registry import ENTITIES, PENDING, Change, ages_of_row, keys_of_row
 from backend.sync.schemas import ENVELOPE_FIELDS
+from backend.versioning import wire
 
 
 @event.listens_for(Session, "before_commit")
@@ -82,11 +83,12 @@ def _stamp(session: Session) -> None:
             "owner_id": c.owner_id,
             "unit_id": c.unit_id,
             "changed_at": now,
+            "ages_at": c.ages_at,
             "body": bodies.get((c.entity, c.record_id)),
         }
         for offset, c in enumerate(latest.values(), start=1)
     ]
-    columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at", "body")
+    columns = ("seq", "version", "deleted", "owner_id", "unit_id", "changed_at", "ages_at", "body")
     insert_rows(session, table_of(ChangeLog), rows, conflict=("entity", "record_id"), update=columns)
     session.execute(update(SyncState).where(col(SyncState.id) == 1).values(last_seq=last + len(rows)))
 
@@ -97,6 +99,7 @@ def bulk_log_row(entity: str, row: dict[str, Any], seq: int) -> dict[str, Any]:
     entity's declaration; its body is left for pulls to render from the record."""
     owner_id, unit_id = keys_of_row(entity, row)
     return {
+        "ages_at": ages_of_row(entity, row),
         "entity": entity,
         "record_id": row["id"],
         "seq": seq,
@@ -206,7 +209,15 @@ def as_change(entity: str, record: Any) -> dict[str, Any] | None:
         "updated_at": updated_at,
         "deleted": False,
         "data": data,
-    }
+    } | _ageing(entity, record)
+
+
+def _ageing(entity: str, record: Any) -> dict[str, str]:
+    """`ages_at` on the envelope of a record that ages out of a lead's or manager's window (rule 9), so the
+    client drops it by the same rule the server pulls by."""
+    ages_at = ENTITIES[entity].ages_at(record)
+    # In UTC: a visit just written in bulk still carries the phone's offset, as read back it does not.
+    return {} if ages_at is None else {"ages_at": wire(ages_at.astimezone(UTC))}
 
 
 def render_changes(session: Session, changes: list[Change]) -> dict[tuple[str, str], str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from backend.db import new_id, stamped
+from backend.db import UTCDateTime, new_id, stamped
 from backend.sync.registry import declare, owned_by
 from backend.sync.schemas import ConflictRecordPublic
 from backend.versioning import wire
@@ -37,6 +37,9 @@ class ChangeLog(SQLModel, table=True):
     owner_id: str | None = Field(default=None, max_length=36)
     unit_id: str | None = Field(default=None, max_length=36)
     changed_at: datetime = stamped()
+    # When the record starts ageing out of a lead's or manager's window (a visit's check-in, a closed deal's
+    # close); None while it never does (a visit waiting for a decision, a unit, a customer). Rule 9.
+    ages_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The change as a pull sends it (entity, id, version, updated_at, data), rendered when it commits, so a
     # pull reads the log alone rather than every record again. None for a tombstone, and for rows logged
     # before it was kept (a pull shapes those from the record, as it always did).
@@ -123,4 +126,4 @@ def conflict_public(conflict: Any) -> ConflictRecordPublic:
 
 
 # The rep and their lead read the conflicts of the rep's records.
-declare("conflict", ConflictRecord, conflict_public, owned_by("owner_id"))
+declare("conflict", ConflictRecord, conflict_public, owned_by("owner_id"), ages=lambda conflict: conflict.at)

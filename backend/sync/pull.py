@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -37,6 +38,21 @@ class Page:
     cursor: str
     has_more: bool
     reset: bool
+
+
+def window_start(actor: Actor, window_days: int, now: datetime) -> datetime | None:
+    """Where the actor's window of others' work begins (rule 9): a rep holds all of their own work and the
+    goals above it, so none; a lead, a manager or an admin holds the last `window_days` days."""
+    return None if actor.role == "rep" else now - timedelta(days=window_days)
+
+
+def in_window(start: datetime) -> ColumnElement[bool]:
+    """Change-log rows a window that begins at `start` holds: what never ages (a unit, a customer, a visit
+    waiting for a decision), what ages from inside the window, and what changed inside it. The last is
+    sent even when the record is older: a client that held it (it was waiting for a decision when pulled)
+    learns its new state, then drops it by the same rule, since its `ages_at` is past."""
+    log = table_of(ChangeLog).c
+    return or_(log.ages_at.is_(None), log.ages_at >= start, log.changed_at >= start)
 
 
 def visible_changes(actor: Actor) -> ColumnElement[bool]:
@@ -64,7 +80,9 @@ def _parse_cursor(cursor: str) -> tuple[int, int] | None:
     return int(epoch), int(position)
 
 
-def pull(session: Session, actor: Actor, cursor: str | None, limit: int) -> Page:
+def pull(session: Session, actor: Actor, cursor: str | None, limit: int, window: datetime | None = None) -> Page:
+    """A page of the changes the actor may pull after `cursor`; with a `window` (its start), only what that
+    window holds."""
     epoch = session.execute(select(User.scope_epoch).where(User.id == actor.id)).scalar_one()
     # Read the high-water mark first: everything at or below it has committed (changelog.py).
     high = last_position(session)
@@ -75,14 +93,16 @@ def pull(session: Session, actor: Actor, cursor: str | None, limit: int) -> Page
             reset = True
         else:
             start = parsed[1]
-    rows = _page_rows(session, actor, start, high, limit + 1)
+    rows = _page_rows(session, actor, start, high, limit + 1, window)
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_position = rows[-1].seq if has_more else high
     return Page(_materialise(session, rows), f"{epoch}.{next_position}", has_more, reset)
 
 
-def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: int) -> list[Any]:
+def _page_rows(
+    session: Session, actor: Actor, start: int, high: int, wanted: int, window: datetime | None
+) -> list[Any]:
     """The first `wanted` visible change-log rows after `start` (up to `high`), in position order.
 
     Read window by window: "visible" is an OR of keys (owner, unit), and SQLite answers that OR for a rep
@@ -93,6 +113,8 @@ def _page_rows(session: Session, actor: Actor, start: int, high: int, wanted: in
     """
     log = table_of(ChangeLog).c
     visible = visible_changes(actor)
+    if window is not None:
+        visible = and_(visible, in_window(window))
     rows: list[Any] = []
     low, width = start, wanted * 4
     while low < high and len(rows) < wanted:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -30,6 +31,8 @@ _SAVEPOINTS = "fieldgoal.pending_marks"
 
 # (owner_id, unit_id) of a record: who it belongs to in the change log's visibility keys.
 Keys = Callable[[Any], tuple[str | None, str | None]]
+# When a record starts ageing out of a lead's or manager's window; None while it never does (rule 9).
+Ages = Callable[[Any], datetime | None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class SyncedEntity:
     private: bool = False
     # A record not shown to anyone yet (a lead's draft review) is not logged until it is.
     shown: Callable[[Any], bool] | None = None
+    # Records that grow with the company's history age out of the window of those who manage their owner.
+    ages: Ages | None = None
+
+    def ages_at(self, record: Any) -> datetime | None:
+        return None if self.ages is None else self.ages(record)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Change:
     deleted: bool
     owner_id: str | None
     unit_id: str | None
+    ages_at: datetime | None = None
     # The record's every column as just written, when it was written in bulk: its wire form is rendered
     # from them instead of reading the record back.
     written: dict[str, Any] | None = field(default=None, compare=False)
@@ -72,9 +81,10 @@ def declare(
     *,
     private: bool = False,
     shown: Callable[[Any], bool] | None = None,
+    ages: Ages | None = None,
 ) -> SyncedEntity:
     """Make `model`'s records synced as `name`: from now on their changes are captured and pulled."""
-    entity = SyncedEntity(name, model, shape, keys, private, shown)
+    entity = SyncedEntity(name, model, shape, keys, private, shown, ages)
     ENTITIES[name] = entity
     _BY_MODEL[model] = entity
     return entity
@@ -88,6 +98,11 @@ def owned_by(column: str) -> Keys:
 def of_unit(column: str) -> Keys:
     """Keys of a record that belongs to the unit its `column` names (everyone in or below it sees it)."""
     return lambda record: (None, getattr(record, column))
+
+
+def when_closed(column: str, still_open: Callable[[Any], bool]) -> Ages:
+    """A record ages from `column` once it is settled; while `still_open` (waiting for a decision) it never does."""
+    return lambda record: None if still_open(record) else getattr(record, column)
 
 
 def by_subject(record: Any) -> tuple[str | None, str | None]:
@@ -107,7 +122,8 @@ def _change(entity: SyncedEntity, record: Any, written: dict[str, Any] | None = 
         return None
     owner_id, unit_id = entity.keys(record)
     deleted = getattr(record, "deleted_at", None) is not None
-    return Change(entity.name, record.id, record.version, deleted, owner_id, unit_id, written)
+    ages_at = None if deleted else entity.ages_at(record)
+    return Change(entity.name, record.id, record.version, deleted, owner_id, unit_id, ages_at, written)
 
 
 def insert_synced(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
@@ -124,6 +140,11 @@ def insert_synced(session: Session, model: type[Any], rows: list[dict[str, Any]]
 def keys_of_row(name: str, row: dict[str, Any]) -> tuple[str | None, str | None]:
     """(owner_id, unit_id) of a record of entity `name` given as its row's values."""
     return ENTITIES[name].keys(_Row(row))
+
+
+def ages_of_row(name: str, row: dict[str, Any]) -> datetime | None:
+    """When a record of entity `name`, given as its row's values, starts ageing out of a window."""
+    return ENTITIES[name].ages_at(_Row(row))
 
 
 class _Row:

@@ -42,11 +42,13 @@ def sync(
         has_more=False,
         reset=False,
         server_time=now.isoformat().replace("+00:00", "Z"),
+        window_days=None if actor.role == "rep" else settings.sync_window_days,
     )
     if envelope.limit == 0:
         return answer  # push only: no page, the cursor as it was
+    limit = min(envelope.limit or settings.sync_max_page, settings.sync_max_page)
     page = pull.pull(
-        reader, actor, envelope.cursor, min(envelope.limit or settings.sync_max_page, settings.sync_max_page)
+        reader, actor, envelope.cursor, limit, pull.window_start(actor, settings.sync_window_days, now)
     )
     answer.changes, answer.cursor, answer.has_more, answer.reset = (
         page.changes,

@@ -77,6 +77,9 @@ class SyncAnswer(msgspec.Struct):
     # The client's cursor could not be continued: it must drop what it holds and pull from the start.
     reset: bool
     server_time: str
+    # Rule 9: the days of others' work this user's phone holds; a record whose `ages_at` lies further back
+    # is dropped by the client. Null for a rep, who holds all of their own work.
+    window_days: int | None
 
 
 def _change_type(entity: SyncedEntity) -> type[msgspec.Struct]:
@@ -90,6 +93,8 @@ def _change_type(entity: SyncedEntity) -> type[msgspec.Struct]:
             ("version", int),
             ("deleted", bool),
             ("updated_at", str | msgspec.UnsetType, msgspec.UNSET),
+            # Rule 9: when the record starts ageing out of a lead's or manager's window; absent if never.
+            ("ages_at", str | msgspec.UnsetType, msgspec.UNSET),
             ("data", _data_type(shape, f"{camel}ChangeData") | msgspec.UnsetType, msgspec.UNSET),
         ],
         kw_only=True,

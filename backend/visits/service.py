@@ -28,7 +28,7 @@ from backend.org.models import Unit, User
 from backend.periods import InvalidPeriod, Period, parse_period
 from backend.policy import Actor, get_owned, get_referenced, managed_units
 from backend.sync.merge import FieldConflict, three_way
-from backend.sync.registry import declare, insert_synced, owned_by
+from backend.sync.registry import declare, insert_synced, owned_by, when_closed
 from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, validate
 from backend.versioning import set_fields, wire
 from backend.visits.models import OUTCOMES, Amendment, PeriodLock, Visit
@@ -492,5 +492,18 @@ def _amendment_values(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(errors=[FieldError(f"fields.{e.field}", e.code, e.params) for e in exc.errors]) from exc
 
 
-declare("visit", Visit, visit_public, owned_by("rep_id"))
-declare("amendment", Amendment, amendment_public, owned_by("proposed_by"))
+# What waits for a decision (a submitted visit, a pending amendment) is held whatever its age (rule 9).
+declare(
+    "visit",
+    Visit,
+    visit_public,
+    owned_by("rep_id"),
+    ages=when_closed("check_in_at", lambda visit: visit.status == "submitted"),
+)
+declare(
+    "amendment",
+    Amendment,
+    amendment_public,
+    owned_by("proposed_by"),
+    ages=when_closed("decided_at", lambda amendment: amendment.status == "pending"),
+)

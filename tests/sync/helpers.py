@@ -7,6 +7,7 @@ import json
 import typing
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -31,6 +32,8 @@ class Phone:
     queue: list[dict[str, Any]] = field(default_factory=list)
     replica: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
+    # When each held record starts ageing out of this user's window (rule 9), for those that do.
+    ages: dict[tuple[str, str], datetime] = field(default_factory=dict)
     receipts: list[dict[str, Any]] = field(default_factory=list)
 
     def queue_mutation(self, entity: str, op: str, record_id: str | None = None, **rest: Any) -> dict[str, Any]:
@@ -73,8 +76,12 @@ class Phone:
         if body["reset"]:
             self.replica.clear()
             self.versions.clear()
+            self.ages.clear()
         for change in body["changes"]:
             key = (change["entity"], change["id"])
+            self.ages.pop(key, None)
+            if "ages_at" in change:
+                self.ages[key] = datetime.fromisoformat(change["ages_at"])
             if change["deleted"]:
                 self.replica.pop(key, None)
                 self.versions.pop(key, None)
@@ -82,6 +89,18 @@ class Phone:
                 self.replica[key] = rebuilt(change)
                 self.versions[key] = change["version"]
         self.cursor = body["cursor"]
+        self.age_out(body)
+
+    def age_out(self, body: dict[str, Any]) -> None:
+        """Rule 9 as a client keeps it: with a window, a record whose `ages_at` lies before it is dropped."""
+        if body.get("window_days") is None:
+            return
+        start = datetime.fromisoformat(body["server_time"]) - timedelta(days=body["window_days"])
+        for key, ages_at in list(self.ages.items()):
+            if ages_at < start:
+                self.replica.pop(key, None)
+                self.versions.pop(key, None)
+                del self.ages[key]
 
     def sync(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Push everything and pull until caught up; returns every body."""
