@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
+from tests.support.server import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +75,12 @@ def test_screenshots_of_every_main_screen(live: Live, new_context: Any) -> None:
     shot(approver, "approvals")
     approver.at("approve-item").locator(hook("approve")).click()
     approver.wait_pending(0)
+    # The pending count may still read 0 before the approval is even queued: wait for the server to have it.
+    wait_until(
+        lambda: live.rows("SELECT status FROM visit WHERE customer_id = :c", c=customer) == [("approved",)],
+        20,
+        "the approval on the server",
+    )
 
     rep.go("#/")
     rep.sync_now()
