@@ -14,7 +14,8 @@
 // Other modules work through the small helpers below; only this file names stores or opens the database.
 
 const DB_NAME = 'fieldgoal';
-const DB_VERSION = 1;
+// 2: each replica store indexes `ages_at` (rule 9: what ages out of a lead's or manager's window).
+const DB_VERSION = 2;
 
 export const ENTITIES = [
   'customer', 'visit', 'opportunity', 'goal', 'progress', 'notification', 'amendment', 'conflict',
@@ -32,12 +33,17 @@ export function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = () => {
+      request.onupgradeneeded = (event) => {
         const db = request.result;
-        for (const name of ENTITIES) db.createObjectStore(name, { keyPath: 'id' });
-        db.createObjectStore(OUTBOX, { autoIncrement: true }).createIndex('mid', 'mid', { unique: true });
-        db.createObjectStore(REJECTED, { autoIncrement: true });
-        db.createObjectStore(META);
+        if (event.oldVersion < 1) {
+          for (const name of ENTITIES) db.createObjectStore(name, { keyPath: 'id' });
+          db.createObjectStore(OUTBOX, { autoIncrement: true }).createIndex('mid', 'mid', { unique: true });
+          db.createObjectStore(REJECTED, { autoIncrement: true });
+          db.createObjectStore(META);
+        }
+        if (event.oldVersion < 2) {
+          for (const name of ENTITIES) request.transaction.objectStore(name).createIndex('ages_at', 'ages_at');
+        }
       };
       request.onsuccess = () => {
         const db = request.result;
@@ -145,11 +151,31 @@ export function applyChangesIn(tx, changes, reset) {
     if (change.deleted) {
       last = store.delete(change.id);
     } else {
-      last = store.put({ ...change.data, id: change.id, version: change.version,
-        updated_at: change.updated_at ?? change.data?.updated_at });
+      const record = { ...change.data, id: change.id, version: change.version,
+        updated_at: change.updated_at ?? change.data?.updated_at };
+      if (change.ages_at) record.ages_at = change.ages_at;   // only what can age is in that index (rule 9)
+      last = store.put(record);
     }
   }
   return last ? req(last).then(() => undefined) : Promise.resolve();
+}
+
+/** Rule 9: a lead's or manager's phone holds `windowDays` days of others' work. Drops every record whose
+ * `ages_at` lies before `now` (an ISO time) minus the window, as the server pulls by, without a reset. Times
+ * compare as the server writes them: ISO 8601 in UTC, `+00:00`. */
+export function ageOut(windowDays, now) {
+  const start = new Date(Date.parse(now) - windowDays * 86400000).toISOString().slice(0, 19) + '+00:00';
+  const range = IDBKeyRange.upperBound(start, true);
+  return transaction(ENTITIES, 'readwrite', (tx) => Promise.all(ENTITIES.map((name) => new Promise((resolve, reject) => {
+    const request = tx.objectStore(name).index('ages_at').openCursor(range);
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (!cursor) return resolve();
+      cursor.delete();
+      cursor.continue();
+    };
+    request.onerror = () => reject(request.error);
+  }))));
 }
 
 // ---- whole-database operations ---------------------------------------------------------------------

@@ -137,6 +137,13 @@ async function rounds(token, clientId) {
     const page = answer.data;
     const summary = await applyPage(page);
     cursor = page.cursor ?? null;
+    if (!page.has_more && Number.isInteger(page.window_days)) {
+      // Caught up: what has aged out of this lead's or manager's window goes (rule 9). The window is kept
+      // for the next start, which ages out by the phone's clock, offline too.
+      await db.ageOut(page.window_days, page.server_time);
+      await db.setMeta({ window_days: page.window_days });
+      unshown = true;
+    }
     // Not after every page of a long pull: a redraw reads whole stores, and its reads wait for, and hold up,
     // the next page's transaction. Screens hear of it when the pull has caught up, and every REDRAW_MS before.
     if (summary.settled || page.changes?.length || page.reset) unshown = true;
@@ -188,6 +195,9 @@ export function queued() {
 /** The triggers: app start, `online`, coming back to the foreground, a timer while open, and the service
  * worker's Background Sync message. ("Sync now" calls flush({manual: true}) itself.) */
 export function start() {
+  db.getMeta('window_days').then(({ window_days: days }) => {
+    if (Number.isInteger(days)) return db.ageOut(days, new Date().toISOString()).then(() => emit('data'));
+  }).catch(() => { /* nothing held yet */ });
   addEventListener('online', () => { failures = 0; flush(); });
   addEventListener('offline', () => setState({ phase: 'offline' }));
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') flush(); });
