@@ -87,3 +87,28 @@ def test_a_reps_own_work_never_ages_on_their_phone(live: Live, browser: Any) -> 
         assert old in held_visits(phone)
     finally:
         context.close()
+
+
+def test_a_managers_first_sync_holds_the_window(live: Live, browser: Any) -> None:
+    """The east region's manager signs in on a new phone: the team's visit of yesterday is held, the one of
+    40 days ago (sent, since it was logged today, with its ageing time) is dropped once the pull caught up."""
+    shop = live.add_customer("rep1", "区域经理看的客户")
+    rep = SyncClient(live.api("rep1"))
+    now = today_in().replace(microsecond=0)
+    old, recent = str(uuid.uuid4()), str(uuid.uuid4())
+    for visit_id, days in ((old, 40), (recent, 1)):
+        check_in = (now - timedelta(days=days)).isoformat()
+        fields = {"customer_id": shop, "check_in_at": check_in, "outcome": "interested", "notes": f"{days} 天前"}
+        rep.queue_mutation("visit", "create", visit_id, fields=fields)
+    rep.sync()
+
+    context = browser.new_context(base_url=live.base_url, viewport=PHONE_VIEWPORT)
+    context.set_default_timeout(STEP_MS)
+    try:
+        manager = Phone(context).open().sign_in(live.org.email("eastmgr"))
+        manager.wait_synced()
+        assert wait_until(lambda: recent in held_visits(manager)), held_visits(manager)
+        assert wait_until(lambda: old not in held_visits(manager)), "the 40-day-old visit is still held"
+        assert manager.errors == []
+    finally:
+        context.close()
