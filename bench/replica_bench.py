@@ -32,9 +32,10 @@ from backend.sync.changelog import ensure_state
 from backend.sync.pull import pull, window_start
 
 
-def full_pull(engine: Any, email: str, window: datetime | None) -> tuple[int, int, float]:
-    """(records, bytes, seconds) of a first sync's pages, as the phone would receive them."""
-    records = size = 0
+def full_pull(engine: Any, email: str, window: datetime | None) -> tuple[int, int, float, int]:
+    """(records, bytes, seconds) of a first sync's pages, as the phone would receive them, and the records
+    it then holds: those whose `ages_at` does not lie before the window (the client's rule)."""
+    records = size = held = 0
     started = time.perf_counter()
     with read_only_scope(engine) as session:
         user = session.scalars(select(User).where(User.email == email)).one()
@@ -43,11 +44,15 @@ def full_pull(engine: Any, email: str, window: datetime | None) -> tuple[int, in
         while True:
             page = pull(session, actor, cursor, 2000, window)
             records += len(page.changes)
-            size += len(msgspec.json.encode(page.changes))
+            encoded = msgspec.json.encode(page.changes)
+            size += len(encoded)
+            for change in msgspec.json.decode(encoded):
+                ages_at = change.get("ages_at")
+                held += window is None or ages_at is None or datetime.fromisoformat(ages_at) >= window
             cursor = page.cursor
             if not page.has_more:
                 break
-    return records, size, time.perf_counter() - started
+    return records, size, time.perf_counter() - started, held
 
 
 def main() -> None:
@@ -60,7 +65,8 @@ def main() -> None:
 
     print(f"a manager's first sync, {args.reps} reps, window {args.window_days} days, as of {args.today}")
     print(
-        f"{'months':>6} {'visits':>10} | {'window: records':>15} {'MB':>7} {'s':>6} | {'none: records':>13} {'MB':>7} {'s':>6}"
+        f"{'months':>6} {'visits':>10} | {'window: sent':>12} {'MB':>6} {'s':>5} {'held':>8}"
+        f" | {'no window: sent':>15} {'MB':>6} {'s':>5}"
     )
     for months in (int(m) for m in args.months.split(",")):
         folder = Path(tempfile.mkdtemp(prefix="fieldgoal-replica-"))
@@ -84,8 +90,8 @@ def main() -> None:
         everything = full_pull(engine, email, None)
         visits = stats.get("rows", {}).get("visit", 0)
         print(
-            f"{months:>6} {visits:>10,} | {windowed[0]:>15,} {windowed[1] / 1e6:>7.1f} {windowed[2]:>6.1f} |"
-            f" {everything[0]:>13,} {everything[1] / 1e6:>7.1f} {everything[2]:>6.1f}"
+            f"{months:>6} {visits:>10,} | {windowed[0]:>12,} {windowed[1] / 1e6:>6.1f} {windowed[2]:>5.1f}"
+            f" {windowed[3]:>8,} | {everything[0]:>15,} {everything[1] / 1e6:>6.1f} {everything[2]:>5.1f}"
         )
         engine.dispose()
 
