@@ -2,7 +2,8 @@
 
 A feature declares each kind of record that phones pull (`declare`): its table, its shape on the wire, and
 whose record it is (`keys`: the owner, whom they and the people above them see, or the unit, which everyone in
-or below it sees). From then on every change of such a record that the ORM flushes is captured here, with no
+or below it sees), and, for records that grow with the company's history, when each starts ageing out of a
+lead's or manager's window (`ages`, rule 9). From then on every change of such a record that the ORM flushes is captured here, with no
 call in any service: an insert, an update that moves its `version` (every change a phone must see moves it;
 bookkeeping such as a last-seen time does not), or a delete. A row with `deleted_at` set is a tombstone.
 Rows written around the ORM (the bulk visit insert) go through `insert_synced`, the one bulk entry point.
