@@ -4,6 +4,7 @@ in the caller's language, nothing changed; someone else's record answers exactly
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,12 @@ from backend.audit.models import AuditEntry
 from backend.coaching.models import ImprovementPlan, PlanAction, Review, ReviewDimension
 from tests.coaching.test_reviews import NOW, _november, _open
 from tests.kpi.helpers import actor, goal
+
+# A plan's days, from the test clock's today (NOW is the instant tests/conftest.py's `clock` starts at).
+STARTS_ON = NOW.date().isoformat()
+ENDS_ON = (NOW.date() + timedelta(days=41)).isoformat()
+DUE_ON = (NOW.date() + timedelta(days=5)).isoformat()
+MONTH = f"{NOW:%Y-%m}"
 
 HUGE = "长" * 100_000
 MISSING = str(uuid.uuid4())
@@ -42,9 +49,9 @@ def _plan(lead: Any, org: Any) -> dict[str, Any]:
         "/api/v1/plans",
         json={
             "rep_id": org.user("rep1"),
-            "starts_on": "2026-11-20",
-            "ends_on": "2026-12-31",
-            "exit_criteria": [{"metric": "revenue", "period": "2026-11", "min_attainment": 0.7}],
+            "starts_on": STARTS_ON,
+            "ends_on": ENDS_ON,
+            "exit_criteria": [{"metric": "revenue", "period": MONTH, "min_attainment": 0.7}],
         },
     )
     assert created.status_code == 201, created.text
@@ -54,17 +61,17 @@ def _plan(lead: Any, org: Any) -> dict[str, Any]:
 PLAN_BODIES: list[tuple[Any, str, str | None]] = [
     ({}, "rep_id", "required"),
     ([], "body", "wrong_type"),
-    ({"rep_id": 7, "starts_on": "2026-11-20", "ends_on": "2026-12-31"}, "rep_id", "wrong_type"),
-    ({"rep_id": "x", "starts_on": "2026-11-20", "ends_on": "2026-12-31"}, "rep_id", "wrong_type"),
-    ({"rep_id": "{rep1}", "goal": HUGE, "starts_on": "2026-11-20", "ends_on": "2026-12-31"}, "goal", "too_long"),
-    ({"rep_id": "{rep1}", "starts_on": "20.11.2026", "ends_on": "2026-12-31"}, "starts_on", None),
-    ({"rep_id": "{rep1}", "starts_on": "2026-11-20", "ends_on": "2026-12-31"}, "exit_criteria", "required"),
+    ({"rep_id": 7, "starts_on": STARTS_ON, "ends_on": ENDS_ON}, "rep_id", "wrong_type"),
+    ({"rep_id": "x", "starts_on": STARTS_ON, "ends_on": ENDS_ON}, "rep_id", "wrong_type"),
+    ({"rep_id": "{rep1}", "goal": HUGE, "starts_on": STARTS_ON, "ends_on": ENDS_ON}, "goal", "too_long"),
+    ({"rep_id": "{rep1}", "starts_on": f"{NOW:%d.%m.%Y}", "ends_on": ENDS_ON}, "starts_on", None),
+    ({"rep_id": "{rep1}", "starts_on": STARTS_ON, "ends_on": ENDS_ON}, "exit_criteria", "required"),
     (
         {
             "rep_id": "{rep1}",
-            "starts_on": "2026-11-20",
-            "ends_on": "2026-12-31",
-            "exit_criteria": [{"metric": "revenue", "period": "2026-11", "min_attainment": 11}],
+            "starts_on": STARTS_ON,
+            "ends_on": ENDS_ON,
+            "exit_criteria": [{"metric": "revenue", "period": MONTH, "min_attainment": 11}],
         },
         "exit_criteria[0].min_attainment",
         "out_of_range",
@@ -72,8 +79,8 @@ PLAN_BODIES: list[tuple[Any, str, str | None]] = [
     (
         {
             "rep_id": "{rep1}",
-            "starts_on": "2026-11-20",
-            "ends_on": "2026-12-31",
+            "starts_on": STARTS_ON,
+            "ends_on": ENDS_ON,
             "exit_criteria": [{"metric": "charm", "period": "2026-13", "min_attainment": "x"}],
         },
         "exit_criteria[0].metric",
@@ -82,9 +89,9 @@ PLAN_BODIES: list[tuple[Any, str, str | None]] = [
     (
         {
             "rep_id": "{rep1}",
-            "starts_on": "2026-12-31",
-            "ends_on": "2026-11-20",
-            "exit_criteria": [{"metric": "revenue", "period": "2026-11", "min_attainment": 0.7}],
+            "starts_on": ENDS_ON,
+            "ends_on": STARTS_ON,
+            "exit_criteria": [{"metric": "revenue", "period": MONTH, "min_attainment": 0.7}],
         },
         "ends_on",
         "out_of_range",
@@ -111,7 +118,7 @@ def test_plan_actions_and_closing_refuse_bad_input_and_other_teams(org, sign_in,
     plan = _plan(lead, org)
     url = f"/api/v1/plans/{plan['id']}"
     before = _counts(engine)
-    good = {"kind": "coaching", "title": "1:1", "due_on": "2026-11-25"}
+    good = {"kind": "coaching", "title": "1:1", "due_on": DUE_ON}
     for body, field, code in [
         ({}, "kind", "required"),
         ("coaching", "body", "wrong_type"),
@@ -121,7 +128,7 @@ def test_plan_actions_and_closing_refuse_bad_input_and_other_teams(org, sign_in,
         (good | {"title": 12}, "title", "wrong_type"),
         (good | {"notes": HUGE}, "notes", "too_long"),
         (good | {"due_on": "tomorrow"}, "due_on", None),
-        (good | {"due_on": 20261125}, "due_on", None),
+        (good | {"due_on": int(f"{NOW:%Y%m%d}")}, "due_on", None),
         (good | {"done_on": "2026-02-30"}, "done_on", None),
         (good | {"plan_id": MISSING}, "plan_id", "unknown_field"),
     ]:
@@ -194,14 +201,14 @@ def test_opening_a_review_refuses_bad_input(org, sign_in, engine):
         ({"rep_id": org.user("rep1"), "period": "2026-W48"}, "period", "invalid_choice"),
         ({"rep_id": org.user("rep1"), "period": "November"}, "period", None),
         ({"rep_id": org.user("rep1"), "period": 202611}, "period", None),
-        ({"rep_id": HUGE, "period": "2026-11"}, "rep_id", "wrong_type"),
+        ({"rep_id": HUGE, "period": MONTH}, "rep_id", "wrong_type"),
     ]:
         _refused(lead.post("/api/v1/reviews", json=body), field, code)
     # Someone of another team, or no one: not found alike; one's own review: not allowed.
     for rep_id in (org.user("rep3"), MISSING):
-        answer = lead.post("/api/v1/reviews", json={"rep_id": rep_id, "period": "2026-11"})
+        answer = lead.post("/api/v1/reviews", json={"rep_id": rep_id, "period": MONTH})
         assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
-    assert lead.post("/api/v1/reviews", json={"rep_id": org.user("lead1"), "period": "2026-11"}).status_code == 403
+    assert lead.post("/api/v1/reviews", json={"rep_id": org.user("lead1"), "period": MONTH}).status_code == 403
     assert _counts(engine) == before
 
 
@@ -252,13 +259,13 @@ def test_setting_a_dimension_refuses_bad_input_and_units_outside_ones_own(org, s
 def test_a_plan_for_someone_else_s_rep_is_not_found(org, sign_in, engine):
     with Session(engine, expire_on_commit=False) as session:
         lead = actor(session, org.user("lead2"))
-        goal(session, lead, ("user", org.user("rep3")), "revenue", "2026-11", "10000", NOW)
+        goal(session, lead, ("user", org.user("rep3")), "revenue", MONTH, "10000", NOW)
         session.commit()
     body = {
         "rep_id": org.user("rep3"),
-        "starts_on": "2026-11-20",
-        "ends_on": "2026-12-31",
-        "exit_criteria": [{"metric": "revenue", "period": "2026-11", "min_attainment": 0.7}],
+        "starts_on": STARTS_ON,
+        "ends_on": ENDS_ON,
+        "exit_criteria": [{"metric": "revenue", "period": MONTH, "min_attainment": 0.7}],
     }
     lead1 = sign_in("lead1@example.com")
     other = lead1.post("/api/v1/plans", json=body)
