@@ -6,12 +6,16 @@ without a reset; the test phone (tests/sync/helpers.py) keeps that rule as the a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from tests.sync.conftest import new_id, visit_fields
 
-RECENT = "2026-11-19T09:30:00+08:00"  # the day before the test clock's today (2026-11-20)
-OLD = "2026-10-01T09:30:00+08:00"  # 50 days before it
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def days_before(clock, days: int) -> str:
+    """A check-in `days` before the test clock's now, as a phone in Shanghai writes it."""
+    return (clock.now - timedelta(days=days)).astimezone(SHANGHAI).isoformat()
 
 
 def _visit(phone, customer_id: str, check_in_at: str, submit: bool = False) -> str:
@@ -33,7 +37,7 @@ def _customer(phone) -> str:
 def test_a_lead_holds_the_window_and_a_rep_all_of_their_own(org, phone, clock):
     rep = phone("rep1")
     customer = _customer(rep)
-    recent, old = _visit(rep, customer, RECENT), _visit(rep, customer, OLD)
+    recent, old = _visit(rep, customer, days_before(clock, 1)), _visit(rep, customer, days_before(clock, 50))
     rep.sync()
 
     lead = phone("lead1")
@@ -59,7 +63,7 @@ def test_a_lead_holds_the_window_and_a_rep_all_of_their_own(org, phone, clock):
 
 def test_what_waits_for_a_decision_is_held_however_old(org, phone, clock):
     rep = phone("rep1")
-    waiting = _visit(rep, _customer(rep), OLD, submit=True)
+    waiting = _visit(rep, _customer(rep), days_before(clock, 50), submit=True)
     rep.sync()
     clock.advance(days=40)
     lead = phone("lead1")
@@ -83,7 +87,7 @@ def test_what_waits_for_a_decision_is_held_however_old(org, phone, clock):
 def test_a_rep_moved_to_another_team_brings_only_the_window(org, phone, clock, sign_in):
     rep = phone("rep1")
     customer = _customer(rep)
-    recent, _ = _visit(rep, customer, RECENT), _visit(rep, customer, OLD)
+    recent, _ = _visit(rep, customer, days_before(clock, 1)), _visit(rep, customer, days_before(clock, 50))
     rep.sync()
     clock.advance(days=20)  # old: 70 days back, last changed 20 days back; recent: 21 days back
     lead2 = phone("lead2")
