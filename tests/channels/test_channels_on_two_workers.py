@@ -3,9 +3,6 @@ milestone to each WeCom robot exactly once (FOR UPDATE SKIP LOCKED), and between
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +22,8 @@ from tests.conftest import PG_URL, need
 from tests.factories import build_org
 from tests.kpi.helpers import actor, goal
 from tests.support.robots import LocalRobots
-from tests.support.server import ROOT, TestDatabase
+from tests.support.server import TestDatabase
+from tests.support.worker_process import run_two_workers
 
 ROBOTS = 30
 MILESTONES = 4  # four goals of the rep cross 50 %: 120 messages, 4 a robot (under WeCom's 20 a minute)
@@ -64,26 +62,14 @@ def test_two_workers_on_postgresql_post_a_milestone_to_a_wecom_robot_exactly_onc
             queued = list(session.scalars(select(ChannelMessage)))
         assert len(queued) == ROBOTS * MILESTONES
 
-        go = tmp_path / "go"
-        command = [
-            sys.executable,
-            "-m",
-            "tests.channels.worker_process",
+        taken = run_two_workers(
+            "deliver_to_channels",
             db.url,
-            str(tmp_path / "data"),
-            SECRET_KEY,
-            str(go),
-        ]
-        env = os.environ | {"PYTHONPATH": str(ROOT)}
-        workers = [
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)
-        ]
-        go.touch()
-        outputs = [w.communicate(timeout=180) for w in workers]
-
-        assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
-        taken = [int(out.strip()) for out, _ in outputs]
+            tmp_path / "data",
+            tmp_path / "go",
+            secret_key=SECRET_KEY,
+            channel_allowed_hosts=("127.0.0.1",),
+        )
         received = Counter((r.key, r.text) for r in robots.received)
         assert len(received) == ROBOTS * MILESTONES  # every milestone reached every robot...
         assert max(received.values()) == 1  # ...once

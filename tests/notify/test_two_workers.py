@@ -4,9 +4,6 @@ and between them send every one."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +20,8 @@ from backend.sync.changelog import ensure_state
 from tests.conftest import PG_URL, need
 from tests.factories import build_org
 from tests.support.push_service import LocalPushService
-from tests.support.server import ROOT, TestDatabase
+from tests.support.server import TestDatabase
+from tests.support.worker_process import run_two_workers
 
 NOTIFICATIONS = 240
 
@@ -60,26 +58,9 @@ def test_two_workers_on_postgresql_send_each_delivery_exactly_once(tmp_path: Pat
                 ids.add(made.id)
             session.commit()
 
-        go = tmp_path / "go"
-        command = [
-            sys.executable,
-            "-m",
-            "tests.notify.worker_process",
-            db.url,
-            str(data_dir),
-            push_service.host,
-            str(go),
-        ]
-        env = os.environ | {"PYTHONPATH": str(ROOT)}
-        workers = [
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)
-        ]
-        go.touch()
-        outputs = [w.communicate(timeout=180) for w in workers]
-
-        assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
-        attempted = [int(out.strip()) for out, _ in outputs]
+        attempted = run_two_workers(
+            "deliver", db.url, data_dir, tmp_path / "go", push_allowed_hosts=(push_service.host,)
+        )
         received = Counter(json.loads(m.payload)["id"] for m in push_service.messages)
         assert set(received) == ids
         assert max(received.values()) == 1  # nothing twice
