@@ -63,32 +63,27 @@ class TierLinePublic(msgspec.Struct, tag_field="kind", tag="tier"):
     amount: str
 
 
-class BackPayLine(msgspec.Struct, tag_field="kind", tag="back_pay"):
+class _Adjustment(msgspec.Struct):
+    """An issued earlier period paid again by what it earns now: what was paid, what is owed, the deals."""
+
+    period: str
+    statement_id: str
+    paid: str
+    revenue_paid: str
+    revenue_now: str
+    owed_now: str
+    adjusted_before: str
+    deals: list[Deal]
+    amount: str
+
+
+class BackPayLine(_Adjustment, tag_field="kind", tag="back_pay"):
     """An issued earlier period now earns more (a deal won late into it): the difference, and those deals."""
 
-    period: str
-    statement_id: str
-    paid: str
-    revenue_paid: str
-    revenue_now: str
-    owed_now: str
-    adjusted_before: str
-    deals: list[Deal]
-    amount: str
 
-
-class ClawbackLine(msgspec.Struct, tag_field="kind", tag="clawback"):
+class ClawbackLine(_Adjustment, tag_field="kind", tag="clawback"):
     """An issued earlier period now earns less: the (negative) difference, and the deals no longer won."""
 
-    period: str
-    statement_id: str
-    paid: str
-    revenue_paid: str
-    revenue_now: str
-    owed_now: str
-    adjusted_before: str
-    deals: list[Deal]
-    amount: str
     clawed_back_before: str
 
 
