@@ -33,6 +33,7 @@ def sync(
         db.commit()
     else:
         results, last_mid = [], engine.note_pull(db, reader, actor, envelope, now)
+    window = pull.window_start(actor, settings.sync_window_days, now)
     answer = SyncAnswer(
         protocol=engine.PROTOCOL_MAX,
         last_mid=last_mid,
@@ -42,14 +43,12 @@ def sync(
         has_more=False,
         reset=False,
         server_time=now.isoformat().replace("+00:00", "Z"),
-        window_days=None if actor.role == "rep" else settings.sync_window_days,
+        window_days=None if window is None else settings.sync_window_days,
     )
     if envelope.limit == 0:
         return answer  # push only: no page, the cursor as it was
     limit = min(envelope.limit or settings.sync_max_page, settings.sync_max_page)
-    page = pull.pull(
-        reader, actor, envelope.cursor, limit, pull.window_start(actor, settings.sync_window_days, now)
-    )
+    page = pull.pull(reader, actor, envelope.cursor, limit, window)
     answer.changes, answer.cursor, answer.has_more, answer.reset = (
         page.changes,
         page.cursor,
