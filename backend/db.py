@@ -39,10 +39,13 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    and_,
     create_engine,
     event,
     inspect,
     make_url,
+    or_,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -157,6 +160,16 @@ def _processed(values: list[Any], process: Callable[[Any], Any] | None) -> list[
             last, last_out = value, process(value)
         out.append(last_out)
     return out
+
+
+def due_rows(session: Session, model: type[Any], now: datetime, limit: int, *order: Any) -> list[Any]:
+    """The next rows of a worker queue (push deliveries, robot messages, email digests): `pending` and due, or
+    `sending` with a lease that ran out (their worker died), oldest due first, locked for this worker. On
+    PostgreSQL rows another worker is claiming are skipped, not waited for; SQLite's writers are serial."""
+    status, due_at, lease_until = model.status, model.due_at, model.lease_until
+    ready = or_(and_(status == "pending", due_at <= now), and_(status == "sending", lease_until < now))
+    query = select(model).where(ready).order_by(due_at, *order).limit(limit).with_for_update(skip_locked=True)
+    return list(session.scalars(query))
 
 
 def insert_rows(

@@ -34,7 +34,7 @@ from backend.channels import crypto, dingtalk, feishu, messages, sender, wecom
 from backend.channels.models import ChannelMessage, TeamChannel
 from backend.channels.service import disable
 from backend.channels.wire import Verdict
-from backend.db import session_scope
+from backend.db import due_rows, session_scope
 from backend.notify.delivery import quiet_until
 from backend.org.models import DEFAULT_TIMEZONE, Unit
 from backend.settings import Settings
@@ -88,20 +88,7 @@ def deliver_due(
 
 
 def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -> tuple[int, list[Claimed]]:
-    rows = list(
-        session.scalars(
-            select(ChannelMessage)
-            .where(
-                or_(
-                    and_(col(ChannelMessage.status) == "pending", col(ChannelMessage.due_at) <= now),
-                    and_(col(ChannelMessage.status) == "sending", col(ChannelMessage.lease_until) < now),
-                )
-            )
-            .order_by(col(ChannelMessage.due_at), col(ChannelMessage.created_at))
-            .limit(settings.push_batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    rows = due_rows(session, ChannelMessage, now, settings.push_batch_size, col(ChannelMessage.created_at))
     if not rows:
         return 0, []
     by_channel: dict[str, list[ChannelMessage]] = defaultdict(list)

@@ -11,11 +11,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
-from backend.db import session_scope
+from backend.db import due_rows, session_scope
 from backend.digest import mailer
 from backend.digest.models import EmailDigest
 from backend.settings import Settings
@@ -64,20 +63,7 @@ def deliver_due(
 
 
 def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -> list[Claimed]:
-    rows = list(
-        session.scalars(
-            select(EmailDigest)
-            .where(
-                or_(
-                    and_(col(EmailDigest.status) == "pending", col(EmailDigest.due_at) <= now),
-                    and_(col(EmailDigest.status) == "sending", col(EmailDigest.lease_until) < now),
-                )
-            )
-            .order_by(col(EmailDigest.due_at))
-            .limit(settings.push_batch_size)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    rows = due_rows(session, EmailDigest, now, settings.push_batch_size)
     claimed = []
     lease = timedelta(seconds=settings.channel_timeout_seconds * 3 + 30)
     for row in rows:

@@ -26,11 +26,11 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, or_, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import session_scope
+from backend.db import due_rows, session_scope
 from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.org.models import DEFAULT_TIMEZONE, User
 from backend.push import sender
@@ -164,22 +164,7 @@ def deliver_due(
 
 def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -> list[Claimed]:
     """Take this worker's share of the due deliveries (see the module's docstring, step 1)."""
-    rows = list(
-        session.scalars(
-            select(Delivery)
-            .where(
-                or_(
-                    and_(col(Delivery.status) == "pending", col(Delivery.due_at) <= now),
-                    # A worker died holding these: their lease ran out.
-                    and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < now),
-                )
-            )
-            .order_by(col(Delivery.due_at))
-            .limit(settings.push_batch_size)
-            # PostgreSQL: rows another worker is claiming are skipped, not waited for (ignored by SQLite).
-            .with_for_update(skip_locked=True)
-        )
-    )
+    rows = due_rows(session, Delivery, now, settings.push_batch_size)
     if not rows:
         return []
     notifications = _by_id(session, Notification, {r.notification_id for r in rows})
