@@ -22,7 +22,8 @@ def test_a_manager_adds_tests_and_removes_a_teams_robot(live: Live, new_context:
     manager.go("#/me")
     manager.at("nav-channels").click()
     manager.at("channels-unit").select_option(team1)
-    expect(manager.at("channel-form")).to_be_visible()
+    # The team's own form: the one drawn before the choice is replaced when the team's screen arrives.
+    expect(manager.at("channel-form", unit=team1)).to_be_visible()
 
     manager.at("channel-kind").select_option("wecom")
     manager.at("channel-url-input").fill("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x")

@@ -57,7 +57,7 @@ function addForm(unitId, ctx) {
     if (answer.ok) { ctx.refresh(); return; }
     error.textContent = answer.offline ? t('coach.offline') : answer.message || t('coach.failed');
   } }, t('channels.add'));
-  return h('div', { class: 'card form', 'data-test': 'channel-form' },
+  return h('div', { class: 'card form', 'data-test': 'channel-form', 'data-unit': unitId },
     field(t('channels.kind'), kind), field(t('channels.url'), url, h('small', { class: 'hint' }, t('channels.url.hint'))),
     field(t('channels.secret'), secret), field(t('channels.keyword'), keyword),
     h('label', { class: 'check' }, descendants, h('span', {}, t('channels.descendants'))),
