@@ -38,6 +38,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "至少需要 {min} 个字符，且不能是常见或容易猜到的密码（如单词、姓名、日期、您的邮箱或 12345678 这样的连续字符）",
     },
     "invalid_timezone": {"en": "is not a known time zone", "zh-CN": "不是有效的时区"},
+    "too_many_items": {"en": "may hold at most {max}", "zh-CN": "最多 {max} 项"},
+    "repeated_item": {"en": "names the same item twice", "zh-CN": "包含重复的项"},
     # people and their own account
     "last_admin": {
         "en": "cannot be changed: this is the last active admin",

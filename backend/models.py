@@ -26,7 +26,7 @@ from backend.rewards import badges
 from backend.rewards.models import Badge, CommissionAssignment, CommissionPlan, Statement
 from backend.sync.models import ChangeLog, ConflictRecord, RejectedCreate, SyncClient, SyncReceipt, SyncState
 from backend.visits import service as visits_service
-from backend.visits.models import Amendment, PeriodLock, Visit
+from backend.visits.models import Amendment, Attachment, PeriodLock, Visit
 
 metadata = SQLModel.metadata
 
@@ -44,6 +44,7 @@ SYNCED_FEATURES = (
 
 __all__ = [
     "Amendment",
+    "Attachment",
     "AuditEntry",
     "AuthToken",
     "Badge",

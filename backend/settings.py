@@ -120,6 +120,24 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "Fieldgoal <fieldgoal@localhost>"
+    # --- field evidence (backend/visits/evidence.py, backend/visits/photos.py) ---
+    # A check-in farther than this from its customer is flagged `far`, unless the customer or a unit above it
+    # sets its own radius, in metres.
+    check_in_radius_m: int = 500
+    # A check-in whose reported accuracy is worse than this is flagged `poor_accuracy`, in metres.
+    max_accuracy_m: int = 200
+    # Consecutive check-ins of one rep that imply a faster journey are flagged `impossible_travel`, in km/h.
+    max_travel_kmh: int = 150
+    # The same position to the last digit at different customers within this many minutes is flagged
+    # `repeated_position`.
+    repeated_position_minutes: int = 60
+    # Where visit photos are kept: `file` (under `data_dir/attachments`) is the one store built in; the
+    # storage module (backend/storage.py) is the seam an object store plugs into.
+    attachment_storage: str = "file"
+    # The largest photo upload accepted, in bytes (larger answers 413).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # Photos no visit lists any longer are removed this many days after they stopped being listed.
+    attachment_retention_days: int = 30
 
     def __post_init__(self) -> None:
         if self.secret_key and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -163,6 +181,18 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        for name in (
+            "check_in_radius_m",
+            "max_accuracy_m",
+            "max_travel_kmh",
+            "repeated_position_minutes",
+            "attachment_max_bytes",
+            "attachment_retention_days",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")
+        if self.attachment_storage not in ("file",):
+            raise SettingsError("FIELDGOAL_ATTACHMENT_STORAGE must be file")
         for name in ("channel_max_failures", "channel_timeout_seconds"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FIELDGOAL_{name.upper()} must be positive")

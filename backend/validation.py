@@ -208,6 +208,25 @@ class Uuid(Rule):
 
 
 @dataclass(frozen=True)
+class UuidList(Rule):
+    """Distinct ids, in the order sent; an empty list is stored as null (nothing listed)."""
+
+    max_items: int = 100
+
+    def check(self, value: Any, max_text: int) -> Any:
+        if not isinstance(value, list):
+            raise _Broken("wrong_type", expected="list")
+        if len(value) > self.max_items:
+            raise _Broken("too_many_items", max=self.max_items)
+        ids = [canonical_uuid(item) for item in value]
+        if None in ids:
+            raise _Broken("wrong_type", expected="uuid")
+        if len(set(ids)) != len(ids):
+            raise _Broken("repeated_item")
+        return ids or None
+
+
+@dataclass(frozen=True)
 class Day(Rule):
     def check(self, value: Any, max_text: int) -> Any:
         if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):

@@ -22,6 +22,10 @@ class Customer(SQLModel, table=True):
     city: str | None = Field(default=None, max_length=64)
     lat: float | None = None
     lon: float | None = None
+    # How far from the customer a check-in may be before it is flagged `far`, in metres; null: the unit's.
+    radius_m: int | None = None
+    # Server-set: the pinyin initials of the name ("上海华联" → "shhl"), for search on the phone.
+    initials: str | None = Field(default=None, max_length=200)
     owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
     status: str = Field(default="prospect", max_length=16)
     first_won_on: date | None = None

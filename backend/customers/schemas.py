@@ -14,6 +14,10 @@ class CustomerPublic(msgspec.Struct):
     city: str | None
     lat: float | None
     lon: float | None
+    # The check-in radius in metres (null: the unit's).
+    radius_m: int | None
+    # The pinyin initials of the name, for search ("上海华联" → "shhl").
+    initials: str | None
     owner_id: str
     status: str  # prospect | active
     # The day of the customer's first won deal (ISO date).

@@ -17,7 +17,7 @@ from backend.org.service import reset_scope_around
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_owned, get_user, owners, require_manager
 from backend.sync.registry import declare, owned_by
-from backend.validation import Number, Text, Uuid, validate
+from backend.validation import Integer, Number, Text, Uuid, validate
 from backend.versioning import set_fields, wire
 
 # What a client may send (SYNC.md, "Shapes on the wire").
@@ -29,9 +29,14 @@ CUSTOMER_FIELDS = {
     "lat": Number(min=-90, max=90),
     "lon": Number(min=-180, max=180),
 }
-SERVER_FIELDS = ("owner_id", "status", "first_won_on", "city")
+SERVER_FIELDS = ("owner_id", "status", "first_won_on", "city", "radius_m", "initials")
 # Leads and managers may also set these over HTTP.
-MANAGER_FIELDS = {**CUSTOMER_FIELDS, "owner_id": Uuid(nullable=False), "city": Text(max_len=64)}
+MANAGER_FIELDS = {
+    **CUSTOMER_FIELDS,
+    "owner_id": Uuid(nullable=False),
+    "city": Text(max_len=64),
+    "radius_m": Integer(min=10, max=100_000),
+}
 
 
 def customer_public(customer: Customer) -> CustomerPublic:
@@ -44,6 +49,8 @@ def customer_public(customer: Customer) -> CustomerPublic:
         city=customer.city,
         lat=customer.lat,
         lon=customer.lon,
+        radius_m=customer.radius_m,
+        initials=customer.initials,
         owner_id=customer.owner_id,
         status=customer.status,
         first_won_on=wire(customer.first_won_on),

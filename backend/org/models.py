@@ -22,6 +22,9 @@ class Unit(SQLModel, table=True):
     timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
     # "/<root id>/…/<own id>/": a subtree is one `LIKE path || '%'`, whatever the depth.
     path: str = Field(index=True, max_length=2000)
+    # The check-in radius for customers below this unit that set none, in metres; null: the parent's (and at
+    # the top, the `check_in_radius_m` setting).
+    check_in_radius_m: int | None = None
     version: int = 1
     updated_at: datetime = stamped()
 

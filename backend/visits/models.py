@@ -29,6 +29,12 @@ class Visit(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
+    # Where the rep was at check-out (WGS-84, as the browser gives it).
+    check_out_lat: float | None = None
+    check_out_lon: float | None = None
+    check_out_accuracy_m: float | None = None
+    # The attachment ids of the visit's photos, chosen by the phone (at most 9); null when it has none.
+    photos: list[str] | None = Field(default=None, sa_type=JSON)
     purpose: str | None = None
     outcome: str | None = Field(default=None, max_length=32)
     satisfaction: int | None = None
@@ -39,6 +45,10 @@ class Visit(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     distance_m: float | None = None
+    # Server-set: which of `photos` have arrived, and what the evidence says (far, poor_accuracy,
+    # impossible_travel, repeated_position); null when none.
+    photos_arrived: list[str] | None = Field(default=None, sa_type=JSON)
+    flags: list[str] | None = Field(default=None, sa_type=JSON)
     received_at: datetime = stamped()
     version: int = 1
     field_versions: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -59,6 +69,25 @@ class Amendment(SQLModel, table=True):
     version: int = 1
     created_at: datetime = stamped()
     updated_at: datetime = stamped()
+
+
+class Attachment(SQLModel, table=True):
+    """A photo of a visit: its row exists from the moment a visit lists its id (the phone picks the id), and
+    its bytes arrive later (`arrived_at`), kept in the storage module under the id, never in the database."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    visit_id: str = Field(foreign_key="visit.id", index=True, max_length=36)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    # The hash of the bytes as received (an upload of the same bytes again answers 200, other bytes 409).
+    sha256: str | None = Field(default=None, max_length=64)
+    content_type: str | None = Field(default=None, max_length=64)
+    size_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when no visit lists the id any longer; the worker removes it `attachment_retention_days` later.
+    unlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_at: datetime = stamped()
 
 
 class PeriodLock(SQLModel, table=True):

@@ -21,6 +21,11 @@ class VisitPublic(msgspec.Struct):
     lat: float | None
     lon: float | None
     accuracy_m: float | None
+    check_out_lat: float | None
+    check_out_lon: float | None
+    check_out_accuracy_m: float | None
+    # The attachment ids of the visit's photos (the phone picks them; at most 9).
+    photos: list[str] | None
     purpose: str | None
     outcome: str | None
     satisfaction: int | None
@@ -32,6 +37,10 @@ class VisitPublic(msgspec.Struct):
     reviewed_at: str | None
     # From the customer's location, when both are known.
     distance_m: float | None
+    # Which of `photos` have arrived on the server (the rest are still uploading).
+    photos_arrived: list[str] | None
+    # What the evidence says: far | poor_accuracy | impossible_travel | repeated_position.
+    flags: list[str] | None
     received_at: str
     version: int
     updated_at: str

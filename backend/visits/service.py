@@ -29,7 +29,7 @@ from backend.periods import InvalidPeriod, Period, parse_period
 from backend.policy import Actor, get_owned, get_referenced, managed_units
 from backend.sync.merge import FieldConflict, three_way
 from backend.sync.registry import declare, insert_synced, owned_by, when_closed
-from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, validate
+from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, UuidList, validate
 from backend.versioning import set_fields, wire
 from backend.visits.models import OUTCOMES, Amendment, PeriodLock, Visit
 from backend.visits.schemas import AmendmentPublic, VisitPublic
@@ -42,6 +42,10 @@ VISIT_FIELDS = {
     "lat": Number(min=-90, max=90),
     "lon": Number(min=-180, max=180),
     "accuracy_m": Number(min=0, max=100_000),
+    "check_out_lat": Number(min=-90, max=90),
+    "check_out_lon": Number(min=-180, max=180),
+    "check_out_accuracy_m": Number(min=0, max=100_000),
+    "photos": UuidList(max_items=9),
     "purpose": Text(max_len=200),
     "outcome": Choice(choices=OUTCOMES),
     "satisfaction": Integer(min=1, max=5),
@@ -55,6 +59,8 @@ SERVER_FIELDS = (
     "reviewed_by",
     "reviewed_at",
     "distance_m",
+    "photos_arrived",
+    "flags",
     "received_at",
 )
 TIME_FIELDS = ("check_in_at", "check_out_at")
@@ -92,6 +98,10 @@ def visit_public(visit: Visit) -> VisitPublic:
         lat=visit.lat,
         lon=visit.lon,
         accuracy_m=visit.accuracy_m,
+        check_out_lat=visit.check_out_lat,
+        check_out_lon=visit.check_out_lon,
+        check_out_accuracy_m=visit.check_out_accuracy_m,
+        photos=visit.photos,
         purpose=visit.purpose,
         outcome=visit.outcome,
         satisfaction=visit.satisfaction,
@@ -102,6 +112,8 @@ def visit_public(visit: Visit) -> VisitPublic:
         reviewed_by=visit.reviewed_by,
         reviewed_at=wire(visit.reviewed_at),
         distance_m=visit.distance_m,
+        photos_arrived=visit.photos_arrived,
+        flags=visit.flags,
         received_at=wire(visit.received_at),
         version=visit.version,
         updated_at=visit.updated_at.isoformat(),
