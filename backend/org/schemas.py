@@ -14,6 +14,8 @@ class UnitPublic(msgspec.Struct):
     # None for the company at the root.
     parent_id: str | None
     timezone: str
+    # The check-in radius of the customers below it, in metres (null: the parent's, or the setting's).
+    check_in_radius_m: int | None
     version: int
     updated_at: str
 

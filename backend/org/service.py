@@ -24,13 +24,15 @@ from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_unit, get_user, managed_units, require_ranks_above
 from backend.settings import Settings
 from backend.sync.registry import declare, of_unit
-from backend.validation import Choice, Email, Flag, Text, TimeZone, Uuid, validate
+from backend.validation import Choice, Email, Flag, Integer, Text, TimeZone, Uuid, validate
 
 UNIT_FIELDS = {
     "name": Text(required=True, min_len=1, max_len=200, nullable=False),
     "kind": Choice(required=True, choices=UNIT_KINDS, nullable=False),
     "parent_id": Uuid(),
     "timezone": TimeZone(nullable=False),
+    # Null: the parent's radius (and at the top, the `check_in_radius_m` setting).
+    "check_in_radius_m": Integer(min=10, max=100_000),
 }
 USER_FIELDS = {
     "email": Email(required=True, nullable=False),
@@ -53,6 +55,7 @@ def unit_public(unit: Unit) -> UnitPublic:
         kind=unit.kind,
         parent_id=unit.parent_id,
         timezone=unit.timezone,
+        check_in_radius_m=unit.check_in_radius_m,
         version=unit.version,
         updated_at=unit.updated_at.isoformat(),
     )
@@ -98,6 +101,7 @@ def create_unit(session: Session, actor: Actor, data: Any, now: datetime, max_te
         kind=values["kind"],
         parent_id=parent.id if parent else None,
         timezone=values.get("timezone") or (parent.timezone if parent else DEFAULT_TIMEZONE),
+        check_in_radius_m=values.get("check_in_radius_m"),
         path="",
         updated_at=now,
     )
@@ -112,7 +116,7 @@ def update_unit(session: Session, actor: Actor, unit_id: str, data: Any, now: da
         raise Forbidden()
     unit = get_unit(session, actor, unit_id)
     values = validate(data, UNIT_FIELDS, partial=True, max_text=max_text)
-    for name in ("name", "kind", "timezone"):
+    for name in ("name", "kind", "timezone", "check_in_radius_m"):
         if name in values:
             setattr(unit, name, values[name])
     if "parent_id" in values and values["parent_id"] != unit.parent_id:
