@@ -19,7 +19,7 @@ from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
 from backend.digest.routes import ROUTES as DIGEST_ROUTES
 from backend.goals.routes import ROUTES as GOAL_ROUTES
-from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, SECURITY, Clock, document_operations
+from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, SECURITY, UNCOMPRESSED, Clock, document_operations
 from backend.kpi.routes import ROUTES as KPI_ROUTES
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES
 from backend.opportunities.routes import ROUTES as OPPORTUNITY_ROUTES
@@ -27,9 +27,10 @@ from backend.org.routes import ROUTES as ORG_ROUTES
 from backend.reports.routes import ROUTES as REPORT_ROUTES
 from backend.rewards.routes import ROUTES as REWARD_ROUTES
 from backend.settings import Settings
+from backend.storage import open_storage
 from backend.sync.routes import sync
 from backend.sync.schemas import documented_answer
-from backend.visits.routes import ROUTES as VISIT_ROUTES  # the approval desk
+from backend.visits.routes import ROUTES as VISIT_ROUTES  # the approval desk, visit photos
 from backend.web.headers import add_security_headers  # CSP and friends on every response
 from backend.web.routes import web_routes
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *GOAL_ROUTES,
             *KPI_ROUTES,
             *NOTIFY_ROUTES,
-            *VISIT_ROUTES,  # the approval desk
+            *VISIT_ROUTES,  # the approval desk, visit photos
             *AUDIT_ROUTES,
             *COACHING_ROUTES,
             *REWARD_ROUTES,
@@ -81,10 +82,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
-        state=State({"settings": settings, "engine": engine, "clock": clock}),
+        state=State({"settings": settings, "engine": engine, "clock": clock, "storage": open_storage(settings)}),
         request_max_body_size=settings.sync_max_body_bytes,
         # The PWA shell must stay under 100 KB on the wire: compress what is worth compressing.
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude_opt_key=UNCOMPRESSED
+        ),
         openapi_config=OpenAPIConfig(title="Fieldgoal", version="1", path="/schema", components=SECURITY),
         on_shutdown=[lambda: engine.dispose()],
         debug=False,

@@ -12,6 +12,7 @@ Services raise these in business words; nothing below the routes builds an HTTP 
     ├── NotFound                        404 not_found (absent, or outside the caller's scope: the same)
     ├── Conflict                        409 (a state that forbids the change)
     ├── PayloadTooLarge                 413 payload_too_large, with `limit: {name, max}`
+    ├── UnsupportedMediaType            415 unsupported_media_type (a body of a type the operation does not take)
     ├── UnsupportedProtocol             426 unsupported_protocol, with `supported: {min, max}`
     └── TooManyRequests                 429 too_many_attempts, with a Retry-After header
 
@@ -121,6 +122,16 @@ class PayloadTooLarge(FieldgoalError):
 
     def extra(self) -> dict[str, Any]:
         return {"limit": {"name": self.params["name"], "max": self.params["max"]}}
+
+
+class UnsupportedMediaType(FieldgoalError):
+    """A body whose Content-Type the operation does not take (a photo upload that is not image/*)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+    def __init__(self, accepted: str):
+        super().__init__(errors=[FieldError("Content-Type", "invalid_choice", {"choices": accepted})])
 
 
 class UnsupportedProtocol(FieldgoalError):

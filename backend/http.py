@@ -13,7 +13,13 @@ from typing import Any
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
@@ -39,6 +45,7 @@ from backend.errors import (
 from backend.i18n import negotiate
 from backend.policy import Actor
 from backend.settings import SESSION_KEY, Settings
+from backend.storage import Storage
 
 log = logging.getLogger("fieldgoal")
 
@@ -52,6 +59,11 @@ ReadOnlyDB = NamedDependency[Session]
 CurrentActor = NamedDependency[Actor]
 Now = NamedDependency[datetime]
 Config = NamedDependency[Settings]
+# Where files outside the database live (backend/storage.py), as the settings chose it.
+Store = NamedDependency[Storage]
+
+# A handler's `opt` key that keeps its answers uncompressed (a JPEG gains nothing from gzip).
+UNCOMPRESSED = "uncompressed"
 
 
 async def provide_session(state: State) -> AsyncIterator[Session]:
@@ -86,6 +98,11 @@ async def provide_session(state: State) -> AsyncIterator[Session]:
 def provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
+
+
+def provide_storage(state: State) -> Storage:
+    storage: Storage = state.storage
+    return storage
 
 
 def provide_now(state: State) -> datetime:
@@ -126,11 +143,31 @@ DEPENDENCIES = {
     "db": Provide(provide_session),
     "reader": Provide(provide_reader),
     "settings": Provide(provide_settings, sync_to_thread=False),
+    "storage": Provide(provide_storage, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
     # Database work never runs on the event loop: a wait for a lock there would stall every request,
     # including the one holding the lock (its commit runs on the loop).
     "actor": Provide(provide_actor, sync_to_thread=True),
 }
+
+
+async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
+    """The body of a handler that takes raw bytes (its `request_max_body_size` None): refused as too large
+    by its Content-Length before any is read, and by the bytes counted as they stream (a sender may lie or
+    send no length). A sender that goes away halfway leaves nothing: the handler never sees half a body."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge("body_bytes", limit)
+    chunks, received = [], 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise PayloadTooLarge("body_bytes", limit)
+            chunks.append(chunk)
+    except InternalServerException as exc:  # Litestar's "client disconnected prematurely"
+        raise MalformedRequest() from exc
+    return b"".join(chunks)
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:
@@ -254,6 +291,7 @@ PROBLEM_MEANINGS = {
     404: "Not found: absent, or outside the caller's scope",
     409: "Conflict: the record's state forbids the change",
     413: "Payload too large: the body (or the batch) is over its limit",
+    415: "Unsupported media type: the body is not of a type the operation takes",
     422: "Validation failed: `errors` names each field and the rule it broke",
     426: "Unsupported protocol: `supported` gives the versions the server speaks",
     429: "Too many attempts: try again after Retry-After seconds",

@@ -91,6 +91,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "此推送订阅属于其他用户的浏览器，请重新订阅。",
     },
     "method_not_allowed": {"en": "This method is not allowed here.", "zh-CN": "不支持此请求方法。"},
+    "unsupported_media_type": {
+        "en": "The body's Content-Type is not one this request takes.",
+        "zh-CN": "请求体的 Content-Type 不受支持。",
+    },
     "server_error": {"en": "Something went wrong on the server.", "zh-CN": "服务器出错了。"},
     # sync and domain rules
     "depends_on_rejected": {
@@ -144,6 +148,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     "statement_issued": {
         "en": "The statement for {period} has already been issued.",
         "zh-CN": "{period} 的提成结算单已发布。",
+    },
+    # visit photos (backend/visits/photos.py)
+    "photo_of_other_visit": {
+        "en": "lists photo {id}, which belongs to another visit",
+        "zh-CN": "包含属于其他拜访的照片 {id}",
+    },
+    "not_an_image": {
+        "en": "is not an image the server can read (JPEG, PNG, WebP, …)",
+        "zh-CN": "不是服务器可识别的图片（JPEG、PNG、WebP 等）",
+    },
+    "image_too_large": {"en": "has more than {max} pixels", "zh-CN": "像素超过 {max}"},
+    "photo_differs": {
+        "en": "Other bytes have already arrived under this photo's id.",
+        "zh-CN": "该照片编号下已收到不同的内容。",
+    },
+    # a customer's position from an approved check-in (backend/customers/service.py take_position)
+    "visit_of_other_customer": {"en": "is a visit to another customer", "zh-CN": "是对其他客户的拜访"},
+    "visit_not_approved": {
+        "en": "is not an approved visit (it is {state})",
+        "zh-CN": "不是已批准的拜访（当前状态：{state}）",
+    },
+    "visit_without_position": {"en": "has no check-in position", "zh-CN": "没有签到位置"},
+    "customer_has_position": {
+        "en": "cannot set the position: the customer already has coordinates",
+        "zh-CN": "无法设置位置：该客户已有坐标",
     },
     # an official holiday schedule (backend/kpi/schedules.py)
     "not_in_year": {"en": "must be a date in {year}", "zh-CN": "必须是 {year} 年内的日期"},

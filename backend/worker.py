@@ -9,7 +9,8 @@ may run against one PostgreSQL database. Each loop:
 - every minute: the morning nudges of the users whose morning it is (backend/notify/rules.py), and the email
   digests of those who chose one (backend/digest/service.py);
 - every five minutes: purge expired sync tombstones, rewrite the progress figures that move with the
-  calendar alone (SYNC.md rule 12) before the nudges read them, award badges and suggest improvement plans.
+  calendar alone (SYNC.md rule 12) before the nudges read them, award badges and suggest improvement plans,
+  and remove the visit photos no visit has listed for `attachment_retention_days` (backend/visits/photos.py).
 
 Every task is idempotent (dedupe keys, leases, recounts), so overlapping workers are safe.
 """
@@ -43,7 +44,9 @@ from backend.notify.delivery import deliver_due
 from backend.push.keys import load_or_create_vapid_key
 from backend.rewards.badges import evaluate_badges
 from backend.settings import SESSION_KEY, Settings
+from backend.storage import open_storage
 from backend.sync.changelog import purge_tombstones
+from backend.visits import photos
 
 log = logging.getLogger("fieldgoal.worker")
 
@@ -64,6 +67,7 @@ class Worker:
         self.engine = engine or make_engine(settings.database_url)
         self.clock = clock
         self.vapid = load_or_create_vapid_key(settings.data_dir, settings.vapid_private_key)
+        self.storage = open_storage(settings)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.executor = ThreadPoolExecutor(settings.push_concurrency, thread_name_prefix="fieldgoal-push")
         # Users whose morning this worker already evaluated, by local day (dedupe keys make it safe to forget).
@@ -83,8 +87,14 @@ class Worker:
         with self._session() as session:
             evaluate_badges(session, self.clock())
             notify_plan_suggestions(session, self.clock())
+        with self._session() as session:
+            swept = photos.sweep(session, self.storage, self.settings.attachment_retention_days, self.clock())
         if purged:
             log.info("purged %d tombstones older than %d days", purged, self.settings.tombstone_days)
+        if swept:
+            log.info(
+                "removed %d photos no visit listed for %d days", swept, self.settings.attachment_retention_days
+            )
 
     def nudges(self) -> int:
         today = self.clock().date()

@@ -87,3 +87,19 @@ class ReviewResults(msgspec.Struct):
     """One receipt per decision, in the order sent."""
 
     results: list[DecisionReceipt]
+
+
+class PhotoPublic(msgspec.Struct):
+    """A visit photo that has arrived (what an upload answers); its bytes are at GET /attachments/{id}."""
+
+    id: str
+    visit_id: str
+    # The SHA-256 of the bytes as uploaded (the same bytes again are the same photo).
+    sha256: str
+    # As uploaded; what the server keeps and serves is always image/jpeg.
+    content_type: str
+    size_bytes: int
+    # Of the photo as kept: turned upright by its EXIF orientation.
+    width: int
+    height: int
+    arrived_at: str
