@@ -8,7 +8,6 @@ Only approved visits count in the KPIs. Visits in a closed period are read-only.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -31,7 +30,8 @@ from backend.sync.merge import FieldConflict, three_way
 from backend.sync.registry import declare, insert_synced, owned_by, when_closed
 from backend.validation import Choice, Day, Instant, Integer, Number, Text, Uuid, UuidList, validate
 from backend.versioning import set_fields, wire
-from backend.visits import photos
+from backend.visits import evidence, photos
+from backend.visits.evidence import distance_m
 from backend.visits.models import OUTCOMES, Amendment, PeriodLock, Visit
 from backend.visits.schemas import AmendmentPublic, VisitPublic
 
@@ -143,15 +143,6 @@ def get_amendment(session: Session, actor: Actor, amendment_id: str) -> Amendmen
     return get_owned(session, actor, Amendment, amendment_id, Amendment.proposed_by)
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine): how far the check-in was from the customer."""
-    radius = 6_371_000.0
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return round(2 * radius * math.asin(math.sqrt(a)), 1)
-
-
 def _distance_to(customer: Customer | None, lat: float | None, lon: float | None) -> float | None:
     """How far a check-in at (lat, lon) was from the customer, when both positions are known."""
     if customer is None or None in (lat, lon, customer.lat, customer.lon):
@@ -161,6 +152,28 @@ def _distance_to(customer: Customer | None, lat: float | None, lon: float | None
 
 def _refresh_distance(session: Session, visit: Visit) -> None:
     visit.distance_m = _distance_to(session.get(Customer, visit.customer_id), visit.lat, visit.lon)
+
+
+def _own_flags(session: Session, rep_id: str, customer: Customer | None, distance: Any, accuracy: Any) -> set[str]:
+    radius = evidence.radius_for(session, rep_id, customer) if customer is not None else 0
+    return evidence.own_flags(distance, accuracy, radius, evidence.rules_of(session))
+
+
+def _refresh_evidence(session: Session, visit: Visit, moved_from: datetime, now: datetime) -> None:
+    """After an edit of the visit's position, accuracy, customer or time (its version already raised): its
+    distance and flags, and the flags of the rep's check-ins it left or joined."""
+    _refresh_distance(session, visit)
+    customer = session.get(Customer, visit.customer_id)
+    visit.flags = evidence.in_order(
+        _own_flags(session, visit.rep_id, customer, visit.distance_m, visit.accuracy_m)
+    )
+    evidence.refresh_around(
+        session, visit.rep_id, {moved_from, visit.check_in_at}, now, settled=frozenset({visit.id})
+    )
+
+
+# What an edit must change for the visit's evidence to be judged again.
+EVIDENCE_FIELDS = frozenset({"customer_id", "check_in_at", "lat", "lon", "accuracy_m"})
 
 
 def locked_period(session: Session, rep_id: str, moment: datetime) -> str | None:
@@ -267,6 +280,8 @@ def new_visit_row(
         "field_versions": {name: [1, actor.id] for name in values},
     }
     row["distance_m"] = _distance_to(customer, row["lat"], row["lon"])
+    # Its own flags now; those between check-ins when the run it arrives in is written (`insert_visits`).
+    row["flags"] = evidence.in_order(_own_flags(session, actor.id, customer, row["distance_m"], row["accuracy_m"]))
     return row
 
 
@@ -279,7 +294,14 @@ def submit_row(row: dict[str, Any]) -> None:
 
 
 def insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write new visits' rows (from `new_visit_row`) in one statement, their changes captured for phones."""
+    """Write new visits' rows (from `new_visit_row`) in one statement, their changes captured for phones;
+    their flags between check-ins, and their stored neighbours', are settled first, one query per rep."""
+    by_rep: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_rep.setdefault(row["rep_id"], []).append(row)
+    for rep_id, arriving in by_rep.items():
+        moments = [row["check_in_at"] for row in arriving if row["lat"] is not None and row["lon"] is not None]
+        evidence.refresh_around(session, rep_id, moments, arriving[0]["updated_at"], arriving)
     insert_synced(session, Visit, rows)
     photos.follow_new_visits(session, rows)  # the rows of the photos they list, which name the visits
 
@@ -327,12 +349,12 @@ def edit_visit(
     )
     if "check_in_at" in outcome.apply:
         visit.check_in_offset_min = _offset_minutes(outcome.apply["check_in_at"])
-    listed_before = visit.photos
+    moved_from, listed_before = visit.check_in_at, visit.photos
     edited = set_fields(visit, outcome.apply, actor.id, now)
     if "photos" in edited:
         photos.follow_visit(session, visit, listed_before, now)
-    if edited and {"lat", "lon", "customer_id"} & outcome.apply.keys():
-        _refresh_distance(session, visit)
+    if EVIDENCE_FIELDS.intersection(edited):
+        _refresh_evidence(session, visit, moved_from, now)
     return EditOutcome(outcome.wholly_applied, outcome.conflicts)
 
 
@@ -381,6 +403,8 @@ def delete_visit(session: Session, actor: Actor, visit: Visit, now: datetime) ->
     photos.unlist_all(session, visit, now)
     visit.version += 1
     visit.updated_at = now
+    # Its neighbours' flags between check-ins may have been about it.
+    evidence.refresh_around(session, visit.rep_id, [visit.check_in_at], now)
 
 
 def submit(session: Session, actor: Actor, visit: Visit, now: datetime) -> None:
@@ -494,9 +518,13 @@ def decide_amendment(session: Session, actor: Actor, amendment: Amendment, accep
             photos.check_listing(session, visit.rep_id, visit.id, values["photos"], field="fields.photos")
         if "check_in_at" in values:
             visit.check_in_offset_min = _offset_minutes(values["check_in_at"])
-        if "photos" in set_fields(visit, values, amendment.proposed_by, now):
+        edited = set_fields(visit, values, amendment.proposed_by, now)
+        if "photos" in edited:
             photos.follow_visit(session, visit, listed_before, now)
-        _refresh_distance(session, visit)
+        if EVIDENCE_FIELDS.intersection(edited):
+            _refresh_evidence(session, visit, previous_check_in_at, now)
+        else:
+            _refresh_distance(session, visit)
         if visit.status == "approved":  # an accepted amendment changes counted figures
             kpi.visit_changed(session, visit, now, previous_check_in_at)
         record_audit(session, actor.id, "amendment.accept", "visit", visit.id, before, amendment.fields)
