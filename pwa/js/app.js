@@ -11,6 +11,7 @@ import * as push from './push.js';
 import * as home from './views/home.js';
 import * as visit from './views/visit.js';
 import * as customers from './views/customers.js';
+import * as customer from './views/customer.js';
 import * as goals from './views/goals.js';
 import * as inbox from './views/inbox.js';
 import * as approvals from './views/approvals.js';
@@ -33,6 +34,7 @@ const LEADS = new Set(['lead', 'manager', 'admin']);
 const MANAGERS = new Set(['manager', 'admin']);
 const ROUTES = [
   [/^\/?$/, home], [/^\/visit\/([^/]+)$/, visit], [/^\/customers(?:\/(new))?$/, customers], [/^\/goals$/, goals],
+  [/^\/customer\/([^/]+)$/, customer],
   [/^\/inbox$/, inbox], [/^\/approvals$/, approvals], [/^\/me$/, me], [/^\/login$/, login],
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
@@ -61,6 +63,7 @@ const ctx = {
     ctx.navigate(user.must_change_password ? '#/password' : '#/');
     cacheTeamScreens();
     sync.flush({ manual: true }).then(() => push.refresh());
+    model.askPersistence().catch(() => {});
   },
   passwordChanged: (user) => {
     ctx.user = { ...ctx.user, ...user };
@@ -108,7 +111,8 @@ async function show() {
   if (ticket !== showing) return; // a later navigation won
   current = view;
   $('view').replaceChildren(node);
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${UNDER_ME.has(view) ? '/me' : path || '/'}`);
+  const tab = UNDER_ME.has(view) ? '/me' : view === customer ? '/customers' : path || '/';
+  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${tab}`);
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */
@@ -122,12 +126,17 @@ function refreshLive() {
   }, 80);
 }
 
+let stale = null;   // {records, days} when unsent work is older than a day
+
 async function updatePending() {
   const el = document.querySelector('[data-test="pending-count"]');
   if (!el) return;
-  const n = await model.pendingCount();
-  el.textContent = String(n);
-  el.parentElement.classList.toggle('has', n > 0);
+  const { records, oldest } = await model.unsent();
+  el.textContent = String(records);
+  el.parentElement.classList.toggle('has', records > 0);
+  const days = oldest ? Math.floor((Date.now() - Date.parse(oldest)) / 864e5) : 0;
+  const next = records && days >= 1 ? { records, days } : null;
+  if (JSON.stringify(next) !== JSON.stringify(stale)) { stale = next; banners(); }
 }
 
 async function updateUnread() {
@@ -156,6 +165,7 @@ function banners() {
   if (s.phase === 'upgrade') items.push(h('div', { class: 'banner bad', 'data-test': 'upgrade-banner' }, t('sync.upgrade')));
   if (!navigator.onLine || s.phase === 'offline') items.push(h('div', { class: 'banner', 'data-test': 'offline-banner' }, t('sync.offline')));
   if (s.phase === 'error') items.push(h('div', { class: 'banner', 'data-test': 'sync-error' }, t('sync.error')));
+  if (ctx.user && stale) items.push(h('div', { class: 'banner', 'data-test': 'stale-queue' }, t('sync.stale', stale.records, stale.days)));
   el.replaceChildren(...items);
   const status = $('sync-status');
   if (status) {
@@ -228,7 +238,7 @@ async function start() {
   setLocale(meta.locale || meta.user?.locale || 'zh-CN');
   ctx.user = meta.user || null;
   if (ctx.user) setTimeZone(ctx.user.timezone);
-  on('status', banners);
+  on('status', () => { banners(); updatePending(); });
   on('queue', () => { updatePending(); refreshLive(); });
   on('data', () => { updateUnread(); refreshLive(); });
   on('notice', ({ key, args }) => toast(t(key, ...(args || []).filter((a) => typeof a !== 'object'))));

@@ -9,7 +9,9 @@
 //   rejected          receipts of rejected mutations, kept until the rep dismisses or resends them.
 //   meta              key → value: cursor, next_mid, client_id, token, user, last_synced_at, locale,
 //                     push_endpoint, commission_estimate ({data | error, fetched_at}: the last answer of
-//                     GET /commissions/estimate, shown offline with its time; coaching.js).
+//                     GET /commissions/estimate, shown offline with its time; coaching.js), sent_through
+//                     (the highest mid a sync request has carried; outbox.js), storage_persisted (the
+//                     browser's answer to navigator.storage.persist(), asked once after sign-in).
 //
 // Other modules work through the small helpers below; only this file names stores or opens the database.
 

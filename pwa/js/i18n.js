@@ -35,7 +35,7 @@ const zh = {
   'err.name': '请填写客户名称',
   'status.draft': '草稿', 'status.submitted': '待审批', 'status.approved': '已通过', 'status.rejected': '已驳回',
   'status.pending': '待同步', 'status.prospect': '潜在', 'status.active': '已成交',
-  'cust.title': '客户', 'cust.new': '新增客户', 'cust.search': '搜索客户', 'cust.name': '客户名称',
+  'cust.title': '客户', 'cust.new': '新增客户', 'cust.search': '搜索名称或拼音首字母', 'cust.name': '客户名称',
   'cust.address': '地址', 'cust.contact': '联系人', 'cust.phone': '电话', 'cust.locate': '使用当前位置',
   'cust.save': '保存客户', 'cust.none': '还没有客户',
   'goals.title': '目标进度', 'goals.none': '暂无目标数据，同步后显示', 'goals.team': '团队',
@@ -48,7 +48,7 @@ const zh = {
   'inbox.title': '消息', 'inbox.none': '没有消息', 'inbox.readall': '全部已读',
   'approve.title': '待审批拜访', 'approve.none': '没有待审批的拜访', 'approve.approve': '通过',
   'approve.reject': '驳回', 'approve.comment': '驳回原因', 'approve.selected': '批量通过（{0}）',
-  'approve.all': '全选', 'approve.distance': '距客户 {0} 米', 'approve.amendments': '待处理的变更申请',
+  'approve.all': '全选', 'approve.distance': '距客户 {0}', 'approve.amendments': '待处理的变更申请',
   'approve.accept': '接受', 'approve.refuse': '拒绝', 'approve.change': '{0}：{1} → {2}',
   'me.title': '我的', 'me.language': 'English', 'me.push': '开启消息推送', 'me.push.on': '消息推送已开启',
   'me.push.denied': '浏览器已拒绝通知权限，请在浏览器设置中允许', 'me.push.unsupported': '此浏览器不支持消息推送',
@@ -93,7 +93,7 @@ const zh = {
   'desk.status': '状态', 'desk.min_distance': '距客户至少（米）', 'desk.max_accuracy': '定位精度不超过（米）',
   'desk.any': '不限', 'desk.apply': '筛选', 'desk.clear': '清除', 'desk.reason': '驳回请填写原因',
   'desk.done': '已处理 {0} / {1} 条', 'desk.select': '选择', 'desk.nodistance': '无距离', 'desk.accuracy': '精度 ±{0} 米',
-  'desk.nogps': '无定位', 'desk.onsite': '在店 {0} 分钟', 'desk.selected': '已选', 'desk.none': '没有符合条件的拜访',
+  'desk.nogps': '无定位', 'desk.onsite': '在访 {0}', 'desk.selected': '已选', 'desk.none': '没有符合条件的拜访',
   'desk.receipt.approved': '已通过', 'desk.receipt.rejected': '已驳回', 'desk.receipt.stale': '已被修改，请刷新后再审',
   'plans.title': '改进计划', 'plans.suggested': '建议制定计划', 'plans.suggested.none': '暂无需要改进计划的销售',
   'plans.under': '低于 {0}', 'plans.accept': '采纳建议', 'plans.accept.title': '根据建议制定改进计划',
@@ -155,6 +155,21 @@ const zh = {
   'me.channels': '团队消息会发到：{0}', 'me.channels.none': '团队还没有接入群机器人',
   'digest.choose': '每天早上发邮件简报', 'digest.on': '简报将发到 {0}', 'digest.off': '已关闭邮件简报',
   'digest.unavailable': '服务器尚未配置邮件发送',
+  'unit.m': '{0} 米', 'unit.km': '{0} 公里', 'dur.min': '{0} 分钟', 'dur.hmin': '{0} 小时 {1} 分钟',
+  'visit.onsite': '在访 {0}', 'visit.onsite.open': '{0} 签到，尚未签退', 'visit.checkout': '签退',
+  'visit.checkout.at': '{0} 签退', 'visit.checkout.nogps': '（未获得定位）', 'visit.checkout.saved': '已签退，待同步',
+  'flag.far': '远离客户', 'flag.poor_accuracy': '定位精度差', 'flag.impossible_travel': '不可能的行程',
+  'flag.repeated_position': '重复定位', 'flag.other': '需核实',
+  'cust.nearby': '附近', 'cust.byname': '按名称', 'cust.nopos': '无位置', 'cust.geo.failed': '无法获取当前位置，已按名称排列',
+  'cust.call': '拨打 {0}', 'cust.map': '在地图中打开', 'cust.history': '拜访记录', 'cust.novisits': '还没有拜访',
+  'cust.deals': '商机', 'cust.nodeals': '暂无商机', 'cust.notfound': '找不到这个客户', 'cust.visit': '记录拜访',
+  'cust.followup': '下次跟进 {0}',
+  'stage.lead': '线索', 'stage.qualified': '需求确认', 'stage.proposal': '方案报价', 'stage.negotiation': '商务谈判',
+  'stage.won': '赢单', 'stage.lost': '输单',
+  'deal.advance': '推进到「{0}」', 'deal.lose': '输单…', 'deal.reason': '输单原因（必填）', 'deal.reason.required': '请填写输单原因',
+  'deal.confirmlost': '确认输单', 'deal.saved': '已更新，待同步',
+  'sync.stale': '有 {0} 条记录 {1} 天未同步，请联网同步',
+  'me.storage.refused': '这台手机可能在存储空间不足时清理本应用的数据。请经常同步，未同步的记录就不会丢失。',
 };
 
 const en = {
@@ -191,7 +206,7 @@ const en = {
   'err.name': 'Enter the customer name',
   'status.draft': 'Draft', 'status.submitted': 'Submitted', 'status.approved': 'Approved', 'status.rejected': 'Rejected',
   'status.pending': 'Unsent', 'status.prospect': 'Prospect', 'status.active': 'Active',
-  'cust.title': 'Customers', 'cust.new': 'Add customer', 'cust.search': 'Search customers', 'cust.name': 'Name',
+  'cust.title': 'Customers', 'cust.new': 'Add customer', 'cust.search': 'Search name or initials', 'cust.name': 'Name',
   'cust.address': 'Address', 'cust.contact': 'Contact', 'cust.phone': 'Phone', 'cust.locate': 'Use my location',
   'cust.save': 'Save customer', 'cust.none': 'No customers yet',
   'goals.title': 'Goals', 'goals.none': 'No goals yet; they appear after a sync', 'goals.team': 'Team',
@@ -204,7 +219,7 @@ const en = {
   'inbox.title': 'Inbox', 'inbox.none': 'No messages', 'inbox.readall': 'Mark all read',
   'approve.title': 'Visits to approve', 'approve.none': 'Nothing waiting for approval', 'approve.approve': 'Approve',
   'approve.reject': 'Reject', 'approve.comment': 'Reason for rejecting', 'approve.selected': 'Approve selected ({0})',
-  'approve.all': 'Select all', 'approve.distance': '{0} m from the customer', 'approve.amendments': 'Amendments to decide',
+  'approve.all': 'Select all', 'approve.distance': '{0} from the customer', 'approve.amendments': 'Amendments to decide',
   'approve.accept': 'Accept', 'approve.refuse': 'Refuse', 'approve.change': '{0}: {1} → {2}',
   'me.title': 'Me', 'me.language': '中文', 'me.push': 'Turn on notifications', 'me.push.on': 'Notifications are on',
   'me.push.denied': 'The browser refused notifications; allow them in its settings', 'me.push.unsupported': 'This browser cannot receive push messages',
@@ -249,7 +264,7 @@ const en = {
   'desk.status': 'Status', 'desk.min_distance': 'At least this far from the customer (m)', 'desk.max_accuracy': 'GPS accuracy within (m)',
   'desk.any': 'any', 'desk.apply': 'Filter', 'desk.clear': 'Clear', 'desk.reason': 'Say why you reject them',
   'desk.done': '{0} of {1} settled', 'desk.select': 'Select', 'desk.nodistance': 'no distance', 'desk.accuracy': '±{0} m GPS',
-  'desk.nogps': 'no GPS', 'desk.onsite': '{0} min on site', 'desk.selected': 'Selected', 'desk.none': 'No visits match',
+  'desk.nogps': 'no GPS', 'desk.onsite': 'On site {0}', 'desk.selected': 'Selected', 'desk.none': 'No visits match',
   'desk.receipt.approved': 'Approved', 'desk.receipt.rejected': 'Rejected', 'desk.receipt.stale': 'Changed meanwhile: reload and look again',
   'plans.title': 'Improvement plans', 'plans.suggested': 'Suggested', 'plans.suggested.none': 'Nobody needs a plan now',
   'plans.under': 'under {0}', 'plans.accept': 'Accept the suggestion', 'plans.accept.title': 'A plan from the suggestion',
@@ -311,6 +326,21 @@ const en = {
   'me.channels': "Your team's news goes to: {0}", 'me.channels.none': 'Your team has no group robots yet',
   'digest.choose': 'Email me a digest every morning', 'digest.on': 'The digest goes to {0}', 'digest.off': 'Email digest turned off',
   'digest.unavailable': 'This server does not send email yet',
+  'unit.m': '{0} m', 'unit.km': '{0} km', 'dur.min': '{0} min', 'dur.hmin': '{0} h {1} min',
+  'visit.onsite': 'On site {0}', 'visit.onsite.open': 'Checked in {0}, not out yet', 'visit.checkout': 'Check out',
+  'visit.checkout.at': 'Checked out {0}', 'visit.checkout.nogps': '(no position)', 'visit.checkout.saved': 'Checked out, waiting to sync',
+  'flag.far': 'far from customer', 'flag.poor_accuracy': 'poor accuracy', 'flag.impossible_travel': 'impossible travel',
+  'flag.repeated_position': 'repeated position', 'flag.other': 'to check',
+  'cust.nearby': 'Nearby', 'cust.byname': 'By name', 'cust.nopos': 'no position', 'cust.geo.failed': 'Could not find where you are; sorted by name',
+  'cust.call': 'Call {0}', 'cust.map': 'Open in maps', 'cust.history': 'Visits', 'cust.novisits': 'No visits yet',
+  'cust.deals': 'Deals', 'cust.nodeals': 'No deals yet', 'cust.notfound': 'This customer is not on this phone', 'cust.visit': 'Log a visit',
+  'cust.followup': 'Follow up {0}',
+  'stage.lead': 'Lead', 'stage.qualified': 'Qualified', 'stage.proposal': 'Proposal', 'stage.negotiation': 'Negotiation',
+  'stage.won': 'Won', 'stage.lost': 'Lost',
+  'deal.advance': 'Move to {0}', 'deal.lose': 'Lost…', 'deal.reason': 'Why it was lost (required)', 'deal.reason.required': 'Say why the deal was lost',
+  'deal.confirmlost': 'Mark as lost', 'deal.saved': 'Updated, waiting to sync',
+  'sync.stale': '{0} record(s) not synced for {1} days: connect to sync',
+  'me.storage.refused': 'This phone may clear the app\'s data when storage runs low. Sync often, so nothing unsent is lost.',
 };
 
 const dictionaries = { 'zh-CN': zh, en };
@@ -347,6 +377,21 @@ export function money(value) {
 export const number = (n, digits = 1) =>
   (n === null || n === undefined || !Number.isFinite(Number(n))) ? '—'
     : Number(n).toLocaleString(locale, { maximumFractionDigits: digits });
+
+/** Metres as people say them: 850 米 / 3.2 公里 (850 m / 3.2 km); whole kilometres from 100 km. */
+export function distance(metres) {
+  const n = Number(metres);
+  if (metres === null || metres === undefined || metres === '' || !Number.isFinite(n)) return '—';
+  if (Math.round(n) < 1000) return t('unit.m', Math.round(n));
+  const km = n / 1000;
+  return t('unit.km', km.toLocaleString(locale, { maximumFractionDigits: km < 100 ? 1 : 0 }));
+}
+
+/** Whole minutes as 42 分钟 / 1 小时 5 分钟 (42 min / 1 h 5 min). */
+export function duration(minutes) {
+  const m = Math.max(0, Math.round(minutes));
+  return m < 60 ? t('dur.min', m) : t('dur.hmin', Math.floor(m / 60), m % 60);
+}
 
 export const percent = (fraction) =>
   (fraction === null || fraction === undefined || !Number.isFinite(Number(fraction))) ? '—'

@@ -17,14 +17,14 @@ async function overlaid(entity, queue) {
   for (const m of queue || await outbox.peek()) {
     if (m.entity !== entity) continue;
     const current = byId.get(m.id);
-    if (m.op === 'create') byId.set(m.id, { ...m.fields, id: m.id, version: 0, status: entity === 'visit' ? 'draft' : entity === 'customer' ? 'prospect' : undefined, pending: true, local: true });
+    if (m.op === 'create') byId.set(m.id, { ...m.fields, id: m.id, version: 0, status: entity === 'visit' ? 'draft' : entity === 'customer' ? 'prospect' : undefined, stage: entity === 'opportunity' ? 'lead' : undefined, pending: true, local: true });
     else if (m.op === 'delete') byId.delete(m.id);
     else if (current && m.op === 'update') byId.set(m.id, { ...current, ...m.fields, pending: true });
     else if (current && m.op === 'action') {
       const patch = { pending: true };
       if (ACTION_STATUS[m.name]) patch.status = ACTION_STATUS[m.name];
       if (m.name === 'read') patch.read_at = m.args?.at || new Date().toISOString();
-      if (m.name === 'advance') patch.stage = m.args?.stage;
+      if (m.name === 'advance') Object.assign(patch, { stage: m.args?.stage, close_reason: m.args?.reason ?? null });
       byId.set(m.id, { ...current, ...patch });
     }
   }
@@ -38,8 +38,28 @@ export const amendments = (queue) => overlaid('amendment', queue);
 export const opportunities = (queue) => overlaid('opportunity', queue);
 export const replica = (entity) => db.all(entity);
 export const record = (entity, id) => db.get(entity, id);
-export const pendingCount = () => outbox.count();
+/** How many records have unsent changes (a visit logged with its submit is one record). */
+export const pendingCount = () => unsent().then((u) => u.records);
+/** {records, oldest}: what is unsent and since when (outbox.unsent). */
+export const unsent = () => outbox.unsent();
 export const queue = () => outbox.peek();
+
+/** Once after sign-in: asks the browser to keep this app's data when storage runs low (an unsent visit
+ * lives only here), and remembers the answer. */
+export async function askPersistence() {
+  if (!navigator.storage?.persist) return;
+  const { storage_persisted: asked } = await db.getMeta('storage_persisted');
+  if (asked !== undefined) return;
+  const granted = await navigator.storage.persist().catch(() => false);
+  await db.setMeta({ storage_persisted: granted });
+}
+
+/** The browser was asked and refused, and still does not keep the data for good. */
+export async function persistenceRefused() {
+  const { storage_persisted: answer } = await db.getMeta('storage_persisted');
+  if (answer !== false) return false;
+  return !(await navigator.storage?.persisted?.().catch(() => false));
+}
 export const rejected = () => outbox.rejected();
 export const dismissRejected = (key) => outbox.dismiss(key);
 
@@ -73,22 +93,72 @@ export async function logVisit({ customerId, checkInAt, position, outcome, satis
   return visitId;
 }
 
-/** An edit of a synced visit: only the changed fields, on the version in the replica (SYNC.md rule 5). */
+/** An edit of a visit: only the changed fields. A synced visit's edit is an update on the version in the
+ * replica (SYNC.md rule 5), folded into an unsent update of it when there is one. A visit still on the phone
+ * takes the edit into its queued create while that was never sent; once it may have been, into an update on
+ * version 1, the version its create makes. */
 export async function editVisit(id, changes, { submit = false } = {}) {
   const synced = await db.get('visit', id);
-  if (!synced) throw new Error('visit not synced');
+  if (!synced) return editLocalVisit(id, changes, { submit });
   const fields = {};
   const base = {};
   for (const [name, value] of Object.entries(changes)) {
     if ((synced[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = synced[name] ?? null; }
   }
   const mutations = [];
-  if (Object.keys(fields).length) {
+  const changed = Object.keys(fields).length;
+  if (changed && !(await foldEdit('visit', id, fields, base, synced.version))) {
     mutations.push({ entity: 'visit', op: 'update', id, base_version: synced.version, fields, base });
   }
   if (submit) mutations.push({ entity: 'visit', op: 'action', id, name: 'submit', base_version: synced.version, args: {} });
   if (mutations.length) await enqueue(...mutations);
-  return mutations.length;
+  else if (changed) queued();
+  return changed + mutations.length;
+}
+
+/** Folds into the latest unsent update only when it was made on the same version (else its base is stale). */
+async function foldEdit(entity, id, fields, base, version) {
+  const latest = (await outbox.peek()).filter((m) => m.entity === entity && m.id === id && m.op !== 'action').pop();
+  if (!latest || latest.op !== 'update' || latest.base_version !== version) return false;
+  return outbox.fold(entity, id, fields, base);
+}
+
+async function editLocalVisit(id, changes, { submit }) {
+  const queue = await outbox.peek();
+  const current = (await visits(queue)).find((v) => v.id === id);
+  if (!current?.local) throw new Error('visit not on this phone');
+  const fields = {};
+  const base = {};
+  for (const [name, value] of Object.entries(changes)) {
+    if ((current[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = current[name] ?? null; }
+  }
+  const mutations = [];
+  const changed = Object.keys(fields).length;
+  if (changed && !(await outbox.fold('visit', id, fields, base))) {
+    mutations.push({ entity: 'visit', op: 'update', id, base_version: 1, fields, base });
+  }
+  const submitted = queue.some((m) => m.entity === 'visit' && m.id === id && m.op === 'action' && m.name === 'submit');
+  if (submit && !submitted) mutations.push({ entity: 'visit', op: 'action', id, name: 'submit', base_version: 1, args: {} });
+  if (mutations.length) await enqueue(...mutations);
+  else if (changed) queued();
+  return changed + mutations.length;
+}
+
+/** Check-out: the time now and, when the phone found one, the position; an edit like any other. */
+export function checkOut(id, position, at = isoWithOffset()) {
+  const fields = { check_out_at: at };
+  if (position) Object.assign(fields, { check_out_lat: position.lat, check_out_lon: position.lon, check_out_accuracy_m: position.accuracy_m });
+  return editVisit(id, fields);
+}
+
+export const STAGES = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost'];
+
+/** Moves a deal to `stage` (a loss needs its `reason`), on the version the rep is looking at. */
+export async function advanceOpportunity(opportunity, stage, reason) {
+  const args = { stage, at: isoWithOffset() };
+  if (reason) args.reason = reason;
+  await enqueue({ entity: 'opportunity', op: 'action', id: opportunity.id, name: 'advance',
+    base_version: opportunity.local ? 1 : opportunity.version, args });
 }
 
 export async function deleteVisit(id) {

@@ -45,6 +45,68 @@ export function count() {
   return transaction([OUTBOX], 'readonly', (tx) => req(tx.objectStore(OUTBOX).count()));
 }
 
+/** What the rep has not sent yet, in records: {records: how many records have unsent changes (a visit with
+ * its create and submit is one), oldest: when the oldest unsent mutation was queued, or null}. */
+export async function unsent() {
+  const entries = await peek();
+  const records = new Set(entries.map((m) => `${m.entity}:${m.id}`));
+  const oldest = entries.reduce((first, m) => (!first || (m.queued_at && m.queued_at < first) ? m.queued_at : first), null);
+  return { records: records.size, oldest };
+}
+
+/** For a sync round: the first `limit` mutations, and `sent_through` (meta) raised to the last mid among them,
+ * in one transaction, before they leave the phone. A mutation above `sent_through` has never been sent, so
+ * `fold` may still change it; one at or below may have been applied already (its answer lost), and a resend
+ * of it settles as a `duplicate` whatever it carries now. */
+export function take(limit = Infinity) {
+  return transaction([OUTBOX, META], 'readwrite', async (tx) => {
+    const out = await new Promise((resolve, reject) => {
+      const list = [];
+      const cursor = tx.objectStore(OUTBOX).index('mid').openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c || list.length >= limit) return resolve(list);
+        list.push(c.value);
+        c.continue();
+      };
+      cursor.onerror = () => reject(cursor.error);
+    });
+    const last = out.length ? out[out.length - 1].mid : 0;
+    if (last > ((await getMetaIn(tx, 'sent_through')) || 0)) await setMetaIn(tx, 'sent_through', last);
+    return out;
+  });
+}
+
+/** An edit of a record whose latest create or update is still on the phone and was never sent: its `fields`
+ * (and for an update their `base`, where the update had none yet) go into that mutation, so the record
+ * reaches the server as the rep sees it, in one write. Resolves false when there is no such mutation (the
+ * caller queues an update instead). Serialised with `take` by IndexedDB, so a round never sends half of it. */
+export async function fold(entity, id, fields, base = {}) {
+  const folded = await transaction([OUTBOX, META], 'readwrite', async (tx) => {
+    const sentThrough = (await getMetaIn(tx, 'sent_through')) || 0;
+    const store = tx.objectStore(OUTBOX);
+    const latest = await new Promise((resolve, reject) => {
+      let found = null;
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return resolve(found);
+        const m = c.value;
+        if (m.entity === entity && m.id === id && (m.op === 'create' || m.op === 'update')) found = { key: c.key, value: m };
+        c.continue();
+      };
+      cursor.onerror = () => reject(cursor.error);
+    });
+    if (!latest || latest.value.mid <= sentThrough) return false;
+    const entry = { ...latest.value, fields: { ...latest.value.fields, ...fields } };
+    if (entry.op === 'update') entry.base = { ...base, ...entry.base };
+    await req(store.put(entry, latest.key));
+    return true;
+  });
+  if (folded) emit('queue');
+  return folded;
+}
+
 /** The mutation as it goes on the wire: local bookkeeping stripped. */
 export function wire(entry) {
   const { queued_at: _queuedAt, ...mutation } = entry;
@@ -88,8 +150,22 @@ export async function settleIn(tx, results) {
 async function followsRefusedCreate(tx, entry, receipt) {
   const errors = receipt.errors || [];
   if (!errors.length || !errors.every((e) => e.code === 'depends_on_rejected')) return false;
-  const filed = await req(tx.objectStore(REJECTED).getAll());
-  return filed.some((r) => r.mutation.op === 'create' && r.mutation.entity === entry.entity && r.mutation.id === entry.id);
+  // An edit made after the create was sent is carried into the create's card, so "fix" shows the record as
+  // the rep last saw it.
+  return new Promise((resolve, reject) => {
+    const cursor = tx.objectStore(REJECTED).openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) return resolve(false);
+      const m = c.value.mutation;
+      if (m.op === 'create' && m.entity === entry.entity && m.id === entry.id) {
+        if (entry.op === 'update') c.update({ ...c.value, mutation: { ...m, fields: { ...m.fields, ...entry.fields } } });
+        return resolve(true);
+      }
+      c.continue();
+    };
+    cursor.onerror = () => reject(cursor.error);
+  });
 }
 
 /** After a `gap` the server's `last_mid` is behind our queue (mids were lost on this phone): give every
@@ -108,6 +184,8 @@ export async function renumber(first) {
     let mid = first;
     for (const entry of entries) await req(store.add({ ...entry, mid: mid++ }));
     await setMetaIn(tx, 'next_mid', mid);
+    // None of them was applied under its old number: under the new ones they are unsent (see `take`).
+    await setMetaIn(tx, 'sent_through', first - 1);
   });
   emit('queue');
 }

@@ -94,7 +94,7 @@ async function rounds(token, clientId) {
   let clientIdRenewed = false;
   let gapRepairs = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const batch = await outbox.peek(batchSize);
+    const batch = await outbox.take(batchSize);
     const body = {
       protocol: PROTOCOL, client_id: clientId, client_time: isoWithOffset(), cursor: cursor ?? null,
       limit: PAGE_LIMIT, mutations: batch.map(outbox.wire),

@@ -55,12 +55,12 @@ def test_visit_logged_offline_reaches_the_server_exactly_once(live: Live, contex
 
     visit_id = phone.log_visit(customer, outcome="interested", satisfaction=4, notes="offline: 对方要报价")
 
-    # The visit's create and its submit for approval, both queued, and the visit listed as pending.
-    phone.wait_pending(2)
+    # The visit's create and its submit for approval, both queued: one record waiting, listed as pending.
+    phone.wait_pending(1)
     expect(phone.at("visit-item", id=visit_id)).to_be_visible()
     phone.reload()
     expect(phone.at("home")).to_be_visible()
-    phone.wait_pending(2)
+    phone.wait_pending(1)
     expect(phone.at("visit-item", id=visit_id)).to_be_visible()
     expect(phone.at("offline-banner")).to_be_visible()
     stored = phone.storage()

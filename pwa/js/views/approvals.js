@@ -4,6 +4,7 @@
 import { h, empty, toast } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
+import { evidence } from './common.js';
 
 export const live = true;
 
@@ -36,8 +37,8 @@ export async function render(_params, ctx) {
       h('div', { class: 'goal-head' }, h('label', { class: 'check' }, box,
         h('strong', {}, `${userName.get(v.rep_id) || ''} · ${customerName.get(v.customer_id) || '—'}`))),
       h('p', { class: 'hint' }, [dateTime(v.check_in_at), v.outcome ? t(`outcome.${v.outcome}`) : null,
-        v.satisfaction ? '★'.repeat(v.satisfaction) : null,
-        v.distance_m != null ? t('approve.distance', Math.round(v.distance_m)) : null].filter(Boolean).join(' · ')),
+        v.satisfaction ? '★'.repeat(v.satisfaction) : null].filter(Boolean).join(' · ')),
+      evidence(v),
       v.notes ? h('p', {}, v.notes) : null,
       comment,
       h('div', { class: 'actions' },

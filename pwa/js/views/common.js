@@ -1,13 +1,49 @@
 // views/common.js: pieces several screens show: a visit row, a status chip, a refused-record card.
 import { h } from '../ui.js';
-import { t, dateTime } from '../i18n.js';
+import { t, dateTime, distance, duration } from '../i18n.js';
 import * as model from '../model.js';
+import { metresBetween } from '../geo.js';
 
 export function chip(status, pending) {
   return [
     status ? h('span', { class: `chip chip-${status}` }, t(`status.${status}`)) : null,
     pending ? h('span', { class: 'chip chip-pending' }, t('status.pending')) : null,
   ];
+}
+
+/** Does a customer match what the rep typed: part of its name or of its pinyin initials (server-set), any case. */
+export function customerMatches(c, query) {
+  const q = (query || '').trim().toLowerCase();
+  return !q || (c.name || '').toLowerCase().includes(q) || (c.initials || '').toLowerCase().includes(q);
+}
+
+/** Customers nearest first from `here` (WGS-84), as {c, away} with `away` in metres; those without a position
+ * last, by name as they came. */
+export function byDistance(list, here) {
+  return list.map((c) => ({ c, away: c.lat != null && c.lon != null ? metresBetween(here, c) : null }))
+    .sort((a, b) => (a.away ?? Infinity) - (b.away ?? Infinity));
+}
+
+/** Minutes between a visit's check-in and check-out; null until it has checked out. */
+export function minutesOnSite(v) {
+  if (!v.check_in_at || !v.check_out_at) return null;
+  return (Date.parse(v.check_out_at) - Date.parse(v.check_in_at)) / 60000;
+}
+
+/** A server flag (SYNC.md: far, poor_accuracy, impossible_travel, repeated_position) in words, never its code. */
+export function flagText(flag) {
+  const key = `flag.${flag}`;
+  return t(key) === key ? t('flag.other') : t(key);
+}
+
+/** What a lead judges a visit by: distance to the customer, time on site, and each flag as a warning chip. */
+export function evidence(v, extra = []) {
+  const onSite = minutesOnSite(v);
+  const facts = [v.distance_m != null ? t('approve.distance', distance(v.distance_m)) : null,
+    ...extra, onSite != null ? t('visit.onsite', duration(onSite)) : null].filter(Boolean).join(' · ');
+  return h('div', { class: 'evidence', 'data-test': 'visit-evidence' },
+    facts ? h('small', { class: 'hint', 'data-test': 'evidence-facts' }, facts) : null,
+    (v.flags || []).map((flag) => h('span', { class: 'chip chip-warn', 'data-test': 'flag-chip', 'data-flag': flag }, `⚠ ${flagText(flag)}`)));
 }
 
 export function visitItem(v, customerName) {

@@ -1,25 +1,52 @@
-// views/customers.js: the rep's customers, and adding a prospect offline (`name` required).
+// views/customers.js: the rep's customers at hand: found by name or pinyin initials, or nearest first
+// ("nearby": distance from where the phone is), each opening its page (views/customer.js); and adding a
+// prospect offline (`name` required).
 import { h, field, empty, toast } from '../ui.js';
-import { t } from '../i18n.js';
+import { t, distance } from '../i18n.js';
 import * as model from '../model.js';
-import { chip } from './common.js';
+import { locate } from '../geo.js';
+import { chip, customerMatches, byDistance } from './common.js';
 
 export const live = true;
+
+// Where the phone was at the last "nearby" (kept while the app is open, so a redraw keeps the order).
+let here = null;
 
 export async function render(params, ctx) {
   if (params.id === 'new') return form(params, ctx);
   const list = (await model.customers()).sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
-  const rows = h('div', {}, list.length ? list.map((c) => h('a', { class: 'row', 'data-test': 'customer-item', 'data-id': c.id,
-    href: `#/visit/new?c=${encodeURIComponent(c.id)}` },
+  const rows = h('div', {});
+  const hint = h('p', { class: 'hint', 'data-test': 'customer-hint', role: 'status' });
+  const search = h('input', { type: 'search', placeholder: t('cust.search'), 'data-test': 'customer-search',
+    autocomplete: 'off', oninput: () => draw() });
+  const row = ({ c, away }) => h('a', { class: 'row', 'data-test': 'customer-item', 'data-id': c.id,
+    'data-distance': away == null ? '' : String(Math.round(away)), href: `#/customer/${encodeURIComponent(c.id)}` },
   h('div', { class: 'row-main' }, h('strong', {}, c.name), h('small', {}, c.address || c.contact || '')),
-  h('div', { class: 'row-side' }, chip(c.status, c.pending)))) : empty(t('cust.none')));
-  const search = h('input', { type: 'search', placeholder: t('cust.search'), 'data-test': 'customer-search', oninput: () => {
-    const q = search.value.trim().toLowerCase();
-    for (const row of rows.children) row.hidden = q && !row.textContent.toLowerCase().includes(q);
-  } });
+  h('div', { class: 'row-side' }, here ? h('small', { class: 'hint' }, away == null ? t('cust.nopos') : distance(away)) : null,
+    chip(c.status, c.pending)));
+  const draw = () => {
+    const ordered = here ? byDistance(list, here) : list.map((c) => ({ c, away: null }));
+    const shown = ordered.filter(({ c }) => customerMatches(c, search.value));
+    rows.replaceChildren(...(shown.length ? shown.map(row) : [empty(t('cust.none'))]));
+  };
+  const nearby = h('button', { type: 'button', class: `btn${here ? ' btn-primary' : ''}`, 'data-test': 'customer-nearby',
+    'aria-pressed': here ? 'true' : 'false', onclick: async () => {
+      if (here) { here = null; ctx.refresh(); return; }
+      nearby.disabled = true;
+      hint.textContent = t('visit.locating');
+      try {
+        here = await locate({ timeout: 10000, maximumAge: 60000 });
+        ctx.refresh();
+      } catch {
+        hint.textContent = t('cust.geo.failed');
+        nearby.disabled = false;
+      }
+    } }, t('cust.nearby'));
+  draw();
   return h('section', { class: 'screen' },
-    h('div', { class: 'bar' }, search, h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-test': 'customer-new' }, `+ ${t('cust.new')}`)),
-    rows);
+    h('div', { class: 'bar' }, search),
+    h('div', { class: 'bar' }, nearby, h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-test': 'customer-new' }, `+ ${t('cust.new')}`)),
+    hint, rows);
 }
 
 function form(params, ctx) {

@@ -8,7 +8,7 @@ import { t, dateTime, number } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { flush } from '../sync.js';
-import { heading, keptNotice, problems, shown } from './common.js';
+import { heading, keptNotice, problems, shown, evidence } from './common.js';
 
 const FILTERS = ['rep_id', 'from', 'to', 'status', 'min_distance_m', 'max_accuracy_m'];
 const STATUSES = ['submitted', 'approved', 'rejected'];
@@ -103,11 +103,6 @@ export async function render(params, ctx) {
     boxes.set(v.id, box);
     const receipt = h('span', { class: 'chip', 'data-test': 'desk-receipt', 'data-status': '' }, t(`status.${v.status}`));
     receipts.set(v.id, receipt);
-    const evidence = [
-      v.distance_m != null ? t('approve.distance', number(v.distance_m, 0)) : t('desk.nodistance'),
-      v.accuracy_m != null ? t('desk.accuracy', number(v.accuracy_m, 0)) : t('desk.nogps'),
-      v.check_out_at ? t('desk.onsite', Math.round((new Date(v.check_out_at) - new Date(v.check_in_at)) / 60000)) : null,
-    ].filter(Boolean).join(' · ');
     return h('label', { class: 'desk-row', 'data-test': 'desk-item', 'data-id': v.id, 'data-distance': v.distance_m ?? '',
       'data-accuracy': v.accuracy_m ?? '' },
     box,
@@ -115,7 +110,8 @@ export async function render(params, ctx) {
       h('strong', {}, `${userName.get(v.rep_id) || '—'} · ${customerName.get(v.customer_id) || '—'}`),
       h('small', {}, [dateTime(v.check_in_at), v.outcome ? t(`outcome.${v.outcome}`) : null,
         v.satisfaction ? '★'.repeat(v.satisfaction) : null].filter(Boolean).join(' · ')),
-      h('small', { 'data-test': 'desk-evidence' }, evidence),
+      h('div', { 'data-test': 'desk-evidence' }, evidence(v, [v.distance_m == null ? t('desk.nodistance') : null,
+        v.accuracy_m != null ? t('desk.accuracy', number(v.accuracy_m, 0)) : t('desk.nogps')])),
       v.notes ? h('small', {}, v.notes) : null,
       v.review_comment ? h('small', { class: 'reason' }, v.review_comment) : null),
     h('span', { class: 'row-side' }, receipt));

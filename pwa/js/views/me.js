@@ -145,8 +145,8 @@ function estimateCard(cached, offline) {
 
 export async function render(_params, ctx) {
   const user = ctx.user;
-  const [pushState, conflicts, badges, reviews, plans, cached] = await Promise.all([push.state(), model.replica('conflict'),
-    model.replica('badge'), model.replica('review'), model.replica('plan'), coaching.cachedEstimate()]);
+  const [pushState, conflicts, badges, reviews, plans, cached, storageRefused] = await Promise.all([push.state(), model.replica('conflict'),
+    model.replica('badge'), model.replica('review'), model.replica('plan'), coaching.cachedEstimate(), model.persistenceRefused()]);
   const status = h('p', { class: 'hint', 'data-test': 'push-status' }, PUSH_TEXT[pushState] ? t(PUSH_TEXT[pushState]) : '');
   const pushButton = h('button', { class: 'btn btn-wide', 'data-test': 'push-enable', disabled: pushState === 'on' || pushState === 'unsupported',
     onclick: async () => {
@@ -204,6 +204,7 @@ export async function render(_params, ctx) {
       t('me.language')),
     h('a', { class: 'btn btn-wide', href: '#/password', 'data-test': 'password-link' }, t('password.title')),
     pushButton, status,
+    storageRefused ? h('p', { class: 'hint', 'data-test': 'storage-refused' }, t('me.storage.refused')) : null,
     reachCard(),
     conflicts.length ? [h('h2', {}, t('me.conflicts')), conflicts.slice(0, 20).map((c) => h('div', { class: 'card', 'data-test': 'conflict-item' },
       h('strong', {}, `${t(`entity.${c.entity}`)} · ${c.field}`),

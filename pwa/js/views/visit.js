@@ -1,9 +1,13 @@
-// views/visit.js: log a visit (or edit a synced one). Saving queues mutations and returns at once: the
-// check-in position is whatever was located before the tap, never awaited at save time.
+// views/visit.js: log a visit, or edit one (synced or still on the phone) and check out of it. Saving queues
+// mutations and returns at once: the check-in position is whatever was located before the tap, never awaited
+// at save time. The customer is picked from a <select> that a search box (name or pinyin initials) and
+// "nearby" (distance from here) narrow and order.
 import { h, field, toast } from '../ui.js';
-import { t, money } from '../i18n.js';
+import { t, money, distance, duration, time } from '../i18n.js';
 import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
+import { locate } from '../geo.js';
+import { customerMatches, byDistance, minutesOnSite } from './common.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
@@ -25,13 +29,16 @@ export async function render(params, ctx) {
     if (receipt) prefill = { ...receipt.mutation.fields, fixKey: receipt.key };
   }
   if (!prefill.customer_id && params.query.get('c')) prefill.customer_id = params.query.get('c');
-  const readOnly = editing && (!synced || !visit);
+  // A visit still on the phone is edited like a synced one: the edit folds into its queued create.
+  const readOnly = editing && !visit;
+  const status = (synced || visit)?.status;
   let position = prefill.lat != null ? { lat: prefill.lat, lon: prefill.lon, accuracy_m: prefill.accuracy_m } : null;
   let checkInAt = editing ? visit?.check_in_at : null;
 
   const customer = h('select', { 'data-test': 'visit-customer', required: true, disabled: editing },
     h('option', { value: '' }, t('visit.pick')),
     customers.map((c) => h('option', { value: c.id, selected: c.id === prefill.customer_id }, c.name)));
+  const picker = editing ? field(t('visit.customer'), customer) : customerPicker(customers, customer);
   const outcome = h('select', { 'data-test': 'visit-outcome' },
     model.OUTCOMES.map((o) => h('option', { value: o, selected: o === (prefill.outcome || 'follow_up') }, t(`outcome.${o}`))));
   const satisfaction = h('input', { type: 'number', min: 1, max: 5, step: 1, inputmode: 'numeric',
@@ -53,7 +60,7 @@ export async function render(params, ctx) {
     amountRow.hidden = !won.checked;
     if (won.checked) outcome.value = 'ordered';
   } });
-  const submit = h('input', { type: 'checkbox', 'data-test': 'visit-submit', checked: !editing || synced?.status === 'draft' || synced?.status === 'rejected' });
+  const submit = h('input', { type: 'checkbox', 'data-test': 'visit-submit', checked: !editing || status === 'draft' || status === 'rejected' });
   const location = h('p', { class: 'hint', 'data-test': 'visit-location' },
     position ? t('visit.accuracy', Math.round(position.accuracy_m ?? 0)) : '');
   const error = h('p', { class: 'error', 'data-test': 'form-error', role: 'alert' });
@@ -62,12 +69,13 @@ export async function render(params, ctx) {
     if (!navigator.geolocation) { location.textContent = t('visit.geo.unsupported'); return; }
     location.textContent = t('visit.locating');
     checkInAt = isoWithOffset();
-    navigator.geolocation.getCurrentPosition((p) => {
-      position = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy) };
+    // A fresh fix: a position the phone cached minutes ago, elsewhere, is no evidence of being here.
+    locate({ timeout: 15000 }).then((found) => {
+      position = found;
       location.textContent = t('visit.accuracy', position.accuracy_m);
     }, (e) => {
       location.textContent = t(e.code === 1 ? 'visit.geo.denied' : 'visit.geo.unavailable');
-    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
   } }, t('visit.checkin'));
 
   const save = async (event) => {
@@ -81,7 +89,7 @@ export async function render(params, ctx) {
     try {
       if (editing) {
         const changed = await model.editVisit(params.id, { outcome: outcome.value, satisfaction: score,
-          notes: notes.value, next_follow_up_on: next.value || null }, { submit: submit.checked && synced.status !== 'submitted' });
+          notes: notes.value, next_follow_up_on: next.value || null }, { submit: submit.checked && status !== 'submitted' });
         toast(t(changed ? 'notice.saved' : 'notice.nochange'));
       } else {
         const name = customer.selectedOptions[0]?.textContent || '';
@@ -105,7 +113,8 @@ export async function render(params, ctx) {
     h('h1', {}, t(editing ? 'visit.edit' : 'visit.new')),
     readOnly ? h('p', { class: 'card' }, t('visit.pendingonly')) : null,
     editing && visit?.review_comment ? h('p', { class: 'card card-bad' }, visit.review_comment) : null,
-    field(t('visit.customer'), customer),
+    picker,
+    editing && visit ? onSite(visit, params.id, ctx) : null,
     editing ? null : h('div', { class: 'field' }, checkin, location),
     field(t('visit.outcome'), outcome),
     h('div', { class: 'field' }, h('span', {}, t('visit.satisfaction')), h('div', { class: 'stars-row' }, stars, satisfaction)),
@@ -113,7 +122,7 @@ export async function render(params, ctx) {
     field(t('visit.next'), next),
     editing ? null : h('label', { class: 'check' }, won, h('span', {}, t('visit.won'))),
     editing ? null : amountRow,
-    !editing || ['draft', 'rejected'].includes(synced?.status)
+    !editing || ['draft', 'rejected'].includes(status)
       ? h('label', { class: 'check' }, submit, h('span', {}, t('visit.submit'))) : null,
     error,
     saveButton,
@@ -121,4 +130,58 @@ export async function render(params, ctx) {
       ? h('button', { type: 'button', class: 'btn btn-quiet btn-wide', 'data-test': 'visit-delete', onclick: async () => {
         await model.deleteVisit(params.id); ctx.navigate('#/');
       } }, t('visit.delete')) : null);
+}
+
+/** The customer field of a new visit: the <select> (the control the form reads), with a search box that keeps
+ * only the customers whose name or pinyin initials match, and "nearby" that orders them by distance from
+ * here, each with how far it is. The chosen customer always stays in the list. */
+function customerPicker(customers, select) {
+  let order = customers.map((c) => ({ c, away: null }));
+  const hint = h('small', { class: 'hint', 'data-test': 'visit-customer-hint' });
+  const search = h('input', { type: 'search', 'data-test': 'visit-customer-search', placeholder: t('cust.search'),
+    autocomplete: 'off', oninput: () => fill() });
+  const fill = () => {
+    const chosen = select.value;
+    const shown = order.filter(({ c }) => c.id === chosen || customerMatches(c, search.value));
+    select.replaceChildren(h('option', { value: '' }, t('visit.pick')), ...shown.map(({ c, away }) =>
+      h('option', { value: c.id, selected: c.id === chosen }, away != null ? `${c.name} · ${distance(away)}` : c.name)));
+    // One customer left by the search: that is the one meant.
+    if (!chosen && search.value.trim() && shown.length === 1) select.value = shown[0].c.id;
+  };
+  const nearby = h('button', { type: 'button', class: 'btn', 'data-test': 'visit-customer-nearby', onclick: async () => {
+    nearby.disabled = true;
+    hint.textContent = t('visit.locating');
+    try {
+      order = byDistance(customers, await locate({ timeout: 10000, maximumAge: 60000 }));
+      hint.textContent = '';
+    } catch {
+      hint.textContent = t('cust.geo.failed');
+    }
+    nearby.disabled = false;
+    fill();
+  } }, t('cust.nearby'));
+  return h('div', { class: 'field' }, h('span', {}, t('visit.customer')), h('div', { class: 'bar' }, search, nearby), select, hint);
+}
+
+/** Time on site: once checked out, how long; before, the check-in time and one tap to check out (the time of
+ * the tap and a fresh position if the phone finds one soon, else the time alone), offline too. */
+function onSite(visit, id, ctx) {
+  const minutes = minutesOnSite(visit);
+  if (minutes != null) {
+    return h('p', { class: 'card', 'data-test': 'visit-onsite' }, t('visit.onsite', duration(minutes)), ' · ',
+      t('visit.checkout.at', time(visit.check_out_at)),
+      visit.check_out_lat == null ? ` ${t('visit.checkout.nogps')}` : '');
+  }
+  if (!visit.check_in_at) return null;
+  const note = h('small', { class: 'hint', 'data-test': 'visit-onsite' }, t('visit.onsite.open', time(visit.check_in_at)));
+  const button = h('button', { type: 'button', class: 'btn btn-wide', 'data-test': 'visit-checkout', onclick: async () => {
+    button.disabled = true;
+    const at = isoWithOffset();
+    note.textContent = t('visit.locating');
+    const position = await locate({ timeout: 8000 }).catch(() => null);
+    await model.checkOut(id, position, at);
+    toast(t('visit.checkout.saved'));
+    ctx.refresh();
+  } }, t('visit.checkout'));
+  return h('div', { class: 'field' }, button, note);
 }
