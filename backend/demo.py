@@ -41,6 +41,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.auth.service import hash_password
+from backend.customers.pinyin import initials
 from backend.db import make_engine, session_scope, utcnow
 from backend.kpi import service as kpi
 from backend.kpi.workdays import WorkCalendar
@@ -49,7 +50,7 @@ from backend.periods import Period, period_containing, split_target
 from backend.rewards.models import CommissionAssignment, CommissionPlan
 from backend.settings import Settings
 from backend.sync.changelog import bulk_log_row, ensure_state
-from backend.visits.service import distance_m
+from backend.visits.evidence import distance_m
 
 log = logging.getLogger("fieldgoal.demo")
 
@@ -808,6 +809,7 @@ class _Seeder:
         return {
             "id": self.new_id(),
             "name": name,
+            "initials": initials(name),
             "address": f"{city}市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
             "contact": self._person() + rng.choice(TITLES),
             "phone": f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}",

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from backend.bootstrap import ensure_admin
+from backend.customers.pinyin import initials
 from backend.db import make_engine
 from backend.demo import CUSTOMERS_PER_REP, DEMO_PASSWORD, database_is_empty, seed_demo
 from backend.kpi.workdays import WorkCalendar
@@ -135,6 +136,8 @@ def test_every_rep_owns_fifty_customers_in_real_cities(demo: Engine) -> None:
         for _, _, low_lat, high_lat, low_lon, high_lon in owned
     )
     assert all(city for (city,) in _rows(demo, "SELECT city FROM customer"))
+    # Written in bulk around the ORM, they carry the initials the server gives a name too.
+    assert all(found == initials(name) for name, found in _rows(demo, "SELECT name, initials FROM customer"))
 
 
 def test_visits_fall_on_working_days_in_office_hours_and_in_the_past(demo: Engine) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, event
 from sqlmodel import Field, SQLModel
 
+from backend.customers.pinyin import initials
 from backend.db import UTCDateTime, new_id, stamped
 
 CUSTOMER_STATUSES = ("prospect", "active")
@@ -35,3 +36,16 @@ class Customer(SQLModel, table=True):
     created_at: datetime = stamped()
     updated_at: datetime = stamped()
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The initials follow the name wherever the ORM writes it (a phone's create or edit, a lead's, a seeder's);
+# rows written around the ORM (the demo's bulk insert, the migration's backfill) compute them themselves.
+@event.listens_for(Customer.name, "set")
+def _name_set(customer: Customer, name: str | None, _old: Any, _initiator: Any) -> None:
+    customer.initials = initials(name)
+
+
+@event.listens_for(Customer, "before_insert")
+def _new_customer(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    # SQLModel's constructor fills the columns without the attribute events.
+    customer.initials = initials(customer.name)

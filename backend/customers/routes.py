@@ -48,4 +48,13 @@ def update_customer(
     return service.customer_public(customer)
 
 
-ROUTES = [list_customers, create_customer, update_customer]
+@post("/customers/{customer_id:str}/position", status_code=200, sync_to_thread=True)
+def take_position(
+    db: DB, actor: CurrentActor, now: Now, customer_id: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> CustomerPublic:
+    """Give a customer without coordinates the position of one of its approved check-ins: {visit_id}; for
+    leads and managers over the customer's owner. The customer's visits' distances and flags follow."""
+    return service.customer_public(service.take_position(db, actor, customer_id, data, now))
+
+
+ROUTES = [list_customers, create_customer, update_customer, take_position]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from backend.audit.service import record_audit
 from backend.customers.models import Customer
 from backend.customers.schemas import CustomerPublic
 from backend.db import new_id
@@ -19,6 +20,7 @@ from backend.policy import Actor, get_owned, get_user, owners, require_manager
 from backend.sync.registry import declare, owned_by
 from backend.validation import Integer, Number, Text, Uuid, validate
 from backend.versioning import set_fields, wire
+from backend.visits import service as visits
 
 # What a client may send (SYNC.md, "Shapes on the wire").
 CUSTOMER_FIELDS = {
@@ -107,7 +109,46 @@ def update_customer(
     new_owner = values.pop("owner_id", None)
     if new_owner and new_owner != customer.owner_id:
         reassign(session, actor, customer, new_owner, now)
-    set_fields(customer, values, actor.id, now)
+    edited(session, customer, set_fields(customer, values, actor.id, now), now)
+    return customer
+
+
+# What a customer's visits' distance and `far` flag are judged by.
+WHERE_FIELDS = frozenset({"lat", "lon", "radius_m"})
+
+
+def edited(session: Session, customer: Customer, changed: list[str], now: datetime) -> None:
+    """After any edit of the customer (by its rep through sync, or over HTTP): a new position or radius moves
+    its visits' evidence too."""
+    if WHERE_FIELDS.intersection(changed):
+        visits.customer_moved(session, customer, now)
+
+
+POSITION_REQUEST = {"visit_id": Uuid(required=True, nullable=False)}
+
+
+def take_position(session: Session, actor: Actor, customer_id: str, data: Any, now: datetime) -> Customer:
+    """A lead or manager over the customer's owner gives a customer without coordinates those of an approved
+    check-in there: {visit_id}. Its visits' distances and `far` follow; the audit trail keeps who and which."""
+    require_manager(actor)
+    customer = get_customer(session, actor, customer_id)
+    if customer.owner_id == actor.id:  # confirmed by someone above the owner, as a visit is reviewed
+        raise Forbidden()
+    values = validate(data, POSITION_REQUEST)
+    if customer.lat is not None or customer.lon is not None:
+        raise InvalidInput.one("visit_id", "customer_has_position")
+    lat, lon = visits.approved_position(session, actor, values["visit_id"], customer.id)
+    changed = set_fields(customer, {"lat": lat, "lon": lon}, actor.id, now)
+    edited(session, customer, changed, now)
+    record_audit(
+        session,
+        actor.id,
+        "customer.position",
+        "customer",
+        customer.id,
+        {"lat": None, "lon": None},
+        {"lat": lat, "lon": lon, "visit_id": values["visit_id"]},
+    )
     return customer
 
 

@@ -157,7 +157,7 @@ def _customer(ctx: Context, m: Mutation) -> Outcome:
     values = _fields(ctx, m, customers.CUSTOMER_FIELDS, customers.SERVER_FIELDS)
     unseen = base < customer.version
     outcome = three_way("customer", customer.status, customer, values, base)
-    set_fields(customer, outcome.apply, ctx.actor.id, ctx.now)
+    customers.edited(ctx.session, customer, set_fields(customer, outcome.apply, ctx.actor.id, ctx.now), ctx.now)
     log_conflicts(ctx, "customer", customer.id, customer.owner_id, outcome.conflicts)
     return Outcome(customer.version, unseen, outcome.wholly_applied, outcome.conflicts)
 

@@ -176,6 +176,33 @@ def _refresh_evidence(session: Session, visit: Visit, moved_from: datetime, now:
 EVIDENCE_FIELDS = frozenset({"customer_id", "check_in_at", "lat", "lon", "accuracy_m"})
 
 
+def customer_moved(session: Session, customer: Customer, now: datetime) -> None:
+    """[customers] The customer's position or radius changed: its visits' distance and `far` follow, each
+    visit that changes getting a new version (its status untouched)."""
+    live = select(Visit).where(Visit.customer_id == customer.id, col(Visit.deleted_at).is_(None))
+    for visit in session.scalars(live):
+        distance = _distance_to(customer, visit.lat, visit.lon)
+        own = _own_flags(session, visit.rep_id, customer, distance, visit.accuracy_m)
+        flags = evidence.in_order(own | (set(visit.flags or ()) & evidence.BETWEEN))
+        if (distance, flags) != (visit.distance_m, visit.flags):
+            visit.distance_m, visit.flags = distance, flags
+            visit.version += 1
+            visit.updated_at = now
+
+
+def approved_position(session: Session, actor: Actor, visit_id: str, customer_id: str) -> tuple[float, float]:
+    """[customers] Where an approved check-in at the customer was: the position a lead may give a customer
+    that has none. Each reason a visit cannot give it is refused on `visit_id`."""
+    visit = get_referenced(session, actor, Visit, visit_id, Visit.rep_id, "visit_id")
+    if visit.customer_id != customer_id:
+        raise InvalidInput.one("visit_id", "visit_of_other_customer")
+    if visit.status != "approved":
+        raise InvalidInput.one("visit_id", "visit_not_approved", state=visit.status)
+    if visit.lat is None or visit.lon is None:
+        raise InvalidInput.one("visit_id", "visit_without_position")
+    return visit.lat, visit.lon
+
+
 def locked_period(session: Session, rep_id: str, moment: datetime) -> str | None:
     """The closed period (of the rep's unit or any above it) that contains this moment, if any."""
     zone, periods = _locks_of(session, rep_id)

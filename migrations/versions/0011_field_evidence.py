@@ -12,6 +12,7 @@ import sqlmodel
 from alembic import op
 
 import backend.db
+from backend.customers.pinyin import initials
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -55,6 +56,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_attachment_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachment_unlisted_at"), ["unlisted_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachment_visit_id"), ["visit_id"], unique=False)
+    _backfill_initials()
+
+
+def _backfill_initials() -> None:
+    """Existing customers' initials, computed as the server computes them for a new name. Each one changed
+    gets a new version and a new change-log position (its body left for pulls to render, as the demo
+    seeder leaves it), so phones that hold the customer pull its initials."""
+    connection = op.get_bind()
+    customers = connection.execute(
+        sa.text("SELECT id, name, version FROM customer WHERE deleted_at IS NULL ORDER BY id")
+    ).all()
+    changed = [
+        {"id": row.id, "initials": found, "version": row.version + 1}
+        for row in customers
+        if (found := initials(row.name)) is not None
+    ]
+    if not changed:
+        return
+    last = connection.execute(sa.text("SELECT last_seq FROM sync_state WHERE id = 1")).scalar_one()
+    connection.execute(
+        sa.text("UPDATE customer SET initials = :initials, version = :version WHERE id = :id"), changed
+    )
+    connection.execute(
+        sa.text(
+            "UPDATE change_log SET seq = :seq, version = :version, body = NULL "
+            "WHERE entity = 'customer' AND record_id = :id"
+        ),
+        [{"id": row["id"], "version": row["version"], "seq": last + n} for n, row in enumerate(changed, start=1)],
+    )
+    connection.execute(
+        sa.text("UPDATE sync_state SET last_seq = :last WHERE id = 1"), {"last": last + len(changed)}
+    )
 
 
 # Plain ALTER TABLE on both databases (SQLite 3.35+ drops columns itself), as 0006 does.
