@@ -22,6 +22,7 @@ from backend.errors import (
     TooManyRequests,
     Unauthenticated,
     UndecodableBody,
+    UnsupportedMediaType,
     UnsupportedProtocol,
     to_problem,
 )
@@ -117,6 +118,8 @@ def test_bodies_path_ids_and_the_rarer_refusals_are_documented(document: dict[st
     assert "429" in by_name["PATCH /api/v1/me"]  # a password change is throttled like a sign-in
     assert "426" in by_name["POST /api/v1/sync"]
     assert "409" in by_name["POST /api/v1/push/subscriptions"]  # another user's endpoint with other keys
+    # A photo: other bytes under its id, over its size limit, not an image.
+    assert {"409", "413", "415", "422"} <= by_name["PUT /api/v1/attachments/{attachment_id}"].keys()
 
 
 def test_nearly_every_operation_answers_a_typed_shape(document: dict[str, Any]) -> None:
@@ -140,6 +143,7 @@ ERRORS = [
     NotFound(),
     Conflict("endpoint_taken"),
     PayloadTooLarge("mutations", 500),
+    UnsupportedMediaType("image/*"),
     UnsupportedProtocol(1, 2),
     TooManyRequests(60),
 ]
