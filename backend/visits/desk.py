@@ -12,6 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Text as TextType
+from sqlalchemy import cast
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -19,6 +21,7 @@ from backend.errors import FieldError, FieldgoalError, FieldProblem, InvalidInpu
 from backend.paging import Ordering, Page, PageRequest, SortKey, fetch_page
 from backend.policy import Actor, get_user, owners, require_manager
 from backend.validation import Choice, Day, Flag, Integer, Number, Text, Uuid, validate
+from backend.visits.evidence import FLAGS
 from backend.visits.models import VISIT_STATUSES, Visit
 from backend.visits.schemas import ConflictPublic, DecisionReceipt
 from backend.visits.service import StaleReview, get_visit, review
@@ -31,6 +34,7 @@ DESK_QUERY = {
     "min_distance_m": Number(min=0),
     "max_distance_m": Number(min=0),
     "max_accuracy_m": Number(min=0),
+    "flag": Choice(choices=FLAGS),
 }
 # Oldest check-in first; visits of one instant by id.
 DESK_ORDER = Ordering.of("visits", SortKey(Visit.check_in_at), SortKey(Visit.id))
@@ -45,7 +49,7 @@ DECISION = {
 def desk(session: Session, actor: Actor, params: dict[str, Any], page: PageRequest) -> Page[Visit]:
     """Visits of the people the actor manages (never their own), oldest check-in first; by default those
     waiting (`submitted`). `from`/`to` are days of the actor's zone, both included; evidence filters leave
-    out visits without that evidence."""
+    out visits without that evidence, and `flag` keeps those the server flagged so."""
     require_manager(actor)
     values = validate({k: v for k, v in params.items() if v not in (None, "")}, DESK_QUERY)
     query = select(Visit).where(
@@ -69,6 +73,9 @@ def desk(session: Session, actor: Actor, params: dict[str, Any], page: PageReque
         query = query.where(col(Visit.distance_m) <= values["max_distance_m"])
     if "max_accuracy_m" in values:
         query = query.where(col(Visit.accuracy_m) <= values["max_accuracy_m"])
+    if "flag" in values:
+        # The stored list as JSON text holds the flag's name in quotes; no flag's name is inside another's.
+        query = query.where(cast(col(Visit.flags), TextType).like(f'%"{values["flag"]}"%'))
     return fetch_page(session, query, DESK_ORDER, page)
 
 

@@ -33,6 +33,8 @@ def list_visits(
     min_distance_m: FromQuery[float | None] = None,
     max_distance_m: FromQuery[float | None] = None,
     max_accuracy_m: FromQuery[float | None] = None,
+    # One of the evidence flags: far | poor_accuracy | impossible_travel | repeated_position.
+    flag: FromQuery[str | None] = None,
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
 ) -> Response[list[VisitPublic]]:
@@ -46,6 +48,7 @@ def list_visits(
         "min_distance_m": min_distance_m,
         "max_distance_m": max_distance_m,
         "max_accuracy_m": max_accuracy_m,
+        "flag": flag,
     }
     page = paging.page_request(limit, cursor)
     return paging.respond(request, desk(db, actor, params, page).map(visit_public))

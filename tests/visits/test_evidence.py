@@ -302,6 +302,33 @@ def test_an_accepted_amendment_that_moves_a_check_in_recomputes_the_flags(org, p
     assert rep.of("visit")[ids["morning"]]["status"] == "approved"
 
 
+# --- the desk ------------------------------------------------------------------------------------------------
+
+
+def test_the_desk_shows_the_visits_with_a_flag(org, phone, sign_in, clock):
+    rep = phone("rep1")
+    customer = shop(rep)
+    near = check_in(rep, customer, morning(clock, 9), north_of(SHANGHAI, 100))
+    far = check_in(rep, customer, morning(clock, 11), north_of(SHANGHAI, 800))
+    both = check_in(rep, customer, morning(clock, 15), north_of(SHANGHAI, 900), accuracy=201)
+    for visit_id in (near, far, both):
+        submit(rep, visit_id)
+    rep.sync()
+    lead = sign_in("lead1@example.com")
+
+    def shown(**query: str) -> list[str]:
+        answer = lead.get("/api/v1/visits", params=query)
+        assert answer.status_code == 200, answer.text
+        return [visit["id"] for visit in answer.json()]
+
+    assert shown() == [near, far, both]
+    assert shown(flag="far") == [far, both]
+    assert shown(flag="poor_accuracy") == [both]
+    assert shown(flag="impossible_travel") == []
+    refused = lead.get("/api/v1/visits", params={"flag": "suspicious"})
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "flag")
+
+
 # --- check-out ----------------------------------------------------------------------------------------------
 
 
