@@ -16,6 +16,7 @@ from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone
 from tests.e2e.test_pwa_screens import shot
 from tests.sync.helpers import Phone as SyncClient
+from tests.support.server import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -172,4 +173,45 @@ def test_unsynced_work_older_than_a_day_is_called_out(live: Live, context: Any) 
     phone.reload()
     expect(phone.page.locator('[data-test="stale-queue"]')).to_have_text("1 record(s) not synced for 2 days: connect to sync")
     shot(phone, "stale-queue-en")
+    assert phone.errors == []
+
+
+READ_PERSISTED = """async () => {
+  const db = await new Promise((resolve) => { const o = indexedDB.open('fieldgoal'); o.onsuccess = () => resolve(o.result); });
+  const value = await new Promise((resolve) => {
+    const request = db.transaction('meta').objectStore('meta').get('storage_persisted');
+    request.onsuccess = () => resolve(request.result);
+  });
+  db.close();
+  return value === undefined ? 'unasked' : value;
+}"""
+
+
+@pytest.mark.parametrize("granted", [False, True])
+def test_persistent_storage_is_asked_after_sign_in_and_a_refusal_is_told_on_me(
+    live: Live, new_context: Any, granted: bool
+) -> None:
+    context = new_context()
+    # The browser's answer is its own choice (engagement, installation): fixed here, counted per page.
+    answer = "true" if granted else "false"
+    context.add_init_script(
+        "window.persistAsked = 0;"
+        f"navigator.storage.persist = () => {{ window.persistAsked += 1; return Promise.resolve({answer}); }};"
+        f"navigator.storage.persisted = () => Promise.resolve({answer});"
+    )
+    phone = Phone(context).open().sign_in(live.org.email("rep1"))
+    wait_until(lambda: phone.page.evaluate(READ_PERSISTED) != "unasked", 20, "the persistence question")
+    assert phone.page.evaluate(READ_PERSISTED) is granted
+    assert phone.page.evaluate("() => window.persistAsked") == 1
+    phone.go("#/me")
+    expect(phone.at("me")).to_be_visible()
+    if granted:
+        expect(phone.at("storage-refused")).to_have_count(0)
+    else:
+        expect(phone.at("storage-refused")).to_contain_text("may clear the app's data")
+        shot(phone, "me-storage-refused-en")
+    # Asked once: a later start does not ask again.
+    phone.reload()
+    expect(phone.at("me")).to_be_visible()
+    assert phone.page.evaluate("() => window.persistAsked") == 0
     assert phone.errors == []

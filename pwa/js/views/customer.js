@@ -31,7 +31,7 @@ export async function render(params, ctx) {
       c.phone ? h('a', { class: 'btn btn-wide', href: `tel:${c.phone.replace(/[^\d+]/g, '')}`, 'data-test': 'customer-call' },
         t('cust.call', c.phone)) : null,
       where ? h('a', { class: 'btn btn-wide', href: where, target: '_blank', rel: 'noopener', 'data-test': 'customer-map' },
-        c.address || t('cust.map')) : null,
+        c.address ? `${t('cust.map')} · ${c.address}` : t('cust.map')) : null,
       h('a', { class: 'btn btn-primary btn-wide', href: `#/visit/new?c=${encodeURIComponent(c.id)}`, 'data-test': 'customer-visit' },
         `+ ${t('cust.visit')}`)),
     followUp ? h('p', { class: `card${followUp < today ? ' reason' : ''}`, 'data-test': 'customer-followup' },
