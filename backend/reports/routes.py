@@ -141,7 +141,8 @@ def evidence(
     format: FromQuery[str | None] = None,
     table: FromQuery[str | None] = None,
 ) -> Response[EvidenceReport]:
-    """Per rep: distance to the customer, GPS accuracy, time on site, share of out-of-range visits."""
+    """Per rep: distance to the customer, GPS accuracy, time on site, share of out-of-range visits, flagged
+    visits; and (`table=flagged`) each flagged visit with its flags, distance and time on site in words."""
     report = service.evidence(db, actor, now, subject_type, subject_id, period, max_distance_m)
     return render(report, format, table)
 

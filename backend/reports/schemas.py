@@ -263,6 +263,8 @@ class EvidenceRow(msgspec.Struct):
     median_minutes_on_site: float | None
     out_of_range: int
     out_of_range_share: float | None
+    # Visits the server flagged (any flag: far, poor accuracy, impossible travel, repeated position).
+    flagged: int
 
 
 class EvidenceTable(msgspec.Struct):
@@ -271,8 +273,34 @@ class EvidenceTable(msgspec.Struct):
     rows: list[EvidenceRow]
 
 
+class FlaggedVisitRow(msgspec.Struct):
+    """One flagged visit of the period, in words a lead reads (in the caller's language)."""
+
+    visit_id: str
+    # The check-in on the rep's wall clock, "2026-11-19 09:30".
+    check_in: str
+    name: str
+    customer: str
+    # "850 m" / "3.2 km" ("850 米" / "3.2 公里"); null without positions.
+    distance: str | None
+    distance_m: float | None
+    # "35 min" / "1 h 5 min"; null without a check-out.
+    time_on_site: str | None
+    # The flags as words, in their fixed order ("far from customer, poor accuracy").
+    flags: str
+    # Submitted, approved or rejected, in words.
+    status: str
+
+
+class FlaggedVisitTable(msgspec.Struct):
+    title: str
+    columns: list[ColumnPublic]
+    rows: list[FlaggedVisitRow]
+
+
 class EvidenceTables(msgspec.Struct):
     evidence: EvidenceTable
+    flagged: FlaggedVisitTable
 
 
 class EvidenceReport(msgspec.Struct):

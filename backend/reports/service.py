@@ -20,12 +20,14 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import msgspec
+from sqlalchemy import Text as TextType
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import func, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
@@ -819,6 +821,58 @@ def _minutes_on_site(session: Session) -> Any:
     return (func.julianday(check_out) - func.julianday(check_in)) * 1440
 
 
+# A lead reads flags, statuses, distances and durations as words (the phone says them the same way).
+FLAG_WORDS = {
+    "far": ("远离客户", "far from customer"),
+    "poor_accuracy": ("定位精度差", "poor accuracy"),
+    "impossible_travel": ("不可能的行程", "impossible travel"),
+    "repeated_position": ("重复定位", "repeated position"),
+}
+STATUS_WORDS = {
+    "submitted": ("待审批", "submitted"),
+    "approved": ("已批准", "approved"),
+    "rejected": ("已驳回", "rejected"),
+}
+
+
+def distance_words(actor: Actor, metres: float | None) -> str | None:
+    """850 米 / 3.2 公里 (850 m / 3.2 km); whole kilometres from 100 km."""
+    if metres is None:
+        return None
+    if round(metres) < 1000:
+        return _label(actor, f"{round(metres)} 米", f"{round(metres)} m")
+    km = metres / 1000
+    shown = f"{km:.1f}" if km < 100 else f"{round(km)}"
+    return _label(actor, f"{shown} 公里", f"{shown} km")
+
+
+def duration_words(actor: Actor, minutes: float | None) -> str | None:
+    """42 分钟 / 1 小时 5 分钟 (42 min / 1 h 5 min)."""
+    if minutes is None:
+        return None
+    whole = max(0, round(minutes))
+    if whole < 60:
+        return _label(actor, f"{whole} 分钟", f"{whole} min")
+    return _label(actor, f"{whole // 60} 小时 {whole % 60} 分钟", f"{whole // 60} h {whole % 60} min")
+
+
+def _flagged_row(actor: Actor, visit: Any, rep_name: str) -> dict[str, Any]:
+    on_wall_clock = visit.check_in_at.astimezone(timezone(timedelta(minutes=visit.check_in_offset_min)))
+    return {
+        "visit_id": visit.id,
+        "check_in": on_wall_clock.strftime("%Y-%m-%d %H:%M"),
+        "name": rep_name,
+        "customer": visit.customer,
+        "distance": distance_words(actor, visit.distance_m),
+        "distance_m": visit.distance_m,
+        "time_on_site": duration_words(actor, visit.minutes),
+        "flags": _label(actor, "、", ", ").join(
+            _label(actor, *FLAG_WORDS[f]) for f in visit.flags if f in FLAG_WORDS
+        ),
+        "status": _label(actor, *STATUS_WORDS.get(visit.status, (visit.status, visit.status))),
+    }
+
+
 def evidence(
     session: Session,
     actor: Actor,
@@ -828,8 +882,9 @@ def evidence(
     period: str | None = None,
     max_distance_m: float | None = None,
 ) -> Report:
-    """Per rep: logged visits in the period, distance to the customer, GPS accuracy, time on site, and the
-    share of visits checked in farther than `max_distance_m` from the customer (default 500 m)."""
+    """Per rep: logged visits in the period, distance to the customer, GPS accuracy, time on site, the share
+    of visits checked in farther than `max_distance_m` from the customer (default 500 m), and how many the
+    server flagged; then each flagged visit, oldest first, its flags, distance and time on site in words."""
     query = validate(_given(subject_type=subject_type, subject_id=subject_id, period=period), EVIDENCE_QUERY)
     limit = DEFAULT_MAX_DISTANCE_M if max_distance_m is None else max_distance_m
     if not 0 < limit <= 100_000:
@@ -846,17 +901,26 @@ def evidence(
     start, end = the_period.bounds(ZoneInfo(zone))
     gathered: dict[str, dict[str, list[float]]] = {i: defaultdict(list) for i in names}
     logged: dict[str, int] = defaultdict(int)
-    visits = sa_select(
-        col(Visit.rep_id), col(Visit.distance_m), col(Visit.accuracy_m), _minutes_on_site(session)
-    ).where(
+    flagged: dict[str, int] = defaultdict(int)
+    in_period = (
         col(Visit.rep_id).in_(list(names)),
         col(Visit.deleted_at).is_(None),
         col(Visit.status) != "draft",
         col(Visit.check_in_at) >= start,
         col(Visit.check_in_at) < end,
     )
-    for rep_id, distance, accuracy, minutes in session.execute(visits):
+    # A flag's name is quoted in the stored list; an empty one is stored as null (SQL's or JSON's).
+    has_flags = sql_cast(col(Visit.flags), TextType).like('%"%')
+    visits = sa_select(
+        col(Visit.rep_id),
+        col(Visit.distance_m),
+        col(Visit.accuracy_m),
+        _minutes_on_site(session),
+        has_flags,
+    ).where(*in_period)
+    for rep_id, distance, accuracy, minutes, is_flagged in session.execute(visits):
         logged[rep_id] += 1
+        flagged[rep_id] += 1 if is_flagged else 0
         parts = gathered[rep_id]
         if distance is not None:
             parts["distance"].append(distance)
@@ -883,8 +947,27 @@ def evidence(
                 "median_minutes_on_site": _median(parts["minutes"]),
                 "out_of_range": len(parts["out"]),
                 "out_of_range_share": round(len(parts["out"]) / measured, 4) if measured else None,
+                "flagged": flagged[rep_id],
             }
         )
+    # The flagged visits alone are read in full: a month of a company's visits is tens of thousands of rows.
+    flagged_visits = sa_select(
+        col(Visit.id),
+        col(Visit.rep_id),
+        col(Visit.check_in_at),
+        col(Visit.check_in_offset_min),
+        col(Customer.name).label("customer"),
+        col(Visit.distance_m),
+        _minutes_on_site(session).label("minutes"),
+        col(Visit.flags),
+        col(Visit.status),
+    ).join(Customer, col(Customer.id) == col(Visit.customer_id))
+    flagged_rows = [
+        _flagged_row(actor, visit, names[visit.rep_id])
+        for visit in session.execute(
+            flagged_visits.where(*in_period, has_flags).order_by(col(Visit.check_in_at), col(Visit.id))
+        )
+    ]
     title = _label(actor, f"{name} {the_period.key} 拜访证据", f"{name} {the_period.key}: visit evidence")
     columns = [
         Column("name", _label(actor, "销售", "Rep")),
@@ -896,12 +979,25 @@ def evidence(
         Column("median_minutes_on_site", _label(actor, "在场时长中位数", "Median time on site"), "min"),
         Column("out_of_range", _label(actor, "超范围拜访", "Out of range"), "visits"),
         Column("out_of_range_share", _label(actor, "超范围占比", "Out-of-range share")),
+        Column("flagged", _label(actor, "有标记的拜访", "Flagged visits"), "visits"),
+    ]
+    flagged_title = _label(
+        actor, f"{name} {the_period.key} 有标记的拜访", f"{name} {the_period.key}: flagged visits"
+    )
+    flagged_columns = [
+        Column("check_in", _label(actor, "签到时间", "Check-in")),
+        Column("name", _label(actor, "销售", "Rep")),
+        Column("customer", _label(actor, "客户", "Customer")),
+        Column("distance", _label(actor, "距离", "Distance")),
+        Column("time_on_site", _label(actor, "在场时长", "Time on site")),
+        Column("flags", _label(actor, "标记", "Flags")),
+        Column("status", _label(actor, "状态", "Status")),
     ]
     return Report(
         "evidence",
         title,
         {"subject_type": kind, "subject_id": sid, "period": the_period.key, "max_distance_m": limit},
-        [Table("evidence", title, columns, rows)],
+        [Table("evidence", title, columns, rows), Table("flagged", flagged_title, flagged_columns, flagged_rows)],
         Chart(
             "bar",
             _label(actor, "超范围拜访占比", "Out-of-range share"),

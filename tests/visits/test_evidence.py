@@ -329,6 +329,41 @@ def test_the_desk_shows_the_visits_with_a_flag(org, phone, sign_in, clock):
     assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "flag")
 
 
+def test_the_evidence_report_lists_flagged_visits_in_words(org, phone, sign_in, clock):
+    rep = phone("rep2")  # reads Chinese
+    customer = shop(rep, name="上海华联超市")
+    quiet = check_in(rep, customer, morning(clock, 9), north_of(SHANGHAI, 100))
+    far = check_in(
+        rep, customer, morning(clock, 11), north_of(SHANGHAI, 3200), check_out_at=morning(clock, 12, 5).isoformat()
+    )
+    vague = check_in(rep, customer, morning(clock, 15), north_of(SHANGHAI, 850), accuracy=250)
+    for visit_id in (quiet, far, vague):
+        submit(rep, visit_id)
+    rep.sync()
+    period = morning(clock).strftime("%Y-%m")
+    query = {"subject_type": "user", "subject_id": org.user("rep2"), "period": period}
+    chinese = sign_in("rep2@example.com").get("/api/v1/reports/evidence", params=query).json()
+    assert chinese["tables"]["evidence"]["rows"][0]["flagged"] == 2
+    rows = chinese["tables"]["flagged"]["rows"]
+    assert [(r["visit_id"], r["distance"], r["time_on_site"], r["flags"], r["status"]) for r in rows] == [
+        (far, "3.2 公里", "1 小时 5 分钟", "远离客户", "待审批"),
+        (vague, "850 米", None, "远离客户、定位精度差", "待审批"),
+    ]
+    assert (rows[0]["check_in"], rows[0]["customer"]) == (
+        morning(clock, 11).strftime("%Y-%m-%d %H:%M"),
+        "上海华联超市",
+    )
+    english = sign_in("lead1@example.com").get("/api/v1/reports/evidence", params=query).json()
+    assert [(r["distance"], r["flags"]) for r in english["tables"]["flagged"]["rows"]] == [
+        ("3.2 km", "far from customer"),
+        ("850 m", "far from customer, poor accuracy"),
+    ]
+    csv = sign_in("lead1@example.com").get(
+        "/api/v1/reports/evidence", params=query | {"format": "csv", "table": "flagged"}
+    )
+    assert "far from customer, poor accuracy" in csv.content.decode("utf-8-sig")
+
+
 # --- check-out ----------------------------------------------------------------------------------------------
 
 
