@@ -194,6 +194,21 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
+def _flattened(image: Image.Image) -> Image.Image:
+    """The image as RGB, which JPEG holds: transparent parts on white, as a viewer shows them."""
+    profile = image.info.get("icc_profile")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode != "RGB":
+        flat = image.convert("RGB")
+    else:
+        return image
+    flat.info["icc_profile"] = profile
+    return flat
+
+
 def prepare(body: bytes, content_type: str, sha256: str | None = None) -> Photo:
     """Decode the upload (refused unless it is an image Pillow reads whole, and not a decompression bomb),
     turn it upright and re-encode it, with its thumbnail."""
@@ -203,22 +218,12 @@ def prepare(body: bytes, content_type: str, sha256: str | None = None) -> Photo:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(body)) as opened:
                 opened.load()
-                upright = ImageOps.exif_transpose(opened)
+                upright = _flattened(ImageOps.exif_transpose(opened))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput.one("body", "image_too_large", max=Image.MAX_IMAGE_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        # Not an image, a cut one, or a kind Pillow reads but cannot turn into RGB.
         raise InvalidInput.one("body", "not_an_image") from None
-    if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
-        # Transparent parts on white, as a viewer shows them; JPEG has no alpha.
-        rgba = upright.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        flat.info["icc_profile"] = upright.info.get("icc_profile")
-        upright = flat
-    elif upright.mode != "RGB":
-        profile = upright.info.get("icc_profile")
-        upright = upright.convert("RGB")
-        upright.info["icc_profile"] = profile
     small = upright.copy()
     small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     return Photo(
