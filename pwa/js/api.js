@@ -58,14 +58,17 @@ export async function callAll(path, options = {}) {
   return answer;
 }
 
-/** `{status, ok, blob}` for a file (a report's SVG, CSV or XLSX): the same request, the body kept as bytes. */
-export async function fetchFile(path, { token, timeoutMs = 30000 } = {}) {
+/** `{status, ok, blob}` for a file (a report's SVG, CSV or XLSX, a photo): the same request, the body kept as
+ * bytes. With `body` (a Blob) it is a PUT of those bytes with their type instead (a visit's photo), no blob. */
+export async function fetchFile(path, { token, timeoutMs = 30000, body, cache = 'no-store' } = {}) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  if (body) headers['Content-Type'] = body.type;
   try {
-    const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {},
-      signal: abort.signal, cache: 'no-store', credentials: 'omit' });
-    return { status: response.status, ok: response.ok, blob: response.ok ? await response.blob() : null };
+    const response = await fetch(path, { method: body ? 'PUT' : 'GET', body, headers, signal: abort.signal,
+      cache, credentials: 'omit' });
+    return { status: response.status, ok: response.ok, blob: response.ok && !body ? await response.blob() : null };
   } catch (error) {
     throw new NetworkError(error?.message || 'network');
   } finally {

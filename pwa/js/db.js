@@ -7,6 +7,9 @@
 //   outbox            the queue of mutations not yet settled: auto-increment key, each value a full mutation
 //                     with its `mid` (unique index `mid`), plus `queued_at` which never goes on the wire.
 //   rejected          receipts of rejected mutations, kept until the rep dismisses or resends them.
+//   photos            a visit's photos on this phone, keyed by `id` (the attachment id the visit lists):
+//                     {id, visit_id (null while its form is open), at, thumb, blob (dropped once uploaded),
+//                     state: new | waiting | sent | failed}. Never part of a sync transaction (photos.js).
 //   meta              key → value: cursor, next_mid, client_id, token, user, last_synced_at, locale,
 //                     push_endpoint, commission_estimate ({data | error, fetched_at}: the last answer of
 //                     GET /commissions/estimate, shown offline with its time; coaching.js), sent_through
@@ -17,7 +20,8 @@
 
 const DB_NAME = 'fieldgoal';
 // 2: each replica store indexes `ages_at` (rule 9: what ages out of a lead's or manager's window).
-const DB_VERSION = 2;
+// 3: the `photos` store.
+const DB_VERSION = 3;
 
 export const ENTITIES = [
   'customer', 'visit', 'opportunity', 'goal', 'progress', 'notification', 'amendment', 'conflict',
@@ -26,6 +30,7 @@ export const ENTITIES = [
 export const OUTBOX = 'outbox';
 export const REJECTED = 'rejected';
 export const META = 'meta';
+export const PHOTOS = 'photos';
 /** Every store a sync round may touch, so that settling, applying and the cursor commit together. */
 export const SYNC_STORES = [...ENTITIES, OUTBOX, REJECTED, META];
 
@@ -46,6 +51,7 @@ export function open() {
         if (event.oldVersion < 2) {
           for (const name of ENTITIES) request.transaction.objectStore(name).createIndex('ages_at', 'ages_at');
         }
+        if (event.oldVersion < 3) db.createObjectStore(PHOTOS, { keyPath: 'id' });
       };
       request.onsuccess = () => {
         const db = request.result;
@@ -180,14 +186,36 @@ export function ageOut(windowDays, now) {
   }))));
 }
 
+// ---- photos -----------------------------------------------------------------------------------------
+
+export const photos = () => all(PHOTOS);
+export const photo = (id) => get(PHOTOS, id);
+/** Stores each record whole (`put`) and deletes each id in `drop`, in one transaction. */
+export function savePhotos(records, drop = []) {
+  return transaction([PHOTOS], 'readwrite', async (tx) => {
+    for (const record of records) await req(tx.objectStore(PHOTOS).put(record));
+    for (const id of drop) await req(tx.objectStore(PHOTOS).delete(id));
+  });
+}
+
+/** The form's photos belong to the saved visit `visitId` now: each waits to be uploaded (photos.js). */
+export function attachPhotos(ids, visitId) {
+  return transaction([PHOTOS], 'readwrite', async (tx) => {
+    for (const id of ids) {
+      const record = await req(tx.objectStore(PHOTOS).get(id));
+      if (record) await req(tx.objectStore(PHOTOS).put({ ...record, visit_id: visitId, state: record.state === 'new' ? 'waiting' : record.state }));
+    }
+  });
+}
+
 // ---- whole-database operations ---------------------------------------------------------------------
 
 /** A different person signs in on this phone, or the user signs out: nothing of the last user stays.
  * The locale is the phone's, so it is kept. */
 export function forgetUser() {
-  return transaction(SYNC_STORES, 'readwrite', async (tx) => {
+  return transaction([...SYNC_STORES, PHOTOS], 'readwrite', async (tx) => {
     const locale = await getMetaIn(tx, 'locale');
-    for (const name of SYNC_STORES) await req(tx.objectStore(name).clear());
+    for (const name of [...SYNC_STORES, PHOTOS]) await req(tx.objectStore(name).clear());
     if (locale) await setMetaIn(tx, 'locale', locale);
   });
 }

@@ -6,6 +6,7 @@ import * as db from './db.js';
 import * as outbox from './outbox.js';
 import { queued } from './sync.js';
 import { isoWithOffset } from './time.js';
+import { unsent as unsentPhotos } from './photos.js';
 
 export const OUTCOMES = ['follow_up', 'interested', 'not_interested', 'ordered'];
 export const VISIT_FIELDS = ['customer_id', 'outcome', 'satisfaction', 'notes', 'next_follow_up_on'];
@@ -40,8 +41,9 @@ export const replica = (entity) => db.all(entity);
 export const record = (entity, id) => db.get(entity, id);
 /** How many records have unsent changes (a visit logged with its submit is one record). */
 export const pendingCount = () => unsent().then((u) => u.records);
-/** {records, oldest}: what is unsent and since when (outbox.unsent). */
-export const unsent = () => outbox.unsent();
+/** {records, oldest}: what is unsent and since when (outbox.unsent); a photo not yet uploaded is one record. */
+export const unsent = () => Promise.all([outbox.unsent(), unsentPhotos()])
+  .then(([u, photos]) => ({ ...u, records: u.records + photos }));
 export const queue = () => outbox.peek();
 
 /** Once after sign-in: asks the browser to keep this app's data when storage runs low (an unsent visit
@@ -73,12 +75,14 @@ async function enqueue(...mutations) {
  * can point at it), then the visit `create`, then its `submit`. A record this phone just created is at
  * version 1 when the server applies it, so the actions that follow carry base_version 1. */
 export async function logVisit({ customerId, checkInAt, position, outcome, satisfaction, notes, nextFollowUpOn,
-  wonAmount, dealTitle, submit }) {
+  wonAmount, dealTitle, submit, photos }) {
   const mutations = [];
   const visitId = crypto.randomUUID();
   const fields = { customer_id: customerId, check_in_at: checkInAt || isoWithOffset(), outcome, satisfaction, notes };
   if (nextFollowUpOn) fields.next_follow_up_on = nextFollowUpOn;
   if (position) Object.assign(fields, { lat: position.lat, lon: position.lon, accuracy_m: position.accuracy_m });
+  // The photos, already stored when chosen, are now the visit's: listed in its create, uploaded after it.
+  if (photos?.length) { fields.photos = photos; await db.attachPhotos(photos, visitId); }
   if (wonAmount) {
     const opportunityId = crypto.randomUUID();
     mutations.push({ entity: 'opportunity', op: 'create', id: opportunityId,

@@ -8,6 +8,7 @@ import { call, NetworkError } from './api.js';
 import { tokenRejected } from './session.js';
 import { isoWithOffset } from './time.js';
 import { emit } from './events.js';
+import { upload as uploadPhotos } from './photos.js';
 
 const PROTOCOL = 1;
 const MAX_BATCH = 500;         // SYNC.md's default mutation limit; a 413 teaches us a smaller one
@@ -71,6 +72,7 @@ async function runExclusive() {
     const now = new Date().toISOString();
     await db.setMeta({ last_synced_at: now });
     setState({ phase: 'idle', lastSyncedAt: now, retryAt: null });
+    uploadPhotos();               // photos whose visit now has its receipt; its own lock, not this one
   } catch (error) {
     if (error instanceof StopSync) return;
     failures++;

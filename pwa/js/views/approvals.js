@@ -4,6 +4,7 @@
 import { h, empty, toast } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
+import { gallery } from '../photos.js';
 import { evidence } from './common.js';
 
 export const live = true;
@@ -40,6 +41,7 @@ export async function render(_params, ctx) {
         v.satisfaction ? '★'.repeat(v.satisfaction) : null].filter(Boolean).join(' · ')),
       evidence(v),
       v.notes ? h('p', {}, v.notes) : null,
+      gallery(v),
       comment,
       h('div', { class: 'actions' },
         h('button', { class: 'btn btn-primary', 'data-test': 'approve', onclick: async () => {

@@ -8,6 +8,7 @@ import { t, dateTime, number } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { flush } from '../sync.js';
+import { gallery } from '../photos.js';
 import { heading, keptNotice, problems, shown, evidence } from './common.js';
 
 const FILTERS = ['rep_id', 'from', 'to', 'status', 'min_distance_m', 'max_accuracy_m'];
@@ -113,6 +114,7 @@ export async function render(params, ctx) {
       h('div', { 'data-test': 'desk-evidence' }, evidence(v, [v.distance_m == null ? t('desk.nodistance') : null,
         v.accuracy_m != null ? t('desk.accuracy', number(v.accuracy_m, 0)) : t('desk.nogps')])),
       v.notes ? h('small', {}, v.notes) : null,
+      gallery(v),
       v.review_comment ? h('small', { class: 'reason' }, v.review_comment) : null),
     h('span', { class: 'row-side' }, receipt));
   };

@@ -8,6 +8,7 @@ import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
 import { locate } from '../geo.js';
 import { customerMatches, byDistance, minutesOnSite } from './common.js';
+import * as photos from '../photos.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
@@ -64,6 +65,8 @@ export async function render(params, ctx) {
   const location = h('p', { class: 'hint', 'data-test': 'visit-location' },
     position ? t('visit.accuracy', Math.round(position.accuracy_m ?? 0)) : '');
   const error = h('p', { class: 'error', 'data-test': 'form-error', role: 'alert' });
+  // Stamped with what is known when each photo is taken: the check-in position and the chosen customer.
+  const pictures = editing ? null : photos.picker(() => photos.stamp(position, customer.value && customer.selectedOptions[0]?.textContent), prefill.photos || []);
 
   const checkin = h('button', { type: 'button', class: 'btn btn-wide', 'data-test': 'visit-checkin', onclick: () => {
     if (!navigator.geolocation) { location.textContent = t('visit.geo.unsupported'); return; }
@@ -95,7 +98,8 @@ export async function render(params, ctx) {
         const name = customer.selectedOptions[0]?.textContent || '';
         await model.logVisit({ customerId: customer.value, checkInAt, position, outcome: outcome.value,
           satisfaction: score, notes: notes.value, nextFollowUpOn: next.value || null,
-          wonAmount: won.checked ? amount.value.trim() : null, dealTitle: t('visit.deal', name), submit: submit.checked });
+          wonAmount: won.checked ? amount.value.trim() : null, dealTitle: t('visit.deal', name), submit: submit.checked,
+          photos: await pictures.ids() });
         if (prefill.fixKey !== undefined) {
           await model.dismissRejected(prefill.fixKey);
           sessionStorage.removeItem('fieldgoal-fix');
@@ -119,6 +123,7 @@ export async function render(params, ctx) {
     field(t('visit.outcome'), outcome),
     h('div', { class: 'field' }, h('span', {}, t('visit.satisfaction')), h('div', { class: 'stars-row' }, stars, satisfaction)),
     field(t('visit.notes'), notes),
+    pictures?.node, editing && visit ? photos.gallery(visit) : null,
     field(t('visit.next'), next),
     editing ? null : h('label', { class: 'check' }, won, h('span', {}, t('visit.won'))),
     editing ? null : amountRow,

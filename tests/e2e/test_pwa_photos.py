@@ -1,0 +1,281 @@
+"""Visit photos on the phone in Chromium at 360 px: taken offline, kept across a reload, uploaded once each
+when the network returns (through a cut connection too), and seen by the lead on the approval screen; a file
+that is not a photo is refused with a message and nothing is kept.
+
+The photos are JPEGs made by Pillow here. The server keeps what it was sent re-encoded (backend/visits/
+photos.py), and the SHA-256 of the bytes as received on the attachment's row: that is what is compared with
+the bytes the phone held."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.e2e.live import SCREENS, Live
+from tests.e2e.phone import Phone, hook
+from tests.support.server import wait_until
+
+pytestmark = pytest.mark.browser
+
+# The photos store as the app keeps it (db.js): each record's state, visit, whether the full image is still
+# held, and the SHA-256 of the JPEG the phone made (hex), read without creating or upgrading the database.
+READ_PHOTOS = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open('fieldgoal');
+    open.onupgradeneeded = () => { open.transaction.abort(); };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  try {
+    const records = await new Promise((resolve, reject) => {
+      const request = db.transaction('photos').objectStore('photos').getAll();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const hex = async (blob) => blob ? [...new Uint8Array(await crypto.subtle.digest('SHA-256',
+      await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('') : null;
+    const out = {};
+    for (const r of records) {
+      out[r.id] = { state: r.state, visit_id: r.visit_id, sha256: await hex(r.blob), thumb: Boolean(r.thumb) };
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}"""
+
+LOADED = "(img) => img.complete && img.naturalWidth > 0"
+
+
+def photo_jpeg(width: int = 1800, height: int = 1200, seed: int = 1) -> bytes:
+    """A photo-like JPEG: a gradient with noise (so it compresses like a photo, not like a flat colour)."""
+    rng = random.Random(seed)
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    noise = Image.frombytes("RGB", (width // 4, height // 4), rng.randbytes(width // 4 * (height // 4) * 3))
+    image = Image.blend(image, noise.resize((width, height)), 0.4)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def choose(phone: Phone, *files: tuple[str, bytes]) -> None:
+    phone.page.set_input_files(
+        hook("visit-photos"), files=[{"name": n, "mimeType": "image/jpeg", "buffer": b} for n, b in files]
+    )
+
+
+def photos_on_phone(phone: Phone) -> dict[str, Any]:
+    return dict(phone.page.evaluate(READ_PHOTOS))
+
+
+def files_kept(live: Live, photo_id: str) -> list[Path]:
+    """The files the server keeps for a photo (its storage: data_dir/attachments), temporary ones included."""
+    root = live.server.data_dir / "attachments"
+    return sorted(p for p in root.rglob("*") if p.is_file() and (photo_id in p.name or p.name.startswith(".")))
+
+
+def arrived(live: Live, visit_id: str) -> dict[str, str]:
+    rows = live.rows(
+        "SELECT id, sha256 FROM attachment WHERE visit_id = :v AND arrived_at IS NOT NULL", v=visit_id
+    )
+    return {str(i): str(h) for i, h in rows}
+
+
+def pumped_until(phone: Phone, condition: Any, timeout: float, what: str) -> Any:
+    """`wait_until`, but waiting in the browser: Playwright runs route handlers only while it is called."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        phone.page.wait_for_timeout(100)
+    return value
+
+
+def shot(phone: Phone, name: str, at: Any = None) -> None:
+    """A 360 px screenshot into test-artifacts/screens/, scrolled to `at` when given, for people to look at."""
+    phone.page.evaluate("() => { document.getElementById('toast').hidden = true; }")
+    phone.page.evaluate("() => document.fonts.ready")
+    if at is not None:
+        at.evaluate("(el) => el.scrollIntoView({ block: 'center' })")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    phone.page.screenshot(path=str(SCREENS / f"{name}.png"))
+
+
+def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep2", "照片五金店")
+    rep = Phone(
+        new_context(geolocation={"latitude": 30.27415, "longitude": 120.15515}, permissions=["geolocation"])
+    )
+    rep.open().sign_in(live.org.email("rep2"))
+    rep.wait_offline_ready()
+    rep.offline()
+
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    rep.at("visit-checkin").click()
+    expect(rep.at("visit-location")).to_contain_text("±")
+    choose(rep, ("shelf.jpg", photo_jpeg(seed=1)), ("storefront.jpg", photo_jpeg(1200, 1600, seed=2)))
+    expect(rep.at("visit-photo")).to_have_count(2)
+    for img in rep.at("visit-photo").locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "a thumbnail")
+    rep.at("visit-notes").fill("货架照片两张")
+    shot(rep, "photos-form-zh", rep.at("visit-photos"))
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    # Unsent work: the visit (its create and submit) and each photo not yet uploaded.
+    rep.wait_pending(3)
+
+    held = photos_on_phone(rep)
+    assert len(held) == 2
+    visit_id = {p["visit_id"] for p in held.values()}.pop()
+    assert all(p["state"] == "waiting" and p["sha256"] and p["thumb"] for p in held.values())
+    queued = [m for m in rep.storage()["outbox"] if m["op"] == "create" and m["entity"] == "visit"]
+    assert sorted(queued[0]["fields"]["photos"]) == sorted(held)
+
+    # Offline, after a reload: the photos are still on the phone, on the visit's own screen.
+    rep.reload()
+    expect(rep.at("home")).to_be_visible()
+    rep.at("visit-item", id=visit_id).click()
+    thumbs = rep.at("photo-thumb")
+    expect(thumbs).to_have_count(2)
+    for img in thumbs.locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "a thumbnail from IndexedDB")
+    thumbs.first.click()
+    full = rep.at("photo-full").locator("img")
+    wait_until(lambda: full.evaluate(LOADED), 20, "the full photo")
+    # Shrunk on the phone: the long side is 1600 px at most.
+    assert full.evaluate("(img) => Math.max(img.naturalWidth, img.naturalHeight)") == 1600
+    shot(rep, "photos-full-zh")
+    rep.at("photo-full").click()
+    assert photos_on_phone(rep) == held
+
+    rep.online()
+    rep.sync_now()
+    wait_until(lambda: len(arrived(live, visit_id)) == 2, 60, "both photos on the server")
+    rep.wait_pending(0, timeout=30)
+    # Each arrived exactly once, as the bytes the phone held; one file each (and its thumbnail), no leftovers.
+    assert arrived(live, visit_id) == {i: p["sha256"] for i, p in held.items()}
+    for photo_id in held:
+        assert [p.name for p in files_kept(live, photo_id)] == [f"{photo_id}.jpg", f"{photo_id}.thumb.jpg"]
+    after = photos_on_phone(rep)
+    assert {i: (p["state"], p["sha256"], p["thumb"]) for i, p in after.items()} == {
+        i: ("sent", None, True) for i in held
+    }
+
+    lead = Phone(new_context()).open().sign_in(live.org.email("lead1"))
+    lead.go("#/approvals")
+    item = lead.at("approve-item", id=visit_id)
+    expect(item.locator(hook("photo-thumb"))).to_have_count(2)
+    for img in item.locator(hook("photo-thumb")).locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "the lead's thumbnail")
+    expect(item.locator(hook("photo-uploading"))).to_have_count(0)
+    item.locator(hook("photo-thumb")).last.click()
+    full = lead.at("photo-full").locator("img")
+    wait_until(lambda: full.evaluate(LOADED), 20, "the full photo from the server")
+    assert full.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [1200, 1600]
+    shot(lead, "photos-approve-full-en")
+    lead.at("photo-full").click()
+    shot(lead, "photos-approve-en", item)
+    lead.go("#/me")
+    lead.at("lang-switch").click()
+    lead.go("#/approvals")
+    expect(item.locator(hook("photo-thumb"))).to_have_count(2)
+    for img in item.locator(hook("photo-thumb")).locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "the lead's thumbnail")
+    shot(lead, "photos-approve-zh", item)
+    assert rep.errors == [] and lead.errors == []
+
+
+def test_an_upload_cut_midway_completes_without_a_duplicate(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep1", "Cut Line Hardware")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
+    puts: list[str] = []
+    line = {"up": False, "cut_answers": 1}
+
+    def upload(route: Any) -> None:
+        if route.request.method != "PUT":
+            route.continue_()
+            return
+        puts.append(route.request.url)
+        if not line["up"]:
+            route.abort("connectionreset")  # cut before the server saw it
+        elif line["cut_answers"]:
+            line["cut_answers"] -= 1
+            route.fetch()  # the server takes it; the answer is lost on the way back
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    rep.context.route("**/api/v1/attachments/*", upload)
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    choose(rep, ("one.jpg", photo_jpeg(seed=3)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    rep.at("visit-notes").fill("Photo through a bad line")
+    shot(rep, "photos-form-en", rep.at("visit-photos"))
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    pumped_until(rep, lambda: len(puts) >= 1, 30, "the first upload")
+    photo_id, held = next(iter(photos_on_phone(rep).items()))
+    visit_id = held["visit_id"]
+    assert held["state"] == "waiting"
+
+    # The visit reached the server, its photo not yet: the lead is told it is on its way.
+    live.execute('UPDATE "user" SET locale = :l WHERE id = :id', l="en", id=live.org.user("lead1"))
+    lead = Phone(new_context()).open().sign_in(live.org.email("lead1"))
+    lead.go("#/approvals")
+    item = lead.at("approve-item", id=visit_id)
+    expect(item.locator(hook("photo-uploading"))).to_have_text("Photos uploading (1)")
+    shot(lead, "photos-uploading-en", item)
+
+    # The line comes back: the next try reaches the server but its answer is cut, and the one after is
+    # answered (the same bytes again: 200). Each sync starts the uploader at once instead of its backoff.
+    line["up"] = True
+    tries = len(puts)
+    rep.sync_now()
+    pumped_until(rep, lambda: len(puts) > tries, 30, "an upload once the line is back")
+    pumped_until(rep, lambda: arrived(live, visit_id), 30, "the photo on the server")
+    rep.sync_now()
+    pumped_until(
+        rep, lambda: photos_on_phone(rep)[photo_id]["state"] == "sent", 60, "the phone to know it arrived"
+    )
+    assert len(puts) >= 3
+    assert arrived(live, visit_id) == {photo_id: held["sha256"]}
+    assert [p.name for p in files_kept(live, photo_id)] == [f"{photo_id}.jpg", f"{photo_id}.thumb.jpg"]
+    rep.wait_pending(0, timeout=30)
+
+    lead.sync_now()
+    expect(item.locator(hook("photo-uploading"))).to_have_count(0)
+    img = item.locator(hook("photo-thumb")).locator("img")
+    wait_until(lambda: img.evaluate(LOADED), 20, "the lead's thumbnail")
+    assert rep.errors == [] and lead.errors == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_text_file_named_jpg_is_refused_and_nothing_is_kept(live: Live, context: Any, locale: str) -> None:
+    live.add_customer("rep3", f"Text File Traders {locale}")
+    live.execute('UPDATE "user" SET locale = :l WHERE id = :id', l=locale, id=live.org.user("rep3"))
+    rep = Phone(context).open().sign_in(live.org.email("rep3"))
+    rep.at("visit-new").click()
+    choose(rep, ("receipt.jpg", b"this is a shopping list, not a photo\n"))
+    message = {
+        "zh-CN": "“receipt.jpg”不是可以读取的照片，未添加",
+        "en": '"receipt.jpg" is not a photo that can be read; not added',
+    }
+    expect(rep.at("photo-error")).to_have_text(message[locale])
+    expect(rep.at("visit-photo")).to_have_count(0)
+    assert photos_on_phone(rep) == {}
+    shot(rep, f"photos-refused-{locale}", rep.at("photo-error"))
+    # A real photo after it is taken as usual.
+    choose(rep, ("real.jpg", photo_jpeg(600, 400, seed=4)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    expect(rep.at("photo-error")).to_have_text("")
+    assert len(photos_on_phone(rep)) == 1
+    assert rep.errors == []
