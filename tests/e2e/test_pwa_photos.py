@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import random
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.live import SCREENS, Live
+from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
 from tests.support.server import wait_until
 
@@ -278,4 +279,79 @@ def test_a_text_file_named_jpg_is_refused_and_nothing_is_kept(live: Live, contex
     expect(rep.at("visit-photo")).to_have_count(1)
     expect(rep.at("photo-error")).to_have_text("")
     assert len(photos_on_phone(rep)) == 1
+    assert rep.errors == []
+
+
+# A phone still on the database before photos (version 2: the replica's stores with their `ages_at` index,
+# the outbox, rejected receipts, meta), holding what the app kept in meta and one visit queued offline.
+MAKE_VERSION_2 = """async ({ meta, mutation }) => {
+  await new Promise((resolve, reject) => {
+    const drop = indexedDB.deleteDatabase('fieldgoal');
+    drop.onsuccess = resolve;
+    drop.onerror = () => reject(drop.error);
+  });
+  const entities = ['customer', 'visit', 'opportunity', 'goal', 'progress', 'notification', 'amendment',
+    'conflict', 'user', 'unit', 'badge', 'review', 'plan'];
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open('fieldgoal', 2);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      for (const name of entities) db.createObjectStore(name, { keyPath: 'id' }).createIndex('ages_at', 'ages_at');
+      db.createObjectStore('outbox', { autoIncrement: true }).createIndex('mid', 'mid', { unique: true });
+      db.createObjectStore('rejected', { autoIncrement: true });
+      db.createObjectStore('meta');
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+  for (const [key, value] of meta) if (key !== 'cursor') tx.objectStore('meta').put(value, key);
+  tx.objectStore('meta').put(mutation.mid + 1, 'next_mid');
+  tx.objectStore('outbox').add(mutation);
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}"""
+
+READ_META = """async () => {
+  const db = await new Promise((resolve) => { const open = indexedDB.open('fieldgoal'); open.onsuccess = () => resolve(open.result); });
+  const store = db.transaction('meta').objectStore('meta');
+  const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map((r) => new Promise((resolve) => { r.onsuccess = () => resolve(r.result); })));
+  db.close();
+  return keys.map((key, i) => [key, values[i]]);
+}"""
+
+
+def test_a_phone_on_the_database_before_photos_keeps_its_queue(live: Live, context: Any) -> None:
+    customer = live.add_customer("rep1", "Upgrade Hardware")
+    rep = Phone(context).open().sign_in(live.org.email("rep1"))
+    rep.wait_offline_ready()
+    meta = rep.page.evaluate(READ_META)
+    next_mid = dict(meta).get("next_mid") or 1
+    visit_id = str(uuid.uuid4())
+    mutation = {
+        "entity": "visit",
+        "op": "create",
+        "id": visit_id,
+        "fields": {
+            "customer_id": customer,
+            "check_in_at": today_in().isoformat(timespec="seconds"),
+            "notes": "v2",
+        },
+        "mid": next_mid,
+        "queued_at": today_in().isoformat(),
+    }
+    rep.page.goto("/healthz")  # the app closed: nothing holds the database open
+    rep.page.evaluate(MAKE_VERSION_2, {"meta": meta, "mutation": mutation})
+
+    rep.page.goto("/")
+    expect(rep.at("visit-item", id=visit_id)).to_be_visible()
+    wait_until(lambda: live.rows("SELECT id FROM visit WHERE id = :id", id=visit_id), 30, "the queued visit")
+    rep.wait_pending(0)
+    assert photos_on_phone(rep) == {}
+    assert (
+        rep.page.evaluate(
+            "() => new Promise((resolve) => { const o = indexedDB.open('fieldgoal'); o.onsuccess = () => { resolve(o.result.version); o.result.close(); }; })"
+        )
+        == 3
+    )
     assert rep.errors == []
