@@ -7,8 +7,10 @@ do) that what the change log sends equals the records as they are."""
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,14 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from backend.db import read_only_scope, session_scope
 from backend.settings import Settings
 from backend.storage import FileStorage
 from backend.visits import photos
 from backend.visits.models import Attachment, Visit
 from backend.worker import Worker
 from tests.conftest import Api, database
+from tests.kpi.helpers import actor
 from tests.sync.helpers import Phone, assert_bodies_current
 
 
@@ -356,3 +360,47 @@ def test_photos_added_to_an_approved_visit_follow_the_accepted_amendment(org, si
     assert rep.visit(visit_id)["photos_arrived"] == [added]
     with Session(engine) as session:
         assert session.get_one(Visit, visit_id).status == "approved"
+
+
+def test_uploads_at_the_same_moment_count_each_photo_once(org, sign_in, clock, settings, engine):
+    """Two phones' retries of one photo and another photo of the same visit, all at once: each photo
+    arrives once, and the visit counts both (its version moved twice)."""
+    rep = Rep(sign_in, clock)
+    first, second = new_id(), new_id()
+    visit_id = rep.log_visit([first, second])["visit_id"]
+    version = rep.visit(visit_id)["version"]
+    storage = FileStorage(settings.data_dir / "attachments")
+    with Session(engine) as session:
+        uploader = actor(session, org.user("rep1"))
+    bodies = {first: jpeg(color="red"), second: jpeg(color="blue")}
+    together = threading.Barrier(4)
+
+    def send(photo_id: str) -> bool:
+        together.wait()
+        with read_only_scope(engine) as reader, session_scope(engine, clock) as session:
+            _, arrived = photos.receive(
+                reader, session, storage, uploader, photo_id, "image/jpeg", bodies[photo_id], clock.now
+            )
+        return arrived
+
+    with ThreadPoolExecutor(4) as pool:
+        arrivals = list(pool.map(send, [first, first, second, second]))
+    assert sorted(arrivals) == [False, False, True, True]
+    pulled = rep.visit(visit_id)
+    assert pulled["photos_arrived"] == [first, second]
+    assert pulled["version"] == version + 2
+    assert len(stored_files(settings)) == 4
+
+
+def test_a_transparent_png_is_kept_as_a_jpeg_on_white(org, sign_in, clock):
+    rep = Rep(sign_in, clock)
+    photo_id = new_id()
+    rep.log_visit([photo_id])
+    out = io.BytesIO()
+    Image.new("RGBA", (200, 100), (0, 0, 0, 0)).save(out, "PNG")
+    sent = upload(rep.api, photo_id, out.getvalue(), "image/png")
+    assert sent.status_code == 201
+    assert sent.json()["content_type"] == "image/png"
+    kept = Image.open(io.BytesIO(rep.api.get(f"/api/v1/attachments/{photo_id}").content))
+    assert (kept.format, kept.mode, kept.size) == ("JPEG", "RGB", (200, 100))
+    assert kept.getpixel((100, 50)) == pytest.approx((255, 255, 255), abs=2)
