@@ -9,8 +9,10 @@ import { chip, customerMatches, byDistance } from './common.js';
 
 export const live = true;
 
-// Where the phone was at the last "nearby" (kept while the app is open, so a redraw keeps the order).
+// Where the phone was at the last "nearby", and what was typed in the search: kept while the app is open, so
+// a redraw (new data from a sync) keeps the rep's order and filter.
 let here = null;
+let query = '';
 
 export async function render(params, ctx) {
   if (params.id === 'new') return form(params, ctx);
@@ -18,7 +20,7 @@ export async function render(params, ctx) {
   const rows = h('div', {});
   const hint = h('p', { class: 'hint', 'data-test': 'customer-hint', role: 'status' });
   const search = h('input', { type: 'search', placeholder: t('cust.search'), 'data-test': 'customer-search',
-    autocomplete: 'off', oninput: () => draw() });
+    autocomplete: 'off', value: query, oninput: () => { query = search.value; draw(); } });
   const row = ({ c, away }) => h('a', { class: 'row', 'data-test': 'customer-item', 'data-id': c.id,
     'data-distance': away == null ? '' : String(Math.round(away)), href: `#/customer/${encodeURIComponent(c.id)}` },
   h('div', { class: 'row-main' }, h('strong', {}, c.name), h('small', {}, c.address || c.contact || '')),
