@@ -215,3 +215,32 @@ def test_persistent_storage_is_asked_after_sign_in_and_a_refusal_is_told_on_me(
     expect(phone.at("me")).to_be_visible()
     assert phone.page.evaluate("() => window.persistAsked") == 0
     assert phone.errors == []
+
+
+def test_edit_of_a_refused_create_is_carried_into_its_card(live: Live, context: Any) -> None:
+    customer = live.add_customer("rep2", "转走的客户")
+    phone = Phone(context).open().sign_in(live.org.email("rep2"))
+    phone.wait_offline_ready()
+    phone.offline()
+    visit_id = phone.log_visit(customer, notes="原来的备注")
+    # The create may have left the phone already: the edit becomes an update of its own.
+    phone.page.evaluate(MARK_SENT)
+    open_visit(phone, visit_id)
+    phone.at("visit-notes").fill("改过的备注")
+    phone.at("visit-save").click()
+    phone.at("home").wait_for()
+    assert [m["op"] for m in phone.storage()["outbox"]] == ["create", "action", "update"]
+    # Meanwhile the customer went to a colleague: the create is refused, and what follows it with it.
+    moved = live.api("lead1").patch(f"/api/v1/customers/{customer}", json={"owner_id": live.org.user("rep1")})
+    assert moved.status_code == 200, moved.text
+
+    phone.online()
+    phone.sync_now()
+    phone.wait_pending(0)
+    expect(phone.at("rejected-item")).to_have_count(1)
+    (receipt,) = phone.storage()["rejected"]
+    assert receipt["mutation"]["op"] == "create" and receipt["mutation"]["fields"]["notes"] == "改过的备注"
+    phone.at("rejected-fix").click()
+    expect(phone.at("visit-notes")).to_have_value("改过的备注")
+    assert live.rows("SELECT id FROM visit WHERE id = :id", id=visit_id) == []
+    assert phone.errors == []

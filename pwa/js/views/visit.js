@@ -177,7 +177,8 @@ function onSite(visit, id, ctx) {
       t('visit.checkout.at', time(visit.check_out_at)),
       visit.check_out_lat == null ? ` ${t('visit.checkout.nogps')}` : '');
   }
-  if (!visit.check_in_at) return null;
+  // An approved visit is settled: a check-out now would only become an amendment for the lead.
+  if (!visit.check_in_at || visit.status === 'approved') return null;
   const note = h('small', { class: 'hint', 'data-test': 'visit-onsite' }, t('visit.onsite.open', time(visit.check_in_at)));
   const button = h('button', { type: 'button', class: 'btn btn-wide', 'data-test': 'visit-checkout', onclick: async () => {
     button.disabled = true;
