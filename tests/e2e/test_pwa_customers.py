@@ -214,6 +214,8 @@ def test_customer_page_shows_history_and_moves_a_deal_on_offline(live: Live, new
     # Two moves of one deal: one record waiting.
     phone.wait_pending(1)
     shot(phone, "customer-page-deal-lost-zh")
+    phone.page.set_viewport_size(LAPTOP)
+    shot(phone, "customer-page-deal-lost-zh-laptop")
     assert live.rows("SELECT stage FROM opportunity WHERE id = :id", id=deal) == [("lead",)]
 
     phone.online()
