@@ -104,10 +104,13 @@ export async function logVisit({ customerId, checkInAt, position, outcome, satis
 export async function editVisit(id, changes, { submit = false } = {}) {
   const synced = await db.get('visit', id);
   if (!synced) return editLocalVisit(id, changes, { submit });
+  // Changed from what the rep sees (the replica with queued edits laid over it), on the replica's base: a
+  // field set back to its synced value undoes a queued edit of it.
+  const current = (await visits()).find((v) => v.id === id) || synced;
   const fields = {};
   const base = {};
   for (const [name, value] of Object.entries(changes)) {
-    if ((synced[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = synced[name] ?? null; }
+    if ((current[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = synced[name] ?? null; }
   }
   const mutations = [];
   const changed = Object.keys(fields).length;

@@ -129,6 +129,8 @@ def test_the_first_upload_is_201_the_same_bytes_200_and_other_bytes_409(org, sig
     assert shown.status_code == 200
     assert shown.headers["content-type"] == "image/jpeg"
     assert shown.headers["cache-control"] == "private, max-age=31536000, immutable"
+    assert shown.headers["x-content-type-options"] == "nosniff"
+    assert "content-encoding" not in shown.headers  # a JPEG gains nothing from gzip
     assert Image.open(io.BytesIO(shown.content)).getpixel((10, 10)) == pytest.approx((255, 165, 0), abs=8)
     unchanged = rep.api.get(f"/api/v1/attachments/{photo_id}", headers={"If-None-Match": shown.headers["etag"]})
     assert unchanged.status_code == 304
@@ -360,6 +362,18 @@ def test_photos_added_to_an_approved_visit_follow_the_accepted_amendment(org, si
     assert rep.visit(visit_id)["photos_arrived"] == [added]
     with Session(engine) as session:
         assert session.get_one(Visit, visit_id).status == "approved"
+
+    # A photo another visit listed while the lead was deciding: the acceptance is refused, nothing moves.
+    contested = new_id()
+    proposal = rep.set_photos(visit_id, [first, added, contested])
+    assert rep.log_visit([contested])["status"] == "applied"
+    accept = lead.queue_mutation("amendment", "action", proposal["amendment_id"], name="accept", args={})
+    lead.sync()
+    assert lead.result(accept["mid"])["status"] == "rejected"
+    assert [(e["field"], e["code"]) for e in lead.result(accept["mid"])["errors"]] == [
+        ("fields.photos", "photo_of_other_visit")
+    ]
+    assert rep.visit(visit_id)["photos"] == [first, added]
 
 
 def test_uploads_at_the_same_moment_count_each_photo_once(org, sign_in, clock, settings, engine):
