@@ -244,3 +244,38 @@ def test_edit_of_a_refused_create_is_carried_into_its_card(live: Live, context: 
     expect(phone.at("visit-notes")).to_have_value("改过的备注")
     assert live.rows("SELECT id FROM visit WHERE id = :id", id=visit_id) == []
     assert phone.errors == []
+
+
+def test_edits_of_a_synced_visit_fold_into_one_update_and_can_be_undone(live: Live, context: Any) -> None:
+    customer = live.add_customer("rep1", "Fold Edits Store")
+    rep = SyncClient(live.api("rep1"))
+    visit_id = str(uuid.uuid4())
+    rep.queue_mutation("visit", "create", visit_id, fields={
+        "customer_id": customer, "check_in_at": (today_in() - timedelta(hours=1)).replace(microsecond=0).isoformat(),
+        "outcome": "interested", "satisfaction": 4, "notes": "as logged"})
+    assert all(r["status"] == "applied" for body in rep.sync() for r in body["results"])
+
+    phone = Phone(context).open().sign_in(live.org.email("rep1"))
+    phone.wait_offline_ready()
+    phone.offline()
+    for notes, satisfaction in (("second thoughts", "4"), ("second thoughts", "2"), ("as logged", "2")):
+        open_visit(phone, visit_id)
+        phone.at("visit-notes").fill(notes)
+        phone.at("visit-satisfaction").fill(satisfaction)
+        phone.at("visit-submit").uncheck()
+        phone.at("visit-save").click()
+        phone.at("home").wait_for()
+    (update,) = phone.storage()["outbox"]
+    assert update["op"] == "update" and update["base_version"] == 1
+    assert update["fields"] == {"notes": "as logged", "satisfaction": 2}
+    assert update["base"] == {"notes": "as logged", "satisfaction": 4}
+    phone.wait_pending(1)
+
+    phone.online()
+    phone.sync_now()
+    phone.wait_pending(0)
+    assert [tuple(r) for r in live.rows("SELECT notes, satisfaction FROM visit WHERE id = :id", id=visit_id)] == [
+        ("as logged", 2)
+    ]
+    assert live.rows("SELECT id FROM conflict WHERE record_id = :id", id=visit_id) == []
+    assert phone.errors == []
