@@ -3,12 +3,11 @@
 import { getMeta, setMeta } from './db.js';
 import { h, toast } from './ui.js';
 import { t, setLocale, setTimeZone, getTimeZone, dateTime } from './i18n.js';
-import { on } from './events.js';
+import { on, emit } from './events.js';
 import * as sync from './sync.js';
 import * as model from './model.js';
 import * as session from './session.js';
 import * as push from './push.js';
-import { release as releasePhotos } from './photos.js';
 import * as home from './views/home.js';
 import * as visit from './views/visit.js';
 import * as customers from './views/customers.js';
@@ -108,7 +107,7 @@ async function show() {
   if (ctx.user?.must_change_password && view !== login) view = password;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
-  releasePhotos();                 // the blob URLs of the screen being left (already drawn images stay)
+  emit('screen');
   const node = await view.render(params, ctx);
   if (ticket !== showing) return; // a later navigation won
   current = view;

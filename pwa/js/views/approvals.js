@@ -4,7 +4,7 @@
 import { h, empty, toast } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
-import { gallery } from '../photos.js';
+import { gallery } from './photos.js';
 import { evidence } from './common.js';
 
 export const live = true;

@@ -8,7 +8,7 @@ import { t, dateTime, number } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { flush } from '../sync.js';
-import { gallery } from '../photos.js';
+import { gallery } from './photos.js';
 import { heading, keptNotice, problems, shown, evidence } from './common.js';
 
 const FILTERS = ['rep_id', 'from', 'to', 'status', 'min_distance_m', 'max_accuracy_m'];

@@ -7,8 +7,8 @@ import { t, money, distance, duration, time } from '../i18n.js';
 import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
 import { locate } from '../geo.js';
+import * as photos from './photos.js';
 import { customerMatches, byDistance, minutesOnSite } from './common.js';
-import * as photos from '../photos.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
