@@ -88,9 +88,8 @@ def _rows(session: Session, ids: Iterable[str]) -> dict[str, Attachment]:
     wanted = list(ids)
     if not wanted:
         return {}
-    with session.no_autoflush:  # a visit's change half applied must not be flushed (and logged) from here
-        found = session.scalars(select(Attachment).where(col(Attachment.id).in_(wanted)))
-        return {row.id: row for row in found}
+    found = session.scalars(select(Attachment).where(col(Attachment.id).in_(wanted)))
+    return {row.id: row for row in found}
 
 
 def _listable(row: Attachment, owner_id: str, visit_id: str) -> bool:
