@@ -21,13 +21,16 @@ query, not one per visit.
 
 from __future__ import annotations
 
+import json
 import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Text, cast, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -53,13 +56,17 @@ class Rules:
 
 
 def rules_of(session: Session) -> Rules:
-    settings = session_settings(session)
-    return Rules(
-        settings.check_in_radius_m,
-        settings.max_accuracy_m,
-        settings.max_travel_kmh,
-        timedelta(minutes=settings.repeated_position_minutes),
-    )
+    """The session's rules, built once per session (a sync batch asks for every visit)."""
+    rules = session.info.get("fieldgoal.evidence_rules")
+    if rules is None:
+        settings = session_settings(session)
+        rules = session.info["fieldgoal.evidence_rules"] = Rules(
+            settings.check_in_radius_m,
+            settings.max_accuracy_m,
+            settings.max_travel_kmh,
+            timedelta(minutes=settings.repeated_position_minutes),
+        )
+    return rules
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,12 @@ def _unit_radius(session: Session, rep_id: str) -> int | None:
 @dataclass(frozen=True)
 class _Stored:
     check_in: CheckIn
-    flags: frozenset[str]
+    # As stored, JSON text (null when none): parsed only for the visits recomputed.
+    flags_text: str | None
+
+    @property
+    def flags(self) -> frozenset[str]:
+        return frozenset(json.loads(self.flags_text) or ()) if self.flags_text else frozenset()
 
 
 def _stored_around(
@@ -185,7 +197,7 @@ def _stored_around(
         col(Visit.lon),
         col(Visit.accuracy_m),
         col(Visit.customer_id),
-        col(Visit.flags),
+        cast(col(Visit.flags), Text),
     )
     live = (
         col(Visit.rep_id) == rep_id,
@@ -209,9 +221,53 @@ def _stored_around(
         .subquery()
     )
     rows = session.execute(union_all(inside, select(before), select(after))).all()
-    stored = [_Stored(CheckIn(*row[:6]), frozenset(row[6] or ())) for row in rows]
+    stored = [_Stored(CheckIn(*row[:6]), row[6]) for row in rows]
     parts = [row[7] for row in rows]
     return stored, parts.count(-1) < 2, parts.count(1) < 2
+
+
+class _Around:
+    """The rep's check-ins around some moments, in (check_in_at, id) order, with what is known of them:
+    whether they reach the rep's first and last check-in, and which share a position."""
+
+    def __init__(
+        self, check_ins: list[CheckIn], low: datetime, high: datetime, from_first: bool, to_last: bool
+    ) -> None:
+        self.ordered = sorted(check_ins, key=lambda c: (c.at, c.id))
+        self.times = [c.at for c in self.ordered]
+        self.low, self.high, self.from_first, self.to_last = low, high, from_first, to_last
+        # Per position, the indices of its check-ins (in time order) and the customers they were at: a
+        # position held at one customer only can never be repeated, which spares scanning its neighbours.
+        self.spots: dict[tuple[float, float], list[int]] = defaultdict(list)
+        self.customers: dict[tuple[float, float], set[str]] = defaultdict(set)
+        for i, c in enumerate(self.ordered):
+            self.spots[(c.lat, c.lon)].append(i)
+            self.customers[(c.lat, c.lon)].add(c.customer_id)
+
+    def shared(self, i: int) -> bool:
+        c = self.ordered[i]
+        return len(self.customers[(c.lat, c.lon)]) > 1
+
+    def travel_known(self, i: int) -> bool:
+        return (i > 0 or self.from_first) and (i < len(self.ordered) - 1 or self.to_last)
+
+    def window_known(self, i: int, window: timedelta) -> bool:
+        at = self.times[i]
+        return (at - window >= self.low or self.from_first) and (at + window <= self.high or self.to_last)
+
+    def impossible(self, i: int, rules: Rules) -> bool:
+        here = self.ordered[i]
+        return any(_impossible(self.ordered[j], here, rules) for j in (i - 1, i + 1) if 0 <= j < len(self.ordered))
+
+    def repeated(self, i: int, rules: Rules) -> bool:
+        if not self.shared(i):
+            return False
+        here = self.ordered[i]
+        return any(
+            self.ordered[j].customer_id != here.customer_id
+            and abs(self.ordered[j].at - here.at) <= rules.repeated_within
+            for j in self.spots[(here.lat, here.lon)]
+        )
 
 
 def refresh_around(
@@ -226,48 +282,73 @@ def refresh_around(
     moved from or to, or went), and of the `arriving` rows (new visits not written yet, whose own flags are
     set). A stored visit whose flags change gets a new version, unless it is `settled` (already given one
     by the change that brought us here)."""
-    moments = list(moments)
+    # In UTC, as stored: comparing instants of one zone is several times faster than of mixed offsets.
+    moments = sorted({moment.astimezone(UTC) for moment in moments})
     if not moments:
         return
     rules = rules_of(session)
+    window = rules.repeated_within
     # A check-in near a moment reads its neighbours and what lies within `repeated_within` of it.
-    reach = 2 * rules.repeated_within
-    low, high = min(moments) - reach, max(moments) + reach
+    low, high = moments[0] - 2 * window, moments[-1] + 2 * window
     stored, from_first, to_last = _stored_around(session, rep_id, low, high)
     new = [
-        CheckIn(row["id"], row["check_in_at"], row["lat"], row["lon"], row["accuracy_m"], row["customer_id"])
+        CheckIn(
+            row["id"],
+            row["check_in_at"].astimezone(UTC),
+            row["lat"],
+            row["lon"],
+            row["accuracy_m"],
+            row["customer_id"],
+        )
         for row in arriving
         if row["lat"] is not None and row["lon"] is not None
     ]
-    ordered = sorted([s.check_in for s in stored] + new, key=lambda c: (c.at, c.id))
-    position = {c.id: i for i, c in enumerate(ordered)}
-    by_id = {row["id"]: row for row in arriving}
-    last = len(ordered) - 1
+    around = _Around([s.check_in for s in stored] + new, low, high, from_first, to_last)
+    held = {s.check_in.id: s for s in stored}
+    affected = _affected(around, moments, held, window)
 
-    def between(check_in: CheckIn, before: frozenset[str]) -> set[str]:
+    def between(i: int, before: frozenset[str]) -> set[str]:
         """Its flags between check-ins, each one kept as stored where its context was not read (then no
         moment is near enough to change it)."""
-        i = position[check_in.id]
-        computed = between_flags(ordered, i, rules)
-        kept = set()
-        if (i > 0 or from_first) and (i < last or to_last):
-            kept |= computed & {"impossible_travel"}
-        elif "impossible_travel" in before:
-            kept.add("impossible_travel")
-        window = rules.repeated_within
-        if (check_in.at - window >= low or from_first) and (check_in.at + window <= high or to_last):
-            kept |= computed & {"repeated_position"}
-        elif "repeated_position" in before:
-            kept.add("repeated_position")
-        return kept
+        flags = set()
+        if around.impossible(i, rules) if around.travel_known(i) else "impossible_travel" in before:
+            flags.add("impossible_travel")
+        if around.repeated(i, rules) if around.window_known(i, window) else "repeated_position" in before:
+            flags.add("repeated_position")
+        return flags
 
-    for check_in in new:
-        row = by_id[check_in.id]
-        row["flags"] = in_order(set(row["flags"] or ()) & OWN | between(check_in, frozenset()))
-    for item in stored:
-        flags = in_order(item.flags & OWN | between(item.check_in, item.flags))
-        if flags != in_order(item.flags):
-            _set_flags(session, item.check_in.id, flags, now, bump=item.check_in.id not in settled)
+    by_id = {row["id"]: row for row in arriving}
+    for i in sorted(affected):
+        check_in = around.ordered[i]
+        if check_in.id in by_id:
+            row = by_id[check_in.id]
+            row["flags"] = in_order(set(row["flags"] or ()) & OWN | between(i, frozenset()))
+            continue
+        before = held[check_in.id].flags
+        flags = in_order(before & OWN | between(i, before))
+        if flags != in_order(before):
+            _set_flags(session, check_in.id, flags, now, bump=check_in.id not in settled)
+
+
+def _affected(around: _Around, moments: list[datetime], held: dict[str, _Stored], window: timedelta) -> set[int]:
+    """Which check-ins' flags between check-ins a check-in arriving, leaving or going at `moments` may
+    change: those at each moment and the one on either side of them (their neighbours changed), and those
+    within `window` of it whose position another customer shares or that are flagged `repeated_position`."""
+    times, count = around.times, len(around.ordered)
+    affected: set[int] = set()
+    repeats_possible = any(len(c) > 1 for c in around.customers.values()) or any(
+        s.flags_text and "repeated_position" in s.flags_text for s in held.values()
+    )
+    for moment in moments:
+        first, last = bisect_left(times, moment), bisect_right(times, moment)
+        affected.update(range(max(first - 1, 0), min(last + 1, count)))
+        if not repeats_possible:
+            continue
+        for i in range(bisect_left(times, moment - window), bisect_right(times, moment + window)):
+            stored = held.get(around.ordered[i].id)
+            if around.shared(i) or (stored and stored.flags_text and "repeated_position" in stored.flags_text):
+                affected.add(i)
+    return affected
 
 
 def _set_flags(session: Session, visit_id: str, flags: list[str] | None, now: datetime, *, bump: bool) -> None:
