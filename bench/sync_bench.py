@@ -323,7 +323,6 @@ def measure_raw_schema(database: Path, visits: int) -> dict[str, float]:
     rep, customer = db.execute("SELECT rep_id, customer_id FROM visit LIMIT 1").fetchone()
     now = "2026-11-28 12:00:00.000000"
     client = str(uuid.uuid4())
-    visit_sql = f"INSERT INTO visit VALUES ({', '.join(['?'] * 26)})"
     log_sql = (
         "INSERT INTO change_log (entity, record_id, seq, version, deleted, owner_id, unit_id, changed_at, body)"
         " VALUES ('visit', ?, ?, 2, 0, ?, NULL, ?, ?) ON CONFLICT (entity, record_id) DO UPDATE SET"
@@ -334,6 +333,7 @@ def measure_raw_schema(database: Path, visits: int) -> dict[str, float]:
     # A visit's change as ours keeps it (its size is what costs; every row gets this one).
     body = db.execute("SELECT body FROM change_log WHERE entity = 'visit' AND body IS NOT NULL").fetchone()[0]
     columns = [row[1] for row in db.execute("PRAGMA table_info(visit)")]
+    visit_sql = f"INSERT INTO visit VALUES ({', '.join(['?'] * len(columns))})"
     start = time.perf_counter()
     for b in range(visits // BATCH):
         batch = []
