@@ -8,7 +8,7 @@ import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
 import { locate } from '../geo.js';
 import * as photos from './photos.js';
-import { customerMatches, byDistance, minutesOnSite } from './common.js';
+import { customerMatches, byDistance, minutesOnSite, evidence } from './common.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
@@ -119,6 +119,8 @@ export async function render(params, ctx) {
     editing && visit?.review_comment ? h('p', { class: 'card card-bad' }, visit.review_comment) : null,
     picker,
     editing && visit ? onSite(visit, params.id, ctx) : null,
+    // What the server made of the check-in (distance to the customer, flags), as the lead sees it.
+    editing && synced && (synced.distance_m != null || synced.flags?.length) ? h('div', { class: 'field' }, evidence({ distance_m: synced.distance_m, flags: synced.flags })) : null,
     editing ? null : h('div', { class: 'field' }, checkin, location),
     field(t('visit.outcome'), outcome),
     h('div', { class: 'field' }, h('span', {}, t('visit.satisfaction')), h('div', { class: 'stars-row' }, stars, satisfaction)),
@@ -158,7 +160,7 @@ function customerPicker(customers, select) {
     hint.textContent = t('visit.locating');
     try {
       order = byDistance(customers, await locate({ timeout: 10000, maximumAge: 60000 }));
-      hint.textContent = '';
+      hint.textContent = t('cust.sorted');
     } catch {
       hint.textContent = t('cust.geo.failed');
     }
