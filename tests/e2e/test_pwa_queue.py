@@ -128,6 +128,9 @@ def test_check_out_offline_then_synced_records_time_and_position(live: Live, new
     phone.offline()
     open_visit(phone, visit_id)
     expect(phone.at("visit-onsite")).to_contain_text("尚未签退")
+    # What the server made of the check-in, as the lead sees it: at the customer's door, no flags.
+    expect(phone.at("evidence-facts")).to_have_text("距客户 0 米")
+    expect(phone.at("flag-chip")).to_have_count(0)
     SCREENS.mkdir(parents=True, exist_ok=True)
     shot(phone, "visit-checkout-zh")
     phone.at("visit-checkout").click()
