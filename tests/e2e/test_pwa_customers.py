@@ -17,12 +17,12 @@ from playwright.sync_api import expect
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
 from tests.e2e.test_pwa_screens import shot
-from tests.sync.helpers import Phone as SyncClient
 from tests.support.server import wait_until
+from tests.sync.helpers import Phone as SyncClient
 
 pytestmark = pytest.mark.browser
 
-HERE = {"latitude": 30.27415, "longitude": 120.15515}   # West Lake, Hangzhou (WGS-84)
+HERE = {"latitude": 30.27415, "longitude": 120.15515}  # West Lake, Hangzhou (WGS-84)
 LAPTOP = {"width": 1280, "height": 800}
 
 # Runs inside the page: the app's own modules, imported as the app imports them (the import map).
@@ -53,7 +53,9 @@ def phone_at_here(new_context: Any) -> Phone:
 
 def options(phone: Phone) -> list[str]:
     """The customer ids the visit form's select offers (the placeholder left out)."""
-    return [v for v in phone.at("visit-customer").locator("option").evaluate_all("os => os.map(o => o.value)") if v]
+    return [
+        v for v in phone.at("visit-customer").locator("option").evaluate_all("os => os.map(o => o.value)") if v
+    ]
 
 
 def offers(phone: Phone, expected: list[str]) -> None:
@@ -88,8 +90,14 @@ def test_search_by_name_and_initials_filters_the_select_offline(live: Live, cont
         "wujin": live.add_customer("rep2", f"杭州五金批发{tag}"),
         "gongju": live.add_customer("rep2", f"宁波工具厂{tag}"),
     }
-    initials = dict(live.rows("SELECT id, initials FROM customer WHERE id IN (:a, :b, :c)",
-                              a=ids["hualian"], b=ids["wujin"], c=ids["gongju"]))
+    initials = dict(
+        live.rows(
+            "SELECT id, initials FROM customer WHERE id IN (:a, :b, :c)",
+            a=ids["hualian"],
+            b=ids["wujin"],
+            c=ids["gongju"],
+        )
+    )
     assert initials[ids["hualian"]].startswith("shhlcs"), initials
     phone = Phone(context).open().sign_in(live.org.email("rep2"))
     phone.wait_offline_ready()
@@ -103,7 +111,7 @@ def test_search_by_name_and_initials_filters_the_select_offline(live: Live, cont
     expect(phone.at("visit-customer")).to_have_value(ids["hualian"])
     search.fill("")
     phone.at("visit-customer").select_option("")
-    search.fill("HZWJPF")   # initials, any case
+    search.fill("HZWJPF")  # initials, any case
     offers(phone, [ids["wujin"]])
     # The chosen customer stays offered whatever is typed next.
     search.fill("nbgjc")
@@ -137,7 +145,11 @@ def test_nearby_orders_customers_by_distance(live: Live, new_context: Any) -> No
     phone.go("#/customers")
     phone.at("customer-nearby").click()
     expect(phone.at("customer-nearby")).to_have_attribute("aria-pressed", "true")
-    order = [i for i in phone.at("customer-item").evaluate_all("rows => rows.map(r => r.dataset.id)") if i in ids.values()]
+    order = [
+        i
+        for i in phone.at("customer-item").evaluate_all("rows => rows.map(r => r.dataset.id)")
+        if i in ids.values()
+    ]
     assert order == [ids["near"], ids["mid"], ids["far"], ids["nowhere"]]
     expect(phone.at("customer-item", id=ids["near"])).to_contain_text("850 m")
     expect(phone.at("customer-item", id=ids["mid"])).to_contain_text("3.2 km")
@@ -152,7 +164,9 @@ def test_nearby_orders_customers_by_distance(live: Live, new_context: Any) -> No
     wait_until(lambda: ids["near"] in options(phone)[:1], 20, "the nearest customer first")
     mine = [i for i in options(phone) if i in ids.values()]
     assert mine == [ids["near"], ids["mid"], ids["far"], ids["nowhere"]]
-    expect(phone.at("visit-customer").locator(f'option[value="{ids["mid"]}"]')).to_have_text(f"Mid Depot {tag} · 3.2 km")
+    expect(phone.at("visit-customer").locator(f'option[value="{ids["mid"]}"]')).to_have_text(
+        f"Mid Depot {tag} · 3.2 km"
+    )
     shot(phone, "visit-customer-nearby-en")
 
     phone.page.set_viewport_size(LAPTOP)
@@ -170,18 +184,36 @@ def test_nearby_orders_customers_by_distance(live: Live, new_context: Any) -> No
 
 
 def test_customer_page_shows_history_and_moves_a_deal_on_offline(live: Live, new_context: Any) -> None:
-    customer = live.add_customer("rep2", "西湖茶叶行", contact="王经理", phone="0571-8888 6666",
-                                 address="杭州市西湖区龙井路 1 号", lat=30.2415, lon=120.1317)
+    customer = live.add_customer(
+        "rep2",
+        "西湖茶叶行",
+        contact="王经理",
+        phone="0571-8888 6666",
+        address="杭州市西湖区龙井路 1 号",
+        lat=30.2415,
+        lon=120.1317,
+    )
     rep_api = SyncClient(live.api("rep2"))
     now = today_in().replace(microsecond=0)
     follow_up = (now + timedelta(days=3)).date().isoformat()
     older, newer = str(uuid.uuid4()), str(uuid.uuid4())
     for visit_id, days_ago, notes in ((older, 9, "first call"), (newer, 2, "brought samples")):
-        rep_api.queue_mutation("visit", "create", visit_id, fields={
-            "customer_id": customer, "check_in_at": (now - timedelta(days=days_ago)).isoformat(),
-            "outcome": "interested", "notes": notes, "next_follow_up_on": follow_up})
+        rep_api.queue_mutation(
+            "visit",
+            "create",
+            visit_id,
+            fields={
+                "customer_id": customer,
+                "check_in_at": (now - timedelta(days=days_ago)).isoformat(),
+                "outcome": "interested",
+                "notes": notes,
+                "next_follow_up_on": follow_up,
+            },
+        )
     deal = str(uuid.uuid4())
-    rep_api.queue_mutation("opportunity", "create", deal, fields={"customer_id": customer, "title": "龙井年单", "amount": "48000"})
+    rep_api.queue_mutation(
+        "opportunity", "create", deal, fields={"customer_id": customer, "title": "龙井年单", "amount": "48000"}
+    )
     assert all(r["status"] == "applied" for body in rep_api.sync() for r in body["results"])
 
     phone = Phone(new_context()).open().sign_in(live.org.email("rep2"))
@@ -221,10 +253,12 @@ def test_customer_page_shows_history_and_moves_a_deal_on_offline(live: Live, new
     phone.online()
     phone.sync_now()
     phone.wait_pending(0)
-    assert [tuple(r) for r in live.rows("SELECT stage, close_reason FROM opportunity WHERE id = :id", id=deal)] == [
-        ("lost", "预算砍掉了")
-    ]
-    moves = live.rows("SELECT to_stage FROM opportunity_stage_change WHERE opportunity_id = :id ORDER BY version", id=deal)
+    assert [
+        tuple(r) for r in live.rows("SELECT stage, close_reason FROM opportunity WHERE id = :id", id=deal)
+    ] == [("lost", "预算砍掉了")]
+    moves = live.rows(
+        "SELECT to_stage FROM opportunity_stage_change WHERE opportunity_id = :id ORDER BY version", id=deal
+    )
     assert [m[0] for m in moves][-2:] == ["qualified", "lost"]
     assert phone.errors == []
 
@@ -234,14 +268,24 @@ def test_lead_sees_distance_time_on_site_and_flag_chips(live: Live, new_context:
     rep = SyncClient(live.api("rep1"))
     now = today_in().replace(microsecond=0)
     visit_id = str(uuid.uuid4())
-    rep.queue_mutation("visit", "create", visit_id, fields={
-        "customer_id": shop, "check_in_at": (now - timedelta(minutes=50)).isoformat(),
-        "check_out_at": (now - timedelta(minutes=8)).isoformat(), **north(3_200), "accuracy_m": 12,
-        "outcome": "interested", "notes": "evidence far"})
+    rep.queue_mutation(
+        "visit",
+        "create",
+        visit_id,
+        fields={
+            "customer_id": shop,
+            "check_in_at": (now - timedelta(minutes=50)).isoformat(),
+            "check_out_at": (now - timedelta(minutes=8)).isoformat(),
+            **north(3_200),
+            "accuracy_m": 12,
+            "outcome": "interested",
+            "notes": "evidence far",
+        },
+    )
     rep.queue_mutation("visit", "action", visit_id, name="submit", base_version=1)
     assert all(r["status"] == "applied" for body in rep.sync() for r in body["results"])
     flags = live.rows("SELECT flags FROM visit WHERE id = :id", id=visit_id)[0][0]
-    assert flags and "far" in str(flags), flags   # the server judged it far from the customer
+    assert flags and "far" in str(flags), flags  # the server judged it far from the customer
 
     lead = Phone(new_context()).open().sign_in(live.org.email("lead1"))
     lead.go("#/approvals")

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone
 from tests.e2e.test_pwa_screens import shot
-from tests.sync.helpers import Phone as SyncClient
 from tests.support.server import wait_until
+from tests.sync.helpers import Phone as SyncClient
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +102,10 @@ def test_visit_logged_offline_and_edited_before_sync_arrives_edited(live: Live, 
     phone.online()
     phone.sync_now()
     phone.wait_pending(0)
-    rows = live.rows("SELECT outcome, satisfaction, notes, next_follow_up_on, status FROM visit WHERE customer_id = :c",
-                     c=customer)
+    rows = live.rows(
+        "SELECT outcome, satisfaction, notes, next_follow_up_on, status FROM visit WHERE customer_id = :c",
+        c=customer,
+    )
     assert len(rows) == 1
     outcome, satisfaction, notes, next_day, status = rows[0]
     assert (outcome, satisfaction, notes, status) == ("ordered", 5, "改过：对方要下单", "submitted")
@@ -117,9 +119,20 @@ def test_check_out_offline_then_synced_records_time_and_position(live: Live, new
     rep = SyncClient(live.api("rep2"))
     visit_id = str(uuid.uuid4())
     checked_in = today_in().replace(microsecond=0) - timedelta(minutes=42)
-    rep.queue_mutation("visit", "create", visit_id, fields={
-        "customer_id": customer, "check_in_at": checked_in.isoformat(), "lat": 30.2742, "lon": 120.1552,
-        "accuracy_m": 10, "outcome": "interested", "notes": "签退"})
+    rep.queue_mutation(
+        "visit",
+        "create",
+        visit_id,
+        fields={
+            "customer_id": customer,
+            "check_in_at": checked_in.isoformat(),
+            "lat": 30.2742,
+            "lon": 120.1552,
+            "accuracy_m": 10,
+            "outcome": "interested",
+            "notes": "签退",
+        },
+    )
     assert all(r["status"] == "applied" for body in rep.sync() for r in body["results"])
 
     phone = Phone(new_context(geolocation=HERE, permissions=["geolocation"]))
@@ -144,7 +157,8 @@ def test_check_out_offline_then_synced_records_time_and_position(live: Live, new
     phone.sync_now()
     phone.wait_pending(0)
     out_at, lat, lon, accuracy = live.rows(
-        "SELECT check_out_at, check_out_lat, check_out_lon, check_out_accuracy_m FROM visit WHERE id = :id", id=visit_id
+        "SELECT check_out_at, check_out_lat, check_out_lon, check_out_accuracy_m FROM visit WHERE id = :id",
+        id=visit_id,
     )[0]
     assert out_at is not None
     assert abs(lat - HERE["latitude"]) < 1e-6 and abs(lon - HERE["longitude"]) < 1e-6 and accuracy is not None
@@ -174,7 +188,9 @@ def test_unsynced_work_older_than_a_day_is_called_out(live: Live, context: Any) 
         two_days_ago,
     )
     phone.reload()
-    expect(phone.page.locator('[data-test="stale-queue"]')).to_have_text("1 record(s) not synced for 2 days: connect to sync")
+    expect(phone.page.locator('[data-test="stale-queue"]')).to_have_text(
+        "1 record(s) not synced for 2 days: connect to sync"
+    )
     shot(phone, "stale-queue-en")
     assert phone.errors == []
 
@@ -253,9 +269,18 @@ def test_edits_of_a_synced_visit_fold_into_one_update_and_can_be_undone(live: Li
     customer = live.add_customer("rep1", "Fold Edits Store")
     rep = SyncClient(live.api("rep1"))
     visit_id = str(uuid.uuid4())
-    rep.queue_mutation("visit", "create", visit_id, fields={
-        "customer_id": customer, "check_in_at": (today_in() - timedelta(hours=1)).replace(microsecond=0).isoformat(),
-        "outcome": "interested", "satisfaction": 4, "notes": "as logged"})
+    rep.queue_mutation(
+        "visit",
+        "create",
+        visit_id,
+        fields={
+            "customer_id": customer,
+            "check_in_at": (today_in() - timedelta(hours=1)).replace(microsecond=0).isoformat(),
+            "outcome": "interested",
+            "satisfaction": 4,
+            "notes": "as logged",
+        },
+    )
     assert all(r["status"] == "applied" for body in rep.sync() for r in body["results"])
 
     phone = Phone(context).open().sign_in(live.org.email("rep1"))
