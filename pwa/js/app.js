@@ -244,6 +244,8 @@ async function start() {
   on('data', () => { updateUnread(); refreshLive(); });
   on('notice', ({ key, args }) => toast(t(key, ...(args || []).filter((a) => typeof a !== 'object'))));
   addEventListener('online', banners);
+  // Unsent work ages while the app stays open offline: the 'not synced for N days' banner keeps up.
+  setInterval(updatePending, 15 * 60 * 1000);
   addEventListener('offline', banners);
   addEventListener('hashchange', show);
   chrome();

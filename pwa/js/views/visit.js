@@ -115,7 +115,7 @@ export async function render(params, ctx) {
 
   return h('form', { class: 'screen form', 'data-test': 'visit-form', onsubmit: save, novalidate: true },
     h('h1', {}, t(editing ? 'visit.edit' : 'visit.new')),
-    readOnly ? h('p', { class: 'card' }, t('visit.pendingonly')) : null,
+    readOnly ? h('p', { class: 'card' }, t('visit.missing')) : null,
     editing && visit?.review_comment ? h('p', { class: 'card card-bad' }, visit.review_comment) : null,
     picker,
     editing && visit ? onSite(visit, params.id, ctx) : null,
