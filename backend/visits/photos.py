@@ -215,15 +215,19 @@ def prepare(body: bytes, content_type: str, sha256: str | None = None) -> Photo:
         with warnings.catch_warnings():
             # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that: both are refused.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(body)) as opened:
-                opened.load()
-                upright = _flattened(ImageOps.exif_transpose(opened))
+            # Not closed: closing would free the pixels, and a BytesIO holds no file to release.
+            upright = Image.open(io.BytesIO(body))
+            upright.load()
+            ImageOps.exif_transpose(upright, in_place=True)  # no copy of an image that is upright already
+            upright = _flattened(upright)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput.one("body", "image_too_large", max=Image.MAX_IMAGE_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         # Not an image, a cut one, or a kind Pillow reads but cannot turn into RGB.
         raise InvalidInput.one("body", "not_an_image") from None
-    small = upright.copy()
+    # A box reduction by a whole factor to about the size first (cheap, and every pixel counts), then the
+    # fine resampling: a third of the time of resampling from the full size.
+    small = upright.reduce(max(1, max(upright.size) // THUMBNAIL_PX))
     small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     return Photo(
         sha256=sha256 or hashlib.sha256(body).hexdigest(),
