@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, cast, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -69,9 +69,9 @@ def rules_of(session: Session) -> Rules:
     return rules
 
 
-@dataclass(frozen=True)
-class CheckIn:
-    """A check-in with a position, as the flags between check-ins read it."""
+class CheckIn(NamedTuple):
+    """A check-in with a position, as the flags between check-ins read it (a tuple: a batch reads the rep's
+    check-ins around it by the thousand)."""
 
     id: str
     at: datetime
@@ -106,6 +106,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _impossible(a: CheckIn, b: CheckIn, rules: Rules) -> bool:
+    if a.lat == b.lat and a.lon == b.lon:
+        return False  # the same place is never a journey (and spares the trigonometry)
     # Each position is only known to within its accuracy: the journey is at least what they leave of it.
     metres = max(0.0, distance_m(a.lat, a.lon, b.lat, b.lon) - (a.accuracy_m or 0) - (b.accuracy_m or 0))
     seconds = abs((b.at - a.at).total_seconds())
@@ -173,22 +175,16 @@ def _unit_radius(session: Session, rep_id: str) -> int | None:
 # --- recomputing ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Stored:
-    check_in: CheckIn
-    # As stored, JSON text (null when none): parsed only for the visits recomputed.
-    flags_text: str | None
-
-    @property
-    def flags(self) -> frozenset[str]:
-        return frozenset(json.loads(self.flags_text) or ()) if self.flags_text else frozenset()
+def _parsed(flags_text: str | None) -> frozenset[str]:
+    return frozenset(json.loads(flags_text) or ()) if flags_text else frozenset()
 
 
 def _stored_around(
     session: Session, rep_id: str, low: datetime, high: datetime
-) -> tuple[list[_Stored], bool, bool]:
+) -> tuple[list[CheckIn], dict[str, str], bool, bool]:
     """The rep's live check-ins with a position from `low` to `high`, with the two before and the two after
-    them, in one statement; and whether those reach the rep's first and last check-ins."""
+    them, in one statement; their flags as stored (JSON text, by id, for those that have any: parsed only
+    for the check-ins recomputed); and whether those reach the rep's first and last check-ins."""
     at, visit_id = col(Visit.check_in_at), col(Visit.id)
     columns = (
         visit_id,
@@ -221,9 +217,10 @@ def _stored_around(
         .subquery()
     )
     rows = session.execute(union_all(inside, select(before), select(after))).all()
-    stored = [_Stored(CheckIn(*row[:6]), row[6]) for row in rows]
+    stored = [CheckIn(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
+    flags = {row[0]: row[6] for row in rows if row[6] and row[6] != "null"}
     parts = [row[7] for row in rows]
-    return stored, parts.count(-1) < 2, parts.count(1) < 2
+    return stored, flags, parts.count(-1) < 2, parts.count(1) < 2
 
 
 class _Around:
@@ -290,7 +287,7 @@ def refresh_around(
     window = rules.repeated_within
     # A check-in near a moment reads its neighbours and what lies within `repeated_within` of it.
     low, high = moments[0] - 2 * window, moments[-1] + 2 * window
-    stored, from_first, to_last = _stored_around(session, rep_id, low, high)
+    stored, stored_flags, from_first, to_last = _stored_around(session, rep_id, low, high)
     new = [
         CheckIn(
             row["id"],
@@ -303,9 +300,8 @@ def refresh_around(
         for row in arriving
         if row["lat"] is not None and row["lon"] is not None
     ]
-    around = _Around([s.check_in for s in stored] + new, low, high, from_first, to_last)
-    held = {s.check_in.id: s for s in stored}
-    affected = _affected(around, moments, held, window)
+    around = _Around(stored + new, low, high, from_first, to_last)
+    affected = _affected(around, moments, stored_flags, window)
 
     def between(i: int, before: frozenset[str]) -> set[str]:
         """Its flags between check-ins, each one kept as stored where its context was not read (then no
@@ -324,29 +320,29 @@ def refresh_around(
             row = by_id[check_in.id]
             row["flags"] = in_order(set(row["flags"] or ()) & OWN | between(i, frozenset()))
             continue
-        before = held[check_in.id].flags
-        flags = in_order(before & OWN | between(i, before))
-        if flags != in_order(before):
-            _set_flags(session, check_in.id, flags, now, bump=check_in.id not in settled)
+        before = _parsed(stored_flags.get(check_in.id))
+        after = before & OWN | between(i, before)
+        if after != before:
+            _set_flags(session, check_in.id, in_order(after), now, bump=check_in.id not in settled)
 
 
-def _affected(around: _Around, moments: list[datetime], held: dict[str, _Stored], window: timedelta) -> set[int]:
+def _affected(
+    around: _Around, moments: list[datetime], stored_flags: dict[str, str], window: timedelta
+) -> set[int]:
     """Which check-ins' flags between check-ins a check-in arriving, leaving or going at `moments` may
     change: those at each moment and the one on either side of them (their neighbours changed), and those
     within `window` of it whose position another customer shares or that are flagged `repeated_position`."""
     times, count = around.times, len(around.ordered)
     affected: set[int] = set()
-    repeats_possible = any(len(c) > 1 for c in around.customers.values()) or any(
-        s.flags_text and "repeated_position" in s.flags_text for s in held.values()
-    )
+    repeated = {visit_id for visit_id, text in stored_flags.items() if "repeated_position" in text}
+    repeats_possible = bool(repeated) or any(len(c) > 1 for c in around.customers.values())
     for moment in moments:
         first, last = bisect_left(times, moment), bisect_right(times, moment)
         affected.update(range(max(first - 1, 0), min(last + 1, count)))
         if not repeats_possible:
             continue
         for i in range(bisect_left(times, moment - window), bisect_right(times, moment + window)):
-            stored = held.get(around.ordered[i].id)
-            if around.shared(i) or (stored and stored.flags_text and "repeated_position" in stored.flags_text):
+            if around.shared(i) or around.ordered[i].id in repeated:
                 affected.add(i)
     return affected
 
