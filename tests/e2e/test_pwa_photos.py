@@ -176,7 +176,7 @@ def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live:
     expect(item.locator(hook("photo-thumb"))).to_have_count(2)
     for img in item.locator(hook("photo-thumb")).locator("img").all():
         wait_until(lambda img=img: img.evaluate(LOADED), 20, "the lead's thumbnail")
-    expect(item.locator(hook("photo-uploading"))).to_have_count(0)
+    expect(item.locator(hook("photo-uploading"))).to_be_hidden()
     item.locator(hook("photo-thumb")).last.click()
     full = lead.at("photo-full").locator("img")
     wait_until(lambda: full.evaluate(LOADED), 20, "the full photo from the server")
@@ -184,6 +184,12 @@ def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live:
     shot(lead, "photos-approve-full-en")
     lead.at("photo-full").click()
     shot(lead, "photos-approve-en", item)
+    # The desk (a lead at a laptop) shows them too.
+    lead.go("#/desk")
+    row = lead.at("desk-item", id=visit_id)
+    expect(row.locator(hook("photo-thumb"))).to_have_count(2)
+    for img in row.locator(hook("photo-thumb")).locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "the desk's thumbnail")
     lead.go("#/me")
     lead.at("lang-switch").click()
     lead.go("#/approvals")
@@ -253,10 +259,46 @@ def test_an_upload_cut_midway_completes_without_a_duplicate(live: Live, new_cont
     rep.wait_pending(0, timeout=30)
 
     lead.sync_now()
-    expect(item.locator(hook("photo-uploading"))).to_have_count(0)
+    expect(item.locator(hook("photo-uploading"))).to_be_hidden()
     img = item.locator(hook("photo-thumb")).locator("img")
     wait_until(lambda: img.evaluate(LOADED), 20, "the lead's thumbnail")
     assert rep.errors == [] and lead.errors == []
+
+
+def test_a_photo_the_server_refuses_is_marked_and_not_sent_again(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep1", "Oversize Traders")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
+    puts: list[str] = []
+
+    def too_large(route: Any) -> None:
+        if route.request.method != "PUT":
+            route.continue_()
+            return
+        puts.append(route.request.url)
+        route.fulfill(status=413, content_type="application/problem+json", body='{"title": "Too large"}')
+
+    rep.context.route("**/api/v1/attachments/*", too_large)
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    choose(rep, ("huge.jpg", photo_jpeg(seed=5)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    rep.at("visit-notes").fill("A photo the server will not take")
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    pumped_until(rep, lambda: [p["state"] for p in photos_on_phone(rep).values()] == ["failed"], 30, "the refusal")
+    visit_id = next(iter(photos_on_phone(rep).values()))["visit_id"]
+    # Not unsent work any more (it will never be sent), and not sent again by the next sync.
+    rep.wait_pending(0)
+    rep.sync_now()
+    rep.wait_synced()
+    rep.page.wait_for_timeout(500)
+    assert len(puts) == 1
+    rep.at("visit-item", id=visit_id).click()
+    expect(rep.at("photo-failed")).to_have_text("A photo could not be uploaded (too large or not a photo)")
+    expect(rep.at("photo-thumb")).to_have_class("photo failed")
+    expect(rep.at("photo-uploading")).to_be_hidden()
+    shot(rep, "photos-refused-by-server-en", rep.at("photo-gallery"))
+    assert rep.errors == []
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])

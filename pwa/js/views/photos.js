@@ -119,18 +119,27 @@ async function open(id, arrived) {
   document.body.append(viewer);
 }
 
-/** A visit's photos as thumbnails (full size on tap) and "photos uploading (n)" while the server has fewer
- * than the visit lists; null when it has none. */
+/** A visit's photos as thumbnails (full size on tap), "photos uploading (n)" while the server has fewer than
+ * the visit lists, and on the rep's phone which ones the server refused; null when it has none. */
 export function gallery(visit) {
   const ids = visit.photos || [];
   const arrived = new Set(visit.photos_arrived || []);
-  const missing = ids.filter((id) => !arrived.has(id)).length;
+  let missing = ids.filter((id) => !arrived.has(id)).length;
+  const uploading = h('small', { class: 'hint', 'data-test': 'photo-uploading', hidden: !missing }, t('photo.uploading', missing));
+  const failed = h('small', { class: 'error', 'data-test': 'photo-failed', hidden: true }, t('photo.failed'));
   return ids.length ? h('div', { class: 'photos', 'data-test': 'photo-gallery' },
     ids.map((id) => {
       const img = h('img', { alt: '' });
       picture(id, arrived.has(id), true).then((blob) => { if (blob) img.src = url(blob); });
-      return h('button', { type: 'button', class: 'photo', 'data-test': 'photo-thumb', 'data-id': id,
+      const button = h('button', { type: 'button', class: 'photo', 'data-test': 'photo-thumb', 'data-id': id,
         'aria-label': t('photo.open'), onclick: (event) => { event.preventDefault(); open(id, arrived.has(id)); } }, img);
-    }),
-    missing ? h('small', { class: 'hint', 'data-test': 'photo-uploading' }, t('photo.uploading', missing)) : null) : null;
+      db.photo(id).then((p) => {
+        if (p?.state !== 'failed') return;
+        button.classList.add('failed');
+        failed.hidden = false;
+        uploading.textContent = t('photo.uploading', --missing);
+        uploading.hidden = !missing;
+      });
+      return button;
+    }), uploading, failed) : null;
 }
