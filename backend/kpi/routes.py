@@ -8,9 +8,10 @@ from litestar import get, patch, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.http import DB, CurrentActor, Now
-from backend.kpi import schedules, service
-from backend.kpi.schemas import CalendarPublic, GoalProgress, LeaderboardRow, OfficialSchedulePublic
+from backend.kpi import rankings, schedules, service
+from backend.kpi.schemas import CalendarPublic, GoalProgress, OfficialSchedulePublic, UnitLeaderboardRow
 from backend.rewards.leaderboard import public_leaderboard
+from backend.rewards.schemas import LeaderboardEntry
 
 
 @get("/progress", sync_to_thread=True)
@@ -35,12 +36,29 @@ def leaderboard(
     unit_id: FromQuery[str | None] = None,
     metric: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-) -> list[LeaderboardRow]:
-    """The unit's people ranked by attainment of their own target. Defaults: own unit, revenue, this month.
+) -> list[LeaderboardEntry]:
+    """The unit's people ranked by attainment of their own target, each with their badges. Defaults: own
+    unit, revenue, this month.
 
     Reps on an open improvement plan are out of the ranks other reps see (FIELDGOAL_HIDE_REPS_ON_PLAN_FROM_RANKS).
     """
     return public_leaderboard(db, actor, now, unit_id, metric, period)
+
+
+@get("/leaderboard/units", sync_to_thread=True)
+def unit_leaderboard(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    unit_id: FromQuery[str | None] = None,
+    metric: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+) -> list[UnitLeaderboardRow]:
+    """Leads and managers: the units directly below a unit (or, with kind=team|region, every unit of that
+    kind below it) ranked by attainment of their own goals; units without a goal last, unranked. Defaults:
+    own unit, revenue, this month."""
+    return rankings.unit_leaderboard(db, actor, now, unit_id, metric, period, kind)
 
 
 @get("/calendars/{unit_id:str}", sync_to_thread=True)
@@ -75,4 +93,12 @@ def enter_official_schedule(
     return schedules.enter_official_schedule(db, actor, year, data, now)
 
 
-ROUTES = [progress, leaderboard, calendar, override_days, official_schedule, enter_official_schedule]
+ROUTES = [
+    progress,
+    leaderboard,
+    unit_leaderboard,
+    calendar,
+    override_days,
+    official_schedule,
+    enter_official_schedule,
+]

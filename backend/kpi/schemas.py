@@ -69,6 +69,26 @@ class LeaderboardRow(msgspec.Struct):
     is_me: bool
 
 
+class UnitLeaderboardRow(msgspec.Struct):
+    """One unit (a team, a region) ranked by attainment of the unit's own goal for the metric and period."""
+
+    # Equal attainments share a rank (1, 1, 3); null for a unit without a goal (listed last).
+    rank: int | None
+    unit_id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    metric: str
+    period: str
+    # null without a goal (target, actual) or while nothing is measured (a ratio: no deal closed yet).
+    target: str | None
+    actual: str | None
+    attainment: float | None
+    pace: float | None
+    # The caller belongs to this unit or to one below it.
+    is_mine: bool
+
+
 class CalendarDayPublic(msgspec.Struct):
     """A day that is not a plain Monday-to-Friday day, or is set by an override."""
 

@@ -686,37 +686,63 @@ def goals_of_period(session: Session, subject_type: str, subject_id: str, period
     months' goals taken together, never stored, with the targets summed (for additive metrics) or averaged
     (a ratio's target is a threshold, not an amount). A month missing a goal: no figure, rather than a
     target that silently leaves the month out."""
-    period = parse_period(period_key)
-    months = [m.key for m in period.months()] if period.kind in ("quarter", "year") else []
-    rows = list(
-        session.scalars(
+    return goals_of_periods(session, subject_type, [subject_id], [period_key]).get((subject_id, period_key), [])
+
+
+def goals_of_periods(
+    session: Session,
+    subject_type: str,
+    subject_ids: Sequence[str],
+    period_keys: Sequence[str],
+    metrics: Sequence[str] = METRICS,
+) -> dict[tuple[str, str], list[Goal]]:
+    """`goals_of_period` for many subjects and periods at once, by (subject id, period key): the rankings and
+    the home screens read a few units over several periods. A goal made of months has an id of its own per
+    subject and period (`MONTHS_GOAL` first), so `compute` keeps them apart."""
+    periods = [parse_period(key) for key in dict.fromkeys(period_keys)]
+    months = {p.key: [m.key for m in p.months()] if p.kind in ("quarter", "year") else [] for p in periods}
+    wanted = {p.key for p in periods} | {m for keys in months.values() for m in keys}
+    rows: dict[tuple[str, str, str], Goal] = {}
+    for chunk in _chunks(subject_ids):
+        for goal in session.scalars(
             select(Goal).where(
                 Goal.subject_type == subject_type,
-                Goal.subject_id == subject_id,
-                col(Goal.period).in_([period.key, *months]),
+                col(Goal.subject_id).in_(chunk),
+                col(Goal.metric).in_(metrics),
+                col(Goal.period).in_(wanted),
             )
-        )
+        ):
+            rows[(goal.subject_id, goal.metric, goal.period)] = goal
+    found: dict[tuple[str, str], list[Goal]] = {}
+    for subject_id in dict.fromkeys(subject_ids):
+        for period in periods:
+            goals: list[Goal] = []
+            for metric in METRICS:
+                if metric not in metrics:
+                    continue
+                own = rows.get((subject_id, metric, period.key))
+                parts = [rows.get((subject_id, metric, key)) for key in months[period.key]]
+                if own is None and parts and all(parts):
+                    own = _months_goal(subject_type, subject_id, metric, period.key, [p for p in parts if p])
+                if own is not None:
+                    goals.append(own)
+            if goals:
+                found[(subject_id, period.key)] = goals
+    return found
+
+
+def _months_goal(subject_type: str, subject_id: str, metric: str, period_key: str, parts: list[Goal]) -> Goal:
+    total = sum((g.target for g in parts), Decimal(0))
+    target = total if metric in ADDITIVE_METRICS else (total / len(parts)).quantize(RATIO, ROUND_HALF_UP)
+    return Goal(
+        id=f"{MONTHS_GOAL}{metric}:{subject_id}:{period_key}",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        metric=metric,
+        period=period_key,
+        target=target,
+        created_by=parts[0].created_by,
     )
-    own = {g.metric: g for g in rows if g.period == period.key}
-    by_month: dict[str, list[Goal]] = defaultdict(list)
-    for goal in rows:
-        if goal.period != period.key:
-            by_month[goal.metric].append(goal)
-    for metric, parts in by_month.items():
-        if metric in own or len(parts) != len(months):
-            continue
-        total = sum((g.target for g in parts), Decimal(0))
-        target = total if metric in ADDITIVE_METRICS else (total / len(parts)).quantize(RATIO, ROUND_HALF_UP)
-        own[metric] = Goal(
-            id=f"{MONTHS_GOAL}{metric}",
-            subject_type=subject_type,
-            subject_id=subject_id,
-            metric=metric,
-            period=period.key,
-            target=target,
-            created_by=parts[0].created_by,
-        )
-    return sorted(own.values(), key=lambda g: METRICS.index(g.metric))
 
 
 def progress_for(

@@ -1,4 +1,5 @@
-"""The rewards shapes on the wire: commission plans, statements and the phone's estimate; badges.
+"""The rewards shapes on the wire: commission plans, statements and the phone's estimate; badges, and the
+leaderboard's rows with each person's badges.
 
 Money is a decimal string to the cent; attainments, rates and tier bounds are decimal strings of fractions
 ("0.8000" is 80 %).
@@ -7,6 +8,8 @@ Money is a decimal string to the cent; attainments, rates and tier bounds are de
 from __future__ import annotations
 
 import msgspec
+
+from backend.kpi.schemas import LeaderboardRow
 
 
 class TierPublic(msgspec.Struct):
@@ -161,3 +164,18 @@ class BadgePublic(msgspec.Struct):
     earned_at: str
     version: int
     updated_at: str
+
+
+class BadgeMark(msgspec.Struct):
+    """One kind of badge a person holds, as a leaderboard shows it beside their name."""
+
+    kind: str  # first_order | month_100 | visit_streak
+    label: str  # the kind's name in the caller's language
+    count: int  # how many of this kind (a 100 % month is earned once per month)
+    last_key: str  # the latest one's key: its month, the streak's length, "" for a first order
+
+
+class LeaderboardEntry(LeaderboardRow):
+    """A person on a unit's leaderboard, with the badges they hold (in BADGE_KINDS order)."""
+
+    badges: list[BadgeMark]
