@@ -19,6 +19,7 @@ from backend.customers.routes import ROUTES as CUSTOMER_ROUTES
 from backend.db import make_engine, session_scope, utcnow
 from backend.digest.routes import ROUTES as DIGEST_ROUTES
 from backend.goals.routes import ROUTES as GOAL_ROUTES
+from backend.home.routes import ROUTES as HOME_ROUTES
 from backend.http import DEPENDENCIES, EXCEPTION_HANDLERS, SECURITY, UNCOMPRESSED, Clock, document_operations
 from backend.kpi.routes import ROUTES as KPI_ROUTES
 from backend.notify.routes import ROUTES as NOTIFY_ROUTES
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, clock: Clock
             *OPPORTUNITY_ROUTES,
             *GOAL_ROUTES,
             *KPI_ROUTES,
+            *HOME_ROUTES,
             *NOTIFY_ROUTES,
             *VISIT_ROUTES,  # the approval desk, visit photos
             *AUDIT_ROUTES,

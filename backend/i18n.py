@@ -174,6 +174,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "cannot set the position: the customer already has coordinates",
         "zh-CN": "无法设置位置：该客户已有坐标",
     },
+    # a team's home (backend/home/service.py)
+    "not_a_team": {"en": "is not a team", "zh-CN": "不是团队"},
     # an official holiday schedule (backend/kpi/schedules.py)
     "not_in_year": {"en": "must be a date in {year}", "zh-CN": "必须是 {year} 年内的日期"},
     "duplicate": {"en": "repeats {first}", "zh-CN": "与 {first} 重复"},
