@@ -2,7 +2,7 @@
 // and saving lists its id in the visit; once the mutation listing it has its receipt, `upload()` PUTs it, one
 // at a time and one uploader across tabs, and keeps its thumbnail only. sync.js calls it after each flush.
 import * as db from './db.js';
-import { peek } from './outbox.js';
+import { peek, rejected } from './outbox.js';
 import { fetchFile, NetworkError } from './api.js';
 import { emit } from './events.js';
 
@@ -36,7 +36,18 @@ async function send() {
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
     }
-    if (status === 404) { later.add(next.id); continue; }
+    if (status === 404) {
+      // Its visit is gone (a deleted draft, a refused create the rep dismissed): it will never be listed.
+      // (Looked up now: a visit saved meanwhile has queued its create by the time the answer is back.)
+      const gone = (m) => m.id !== next.visit_id && m.mutation?.id !== next.visit_id;
+      if (await db.get('visit', next.visit_id) || !(await peek()).every(gone) || !(await rejected()).every(gone)) {
+        later.add(next.id);
+      } else {
+        await db.savePhotos([], [next.id]);
+        emit('queue');
+      }
+      continue;
+    }
     if (status === 401 || status === 403) return;   // sync asks for the password; its next flush calls again
     if (!FINAL.has(status)) {                       // no network, or the server in trouble: backoff
       clearTimeout(retry);

@@ -301,6 +301,43 @@ def test_a_photo_the_server_refuses_is_marked_and_not_sent_again(live: Live, new
     assert rep.errors == []
 
 
+def test_the_photo_of_a_draft_deleted_before_it_was_sent_is_dropped(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep1", "Second Thoughts Ltd.")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
+    line = {"up": False}
+
+    def upload(route: Any) -> None:
+        if route.request.method == "PUT" and not line["up"]:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    rep.context.route("**/api/v1/attachments/*", upload)
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    choose(rep, ("draft.jpg", photo_jpeg(seed=6)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    rep.at("visit-notes").fill("A draft with a photo, deleted")
+    rep.at("visit-submit").uncheck()
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    visit_id = next(iter(photos_on_phone(rep).values()))["visit_id"]
+    pumped_until(rep, lambda: live.rows("SELECT id FROM visit WHERE id = :id", id=visit_id), 30, "the draft")
+    rep.wait_pending(1)  # the photo alone
+
+    rep.go(f"#/visit/{visit_id}")
+    rep.at("visit-delete").click()
+    expect(rep.at("home")).to_be_visible()
+    deleted = "SELECT id FROM visit WHERE id = :id AND deleted_at IS NOT NULL"
+    pumped_until(rep, lambda: live.rows(deleted, id=visit_id), 30, "the draft deleted")
+    line["up"] = True
+    rep.sync_now()
+    pumped_until(rep, lambda: photos_on_phone(rep) == {}, 30, "the photo dropped")
+    rep.wait_pending(0)
+    assert arrived(live, visit_id) == {}
+    assert rep.errors == []
+
+
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_a_text_file_named_jpg_is_refused_and_nothing_is_kept(live: Live, context: Any, locale: str) -> None:
     live.add_customer("rep3", f"Text File Traders {locale}")
