@@ -148,6 +148,7 @@ def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live:
     expect(thumbs).to_have_count(2)
     for img in thumbs.locator("img").all():
         wait_until(lambda img=img: img.evaluate(LOADED), 20, "a thumbnail from IndexedDB")
+    shot(rep, "photos-visit-offline-zh", rep.at("photo-gallery"))
     thumbs.first.click()
     full = rep.at("photo-full").locator("img")
     wait_until(lambda: full.evaluate(LOADED), 20, "the full photo")

@@ -125,7 +125,7 @@ export async function render(params, ctx) {
     field(t('visit.outcome'), outcome),
     h('div', { class: 'field' }, h('span', {}, t('visit.satisfaction')), h('div', { class: 'stars-row' }, stars, satisfaction)),
     field(t('visit.notes'), notes),
-    pictures?.node, editing && visit ? photos.gallery(visit) : null,
+    pictures?.node, editing && visit?.photos?.length ? h('div', { class: 'field' }, h('span', {}, t('photo.title')), photos.gallery(visit)) : null,
     field(t('visit.next'), next),
     editing ? null : h('label', { class: 'check' }, won, h('span', {}, t('visit.won'))),
     editing ? null : amountRow,
