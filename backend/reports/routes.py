@@ -59,7 +59,7 @@ def render(report: Report, output: str | None, table: str | None) -> Response[An
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return Response(
-        export.to_xlsx(report.tables),
+        export.to_xlsx(report.tables, report.notes),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{report.kind}.xlsx"'},
     )

@@ -1,7 +1,10 @@
 """The reports' shapes on the wire (`format=json`): each report with its tables, each table with its rows.
 
-A table's `columns` say, in the caller's language, what each row key is and its unit; the rows carry the
-values. KPI cells come from the KPI engine as every screen shows them: amounts and counts as decimal strings,
+A table's `columns` say, in the caller's language, what each row key is and its unit, how its figures are
+shown (`format`), and which row key holds the cell in words where the key holds a code (`display_key`: a
+funnel row's `stage_name` beside its `stage`); the rows carry the values. Each report states its period for
+a picker (`period_info`: label, first and last day, the periods either side), and each row that is a unit or
+a person says where a screen goes one level down (`drill`). KPI cells come from the KPI engine as every screen shows them: amounts and counts as decimal strings,
 attainment and pace as fractions; target, attainment and pace are null where the subject has no goal, and an
 actual is null while nothing measures it (a conversion with no deal closed).
 """
@@ -15,12 +18,41 @@ class ColumnPublic(msgspec.Struct):
     key: str
     label: str
     unit: str | None
+    # text | money | percent (a fraction) | integer | decimal | number
+    format: str
+    # The row key holding this column's cell in the reader's words, where `key` holds a code; else null.
+    display_key: str | None
+
+
+class PeriodInfo(msgspec.Struct):
+    """The report's period as a picker shows it, and its neighbours (null past 2000 or 2100)."""
+
+    key: str
+    kind: str  # year | quarter | month | week
+    # "2026年11月" / "November 2026", "2026年第4季度" / "Q4 2026", "2026年" / "2026"
+    label: str
+    first_day: str
+    last_day: str
+    previous: str | None
+    previous_label: str | None
+    next: str | None
+    next_label: str | None
+
+
+class Drill(msgspec.Struct):
+    """One level down from a row: `level` (region | team | rep | visits), the endpoint and its query."""
+
+    level: str
+    path: str
+    query: dict[str, str]
 
 
 class TrendRow(msgspec.Struct):
     """One period: each metric's actual, target and attainment."""
 
     period: str
+    # The period in the reader's words ("2026年11月").
+    period_label: str
     revenue_actual: str | None
     revenue_target: str | None
     revenue_attainment: float | None
@@ -56,6 +88,8 @@ class TrendReport(msgspec.Struct):
     periods: list[str]
     # The metric the chart draws.
     metric: str
+    # The last period of the trend.
+    period_info: PeriodInfo
     tables: TrendTables
     notes: list[str]
 
@@ -86,6 +120,8 @@ class ComparisonRow(msgspec.Struct):
     new_customers_target: str | None
     new_customers_attainment: float | None
     new_customers_pace: float | None
+    # A child unit: the same report for its units (a team: its reps); a rep: their approved visits.
+    drill: Drill
 
 
 class ComparisonTable(msgspec.Struct):
@@ -105,6 +141,7 @@ class ComparisonReport(msgspec.Struct):
     period: str
     by: str  # rep | team
     sort: str
+    period_info: PeriodInfo
     tables: ComparisonTables
     notes: list[str]
 
@@ -124,12 +161,16 @@ class RegionRow(msgspec.Struct):
     satisfaction_attainment: float | None
     new_customers_actual: str | None
     new_customers_attainment: float | None
+    # The regions report of its units (a team: the comparison of its reps).
+    drill: Drill
 
 
 class CityRow(msgspec.Struct):
     """Customers of one city ("" for none given), those won first in the period, and its revenue."""
 
     city: str
+    # The city, or "no city given" in the reader's words.
+    city_name: str
     customers: int
     new_customers: int
     revenue: str
@@ -141,6 +182,7 @@ class CityRevenueRow(msgspec.Struct):
     region_id: str
     region: str
     city: str
+    city_name: str
     won_deals: int
     revenue: str
 
@@ -192,6 +234,7 @@ class RegionsReport(msgspec.Struct):
     # Customers with coordinates, and how many of them the points table holds (at most 2,000).
     points_total: int
     points_shown: int
+    period_info: PeriodInfo
     tables: RegionsTables
     notes: list[str]
 
@@ -200,6 +243,10 @@ class FunnelRow(msgspec.Struct):
     """One stage: deals, amount, days in stage, and the period's cohort (null where a figure has no meaning)."""
 
     stage: str
+    # The stage in the reader's words ("线索" / "Lead").
+    stage_name: str
+    # False for lost: where deals leave the funnel, listed after its stages, not one of them.
+    in_funnel: bool
     count: int
     amount: str
     mean_days_in_stage: float | None
@@ -214,9 +261,25 @@ class ReasonRow(msgspec.Struct):
     """Deals closed in the period for one reason (null: none given)."""
 
     outcome: str  # won | lost
+    outcome_name: str
     reason: str | None
+    # The reason as typed, or "no reason given" in the reader's words.
+    reason_text: str
     count: int
     amount: str
+
+
+class FunnelStep(msgspec.Struct):
+    """Conversion from one stage of the funnel to the next: of the period's new deals that reached
+    `from_stage`, the fraction that reached `to_stage` (null when none reached `from_stage`)."""
+
+    from_stage: str
+    to_stage: str
+    from_name: str
+    to_name: str
+    conversion: float | None
+    # "75.0%"
+    conversion_text: str | None
 
 
 class FunnelTable(msgspec.Struct):
@@ -244,6 +307,10 @@ class FunnelReport(msgspec.Struct):
     period: str
     # Won of the deals closed in the period; null when none closed.
     conversion: str | None
+    conversion_text: str | None
+    # lead → qualified → proposal → negotiation → won.
+    steps: list[FunnelStep]
+    period_info: PeriodInfo
     won_reasons: list[ReasonRow]
     lost_reasons: list[ReasonRow]
     tables: FunnelTables
@@ -255,6 +322,8 @@ class EvidenceRow(msgspec.Struct):
 
     rep_id: str
     name: str
+    # The rep's approved visits of the period.
+    drill: Drill
     visits_logged: int
     visits_approved: str | None
     median_distance_m: float | None
@@ -310,5 +379,6 @@ class EvidenceReport(msgspec.Struct):
     subject_id: str
     period: str
     max_distance_m: float
+    period_info: PeriodInfo
     tables: EvidenceTables
     notes: list[str]

@@ -10,9 +10,14 @@ What is not a KPI is counted here, and says so: customers by city, open opportun
 stage (from the stage history, `opportunity_stage_change`), won and lost reasons, GPS evidence of visits.
 
 Each report is a `Report`: some `Table`s (what the CSV and XLSX exports write, what JSON shows) and one
-`Chart` spec (what `charts.py` draws from one of those tables). Scope: a unit the caller manages (a lead
-their team, a manager their subtree, an admin all) or a person they manage, or themselves; anything else
-answers NotFound, exactly like a missing id.
+`Chart` spec (what `charts.py` draws from one of those tables). Everything a person reads is in the caller's
+language (`words.py`): column labels and units, notes, stage and outcome names beside their codes (a
+column's `display_key`), period labels. Each report states its period for a picker (`period_info`), and each
+row that is a unit or a person names where a screen goes one level down (`drill`: company → region → team →
+rep → the rep's visits). People who share a name are told apart by their team (or email) in `name`.
+
+Scope: a unit the caller manages (a lead their team, a manager their subtree, an admin all) or a person they
+manage, or themselves; anything else answers NotFound, exactly like a missing id.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from backend.opportunities.models import CLOSED_STAGES, STAGES, Opportunity, Sta
 from backend.org.models import Unit, User
 from backend.periods import Period, parse_period, period_containing
 from backend.policy import Actor, get_unit, get_user
+from backend.reports import words
 from backend.reports.schemas import ComparisonReport, EvidenceReport, FunnelReport, RegionsReport, TrendReport
 from backend.validation import Choice, PeriodKey, Uuid, validate
 from backend.visits.models import Visit
@@ -51,20 +57,39 @@ OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED_STAGES)
 MAX_TREND_PERIODS = 24
 MAX_POINTS = 2000  # customers drawn on the regional plot; more is ink, not information
 DEFAULT_MAX_DISTANCE_M = 500.0
-UNITS = {
-    "revenue": "CNY",
+# Each metric's unit (a code of words.UNIT_WORDS; a conversion is a percentage, no unit) and how its figures
+# are shown (words.FORMATS).
+UNITS: dict[str, str | None] = {
+    "revenue": "money",
     "visits": "visits",
-    "conversion": "ratio",
-    "satisfaction": "1–5",
+    "conversion": None,
+    "satisfaction": "score",
     "new_customers": "customers",
+}
+METRIC_FORMATS = {
+    "revenue": "money",
+    "visits": "integer",
+    "conversion": "percent",
+    "satisfaction": "decimal",
+    "new_customers": "integer",
 }
 
 
 @dataclass
 class Column:
+    """One column: its row key, its label and unit in the reader's words, how its figures are shown
+    (`format`, one of words.FORMATS), and where the row holds the cell in words when the key holds a code
+    (`display_key`: a stage's name beside its code)."""
+
     key: str
     label: str
     unit: str | None = None
+    format: str = "text"
+    display_key: str | None = None
+
+    @property
+    def shown_key(self) -> str:
+        return self.display_key or self.key
 
 
 @dataclass
@@ -73,26 +98,33 @@ class Table:
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]]
+    # The sheet's name in an XLSX, in the reader's words (the table's name when none).
+    sheet: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
             "title": self.title,
-            "columns": [{"key": c.key, "label": c.label, "unit": c.unit} for c in self.columns],
+            "columns": [
+                {"key": c.key, "label": c.label, "unit": c.unit, "format": c.format, "display_key": c.display_key}
+                for c in self.columns
+            ],
             "rows": self.rows,
         }
 
 
 @dataclass
 class Chart:
-    """What to draw: `kind` bar|line|scatter, from `table`, labels from `label_key`, one series per value key."""
+    """What to draw: `kind` bar|line|scatter|funnel, from `table`, labels from `label_key`, one series per
+    value key; `unit` is the axis's unit in the reader's words, `format` how its figures read."""
 
     kind: str
     title: str
-    unit: str
+    unit: str | None
     table: str
     label_key: str
     value_keys: list[str]
-    reference_key: str | None = None  # a target drawn as a dashed line (trend)
+    reference_key: str | None = None  # a target: a dashed line (trend), a mark on each bar (comparison)
+    format: str = "number"
 
 
 @dataclass
@@ -103,6 +135,7 @@ class Report:
     tables: list[Table]
     chart: Chart
     notes: list[str] = field(default_factory=list)
+    locale: str = "zh-CN"
 
     def table(self, name: str | None) -> Table:
         if name is None:
@@ -258,6 +291,90 @@ def _metric(actor: Actor, metric: str) -> str:
     return _label(actor, *METRIC_LABELS[metric])
 
 
+def _unit(actor: Actor, code: str | None) -> str | None:
+    return words.unit(actor.locale, code)
+
+
+def _metric_columns(actor: Actor, figures: tuple[str, ...]) -> list[Column]:
+    """Each metric's columns for `figures` (actual, target, attainment, pace), labelled in the reader's words.
+    Pace is the actual against what the working days so far expect (100% is on pace): a word apart from
+    attainment (达成率), which is against the whole target."""
+    columns = []
+    for m in METRICS:
+        name = _metric(actor, m)
+        shown = {
+            "actual": Column(f"{m}_actual", name, _unit(actor, UNITS[m]), METRIC_FORMATS[m]),
+            "target": Column(
+                f"{m}_target",
+                _label(actor, f"{name}目标", f"{name} target"),
+                _unit(actor, UNITS[m]),
+                METRIC_FORMATS[m],
+            ),
+            "attainment": Column(
+                f"{m}_attainment", _label(actor, f"{name}达成率", f"{name} attainment"), None, "percent"
+            ),
+            "pace": Column(f"{m}_pace", _label(actor, f"{name}进度比", f"{name} pace"), None, "percent"),
+        }
+        columns += [shown[f] for f in figures]
+    return columns
+
+
+def _period_meta(actor: Actor, period: Period) -> dict[str, Any]:
+    """What a period picker needs beside the figures: the period's label and its neighbours."""
+    return {"period_info": words.period_info(period, actor.locale)}
+
+
+def _told_apart(session: Session, actor: Actor, people: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Each person's name as a report shows it, by id: the name alone, or, where two people of the report
+    share a name, the name and their team (or their email's local part, when the team is shared too)."""
+    shown = {user_id: name for user_id, name, _ in people}
+    by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for user_id, name, unit_id in people:
+        by_name[name].append((user_id, unit_id))
+    clashes = {name: group for name, group in by_name.items() if len(group) > 1}
+    if not clashes:
+        return shown
+    ids = [user_id for group in clashes.values() for user_id, _ in group]
+    unit_ids = {unit_id for group in clashes.values() for _, unit_id in group}
+    unit_query = sa_select(col(Unit.id), col(Unit.name)).where(col(Unit.id).in_(unit_ids))
+    unit_names: dict[str, str] = {unit_id: name for unit_id, name in session.execute(unit_query)}
+    email_query = sa_select(col(User.id), col(User.email)).where(col(User.id).in_(ids))
+    emails: dict[str, str] = {user_id: email for user_id, email in session.execute(email_query)}
+    for name, group in clashes.items():
+        teams = [unit_names.get(unit_id, "") for _, unit_id in group]
+        for (user_id, _), team in zip(group, teams, strict=True):
+            suffix = team if teams.count(team) == 1 else str(emails.get(user_id, "")).split("@")[0]
+            shown[user_id] = _label(actor, f"{name}（{suffix}）", f"{name} ({suffix})")
+    return shown
+
+
+NEXT_LEVEL = {"company": "region", "region": "team"}
+
+
+def _unit_drill(report: str, kind: str, unit_id: str, period: Period) -> dict[str, Any]:
+    """Where a screen goes from a unit's row: a team to its reps side by side, any other unit to its child
+    units in the same report."""
+    if kind == "team":
+        query = {"unit_id": unit_id, "period": period.key, "by": "rep"}
+        return {"level": "rep", "path": "/api/v1/reports/comparison", "query": query}
+    query = {"unit_id": unit_id, "period": period.key} | ({"by": "team"} if report == "comparison" else {})
+    return {"level": NEXT_LEVEL.get(kind, "unit"), "path": f"/api/v1/reports/{report}", "query": query}
+
+
+def _rep_drill(rep_id: str, period: Period) -> dict[str, Any]:
+    """Where a screen goes from a rep's row: that rep's approved visits of the period (the visits KPI)."""
+    last_day = (period.end - timedelta(days=1)).isoformat()
+    query = {"rep_id": rep_id, "from": period.start.isoformat(), "to": last_day, "status": "approved"}
+    return {"level": "visits", "path": "/api/v1/visits", "query": query}
+
+
+def _unit_kinds(session: Session, unit_ids: list[str]) -> dict[str, str]:
+    if not unit_ids:
+        return {}
+    query = sa_select(col(Unit.id), col(Unit.kind)).where(col(Unit.id).in_(unit_ids))
+    return {unit_id: kind for unit_id, kind in session.execute(query)}
+
+
 # --- trend -------------------------------------------------------------------------------------------------
 
 TREND_QUERY = {
@@ -292,20 +409,11 @@ def trend(
         keys.insert(0, keys[0].previous())
     shown_metric = query.get("metric", "revenue")
     results = engine_figures(session, [(kind, sid)], [p.key for p in keys], now)
-    columns = [Column("period", _label(actor, "期间", "Period"))]
-    for m in METRICS:
-        columns += [
-            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
-            Column(
-                f"{m}_target", _label(actor, f"{_metric(actor, m)}目标", f"{_metric(actor, m)} target"), UNITS[m]
-            ),
-            Column(
-                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
-            ),
-        ]
+    columns = [Column("period", _label(actor, "期间", "Period"), display_key="period_label")]
+    columns += _metric_columns(actor, ("actual", "target", "attainment"))
     rows = []
     for p in keys:
-        row: dict[str, Any] = {"period": p.key}
+        row: dict[str, Any] = {"period": p.key, "period_label": words.period_label(p, actor.locale)}
         for m in METRICS:
             result, has_goal = results[(kind, sid, m, p.key)]
             cells = _kpi_cells(result, has_goal, f"{m}_")
@@ -317,17 +425,32 @@ def trend(
     return Report(
         "trend",
         title,
-        {"subject_type": kind, "subject_id": sid, "periods": [p.key for p in keys], "metric": shown_metric},
-        [Table("trend", title, columns, rows)],
+        {
+            "subject_type": kind,
+            "subject_id": sid,
+            "periods": [p.key for p in keys],
+            "metric": shown_metric,
+            **_period_meta(actor, last),
+        },
+        [Table("trend", title, columns, rows, _label(actor, "趋势", "Trend"))],
         Chart(
             "line",
             title,
-            UNITS[shown_metric],
+            _unit(actor, UNITS[shown_metric]),
             "trend",
-            "period",
+            "period_label",
             [f"{shown_metric}_actual"],
             reference_key=f"{shown_metric}_target",
+            format=METRIC_FORMATS[shown_metric],
         ),
+        notes=[
+            _label(
+                actor,
+                "达成率：实际 ÷ 该期目标；没有目标的期间不显示目标和达成率。",
+                "Attainment: the actual against the period's target; a period without a target shows neither.",
+            )
+        ],
+        locale=actor.locale,
     )
 
 
@@ -380,23 +503,29 @@ def comparison(
     unit = get_unit(session, actor, query.get("unit_id", actor.unit_id))
     the_period = _period(query.get("period"), unit.timezone, now)
     grouping = query.get("by", "rep")
-    members = _members(session, unit, grouping)
+    if grouping == "rep":
+        people = [p for p in _reps_below(session, unit.path) if p[0]]
+        shown_names = _told_apart(session, actor, people)
+        members = [("user", i, shown_names[i]) for i, _, _ in people]
+    else:
+        members = _members(session, unit, grouping)
+    kinds = _unit_kinds(session, [i for t, i, _ in members if t == "unit"])
     results = engine_figures(session, [(t, i) for t, i, _ in members], [the_period.key], now)
     columns = [Column("name", _label(actor, "名称", "Name"))]
-    for m in METRICS:
-        columns += [
-            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
-            Column(
-                f"{m}_target", _label(actor, f"{_metric(actor, m)}目标", f"{_metric(actor, m)} target"), UNITS[m]
-            ),
-            Column(
-                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
-            ),
-            Column(f"{m}_pace", _label(actor, f"{_metric(actor, m)}进度", f"{_metric(actor, m)} pace")),
-        ]
+    columns += _metric_columns(actor, ("actual", "target", "attainment", "pace"))
     rows = []
     for subject_type, subject_id, name in members:
-        row: dict[str, Any] = {"subject_type": subject_type, "subject_id": subject_id, "name": name}
+        drill = (
+            _rep_drill(subject_id, the_period)
+            if subject_type == "user"
+            else _unit_drill("comparison", kinds[subject_id], subject_id, the_period)
+        )
+        row: dict[str, Any] = {
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "name": name,
+            "drill": drill,
+        }
         for m in METRICS:
             result, has_goal = results[(subject_type, subject_id, m, the_period.key)]
             row |= _kpi_cells(result, has_goal, f"{m}_")
@@ -406,20 +535,39 @@ def comparison(
     present = [r for r in rows if r[sort_by] is not None]
     present.sort(key=lambda r: (_sort_key(r[sort_by]), r["name"]), reverse=descending)
     rows = present + sorted((r for r in rows if r[sort_by] is None), key=lambda r: r["name"])
-    title = _label(actor, f"{unit.name} {the_period.key} 对比", f"{unit.name} {the_period.key}: comparison")
+    label = words.period_label(the_period, actor.locale)
+    title = _label(actor, f"{unit.name} {label} 对比", f"{unit.name} {label}: comparison")
     return Report(
         "comparison",
         title,
-        {"unit_id": unit.id, "period": the_period.key, "by": grouping, "sort": sort_by},
-        [Table("comparison", title, columns, rows)],
+        {
+            "unit_id": unit.id,
+            "period": the_period.key,
+            "by": grouping,
+            "sort": sort_by,
+            **_period_meta(actor, the_period),
+        },
+        [Table("comparison", title, columns, rows, _label(actor, "对比", "Comparison"))],
         Chart(
-            "bar",
-            _label(actor, "销售额达成率", "Revenue attainment"),
-            "%",
+            "bars",
+            _label(actor, "销售额与目标", "Revenue against target"),
+            _unit(actor, "money"),
             "comparison",
             "name",
-            ["revenue_attainment"],
+            ["revenue_actual"],
+            reference_key="revenue_target",
+            format="money",
         ),
+        notes=[
+            _label(
+                actor,
+                "达成率：实际 ÷ 本期目标。进度比：实际 ÷ 按已过工作日应达到的数，100% 即正好跟上进度。"
+                "没有目标的不显示目标、达成率和进度比。",
+                "Attainment: the actual against the period's target. Pace: the actual against what the working "
+                "days so far expect (100% is exactly on pace). Without a target, neither is shown.",
+            )
+        ],
+        locale=actor.locale,
     )
 
 
@@ -483,18 +631,14 @@ def regions(
     unit = get_unit(session, actor, query.get("unit_id", actor.unit_id))
     the_period = _period(query.get("period"), unit.timezone, now)
     children = _members(session, unit, "team")
+    kinds = _unit_kinds(session, [i for _, i, _ in children])
     results = engine_figures(session, [(t, i) for t, i, _ in children], [the_period.key], now)
     region_columns = [Column("name", _label(actor, "区域", "Region"))]
-    for m in METRICS:
-        region_columns += [
-            Column(f"{m}_actual", _metric(actor, m), UNITS[m]),
-            Column(
-                f"{m}_attainment", _label(actor, f"{_metric(actor, m)}达成率", f"{_metric(actor, m)} attainment")
-            ),
-        ]
+    region_columns += _metric_columns(actor, ("actual", "attainment"))
     region_rows = []
     for subject_type, subject_id, name in children:
-        row: dict[str, Any] = {"unit_id": subject_id, "name": name}
+        drill = _unit_drill("regions", kinds[subject_id], subject_id, the_period)
+        row: dict[str, Any] = {"unit_id": subject_id, "name": name, "drill": drill}
         for m in METRICS:
             result, has_goal = results[(subject_type, subject_id, m, the_period.key)]
             cells = _kpi_cells(result, has_goal, f"{m}_")
@@ -538,7 +682,14 @@ def regions(
             .limit(MAX_POINTS)
         )
     ]
-    title = _label(actor, f"{unit.name} {the_period.key} 区域分布", f"{unit.name} {the_period.key}: regions")
+    for city_row in city_rows:
+        city_row["city_name"] = city_row["city"] or _label(actor, "未填城市", "No city given")
+    for revenue_row in city_revenue:
+        revenue_row["city_name"] = revenue_row["city"] or _label(actor, "未填城市", "No city given")
+    label = words.period_label(the_period, actor.locale)
+    title = _label(actor, f"{unit.name} {label} 区域分布", f"{unit.name} {label}: regions")
+    city_column = Column("city", _label(actor, "城市", "City"), display_key="city_name")
+    money = _unit(actor, "money")
     return Report(
         "regions",
         title,
@@ -547,50 +698,80 @@ def regions(
             "period": the_period.key,
             "points_total": points_total,
             "points_shown": len(point_rows),
+            **_period_meta(actor, the_period),
         },
         [
-            Table("regions", title, region_columns, region_rows),
+            Table("regions", title, region_columns, region_rows, _label(actor, "区域", "Regions")),
             Table(
                 "cities",
                 _label(actor, "城市", "Cities"),
                 [
-                    Column("city", _label(actor, "城市", "City")),
-                    Column("customers", _label(actor, "客户数", "Customers"), "customers"),
-                    Column("new_customers", _label(actor, "新客户", "New customers"), "customers"),
-                    Column("revenue", _label(actor, "销售额", "Revenue"), "CNY"),
+                    city_column,
+                    Column(
+                        "customers", _label(actor, "客户数", "Customers"), _unit(actor, "customers"), "integer"
+                    ),
+                    Column(
+                        "new_customers",
+                        _label(actor, "新客户", "New customers"),
+                        _unit(actor, "customers"),
+                        "integer",
+                    ),
+                    Column("revenue", _label(actor, "销售额", "Revenue"), money, "money"),
                 ],
                 city_rows,
+                _label(actor, "城市", "Cities"),
             ),
             Table(
                 "city_revenue",
                 _label(actor, "各区域城市销售额", "Revenue by region and city"),
                 [
                     Column("region", _label(actor, "区域", "Region")),
-                    Column("city", _label(actor, "城市", "City")),
-                    Column("won_deals", _label(actor, "赢单数", "Won deals"), "deals"),
-                    Column("revenue", _label(actor, "销售额", "Revenue"), "CNY"),
+                    city_column,
+                    Column("won_deals", _label(actor, "赢单数", "Won deals"), _unit(actor, "deals"), "integer"),
+                    Column("revenue", _label(actor, "销售额", "Revenue"), money, "money"),
                 ],
                 city_revenue,
+                _label(actor, "各区域城市销售额", "Revenue by city"),
             ),
             Table(
                 "points",
                 _label(actor, "客户位置", "Customer locations"),
                 [
-                    Column("customer_id", "id"),
+                    Column("customer_id", _label(actor, "客户编号", "Customer id")),
                     Column("name", _label(actor, "客户", "Customer")),
                     Column("city", _label(actor, "城市", "City")),
-                    Column("lat", _label(actor, "纬度", "Latitude"), "°"),
-                    Column("lon", _label(actor, "经度", "Longitude"), "°"),
+                    Column("lat", _label(actor, "纬度", "Latitude"), _unit(actor, "degrees"), "number"),
+                    Column("lon", _label(actor, "经度", "Longitude"), _unit(actor, "degrees"), "number"),
                 ],
                 point_rows,
+                _label(actor, "客户位置", "Customer locations"),
             ),
         ],
-        Chart("scatter", _label(actor, "客户位置", "Customer locations"), "°", "points", "name", ["lon", "lat"]),
+        Chart(
+            "scatter",
+            _label(actor, "客户位置", "Customer locations"),
+            _unit(actor, "degrees"),
+            "points",
+            "name",
+            ["lon", "lat"],
+        ),
         notes=[
-            "cities: counts of customers (new: first won deal in the period, the KPI's definition) and revenue",
-            "revenue by city: won deals by their customer's city, counted by the revenue KPI's rule (closed on the "
-            "owner's local days of the period), so each region's cities add up to its revenue actual",
+            _label(
+                actor,
+                "城市：客户数；新客户为本期首次赢单的客户（与新客户指标的定义相同）；销售额为本期赢单金额。",
+                "Cities: customers; new customers are those whose first won deal falls in the period (the new "
+                "customers KPI's definition); revenue is the amount of deals won in the period.",
+            ),
+            _label(
+                actor,
+                "各区域城市销售额：本期赢单按客户所在城市汇总，按销售额指标的规则计（按负责人所在时区的本期日期成交），"
+                "因此每个区域各城市之和等于该区域的销售额实际。",
+                "Revenue by city: deals won in the period by their customer's city, counted by the revenue KPI's "
+                "rule (closed on the owner's local days of the period), so each region's cities add up to its "
+                "revenue actual.",
+            ),
         ],
+        locale=actor.locale,
     )
 
 
@@ -667,7 +848,7 @@ def _cohort(
 
 
 def _reasons(
-    session: Session, live: tuple[Any, ...], start: datetime, end: datetime
+    session: Session, actor: Actor, live: tuple[Any, ...], start: datetime, end: datetime
 ) -> dict[str, list[dict[str, Any]]]:
     """Won and lost deals closed in the period by their reason: count and amount, largest count first."""
     query = (
@@ -680,7 +861,17 @@ def _reasons(
     )
     reasons: dict[str, list[dict[str, Any]]] = {"won": [], "lost": []}
     for stage, reason, count, amount in session.execute(query):
-        reasons[stage].append({"outcome": stage, "reason": reason, "count": int(count), "amount": _money(amount)})
+        reasons[stage].append(
+            {
+                "outcome": stage,
+                "outcome_name": words.stage(actor.locale, stage),
+                "reason": reason,
+                # What the rep typed stays as typed; a deal closed without a reason says so.
+                "reason_text": reason if reason is not None else _label(actor, "未填写原因", "No reason given"),
+                "count": int(count),
+                "amount": _money(amount),
+            }
+        )
     for rows in reasons.values():
         rows.sort(key=lambda r: (-r["count"], r["reason"] or ""))
     return reasons
@@ -717,7 +908,7 @@ def funnel(
     subject = kpi.resolve_subjects(session, [(kind, sid)])[(kind, sid)]
     tally = kpi.subject_tallies(session, [subject], the_period)[(kind, sid)]
     start, end = the_period.bounds(subject.zone)
-    reasons = _reasons(session, live, start, end)
+    reasons = _reasons(session, actor, live, start, end)
     amounts: dict[str, Decimal] = defaultdict(Decimal)
     counts: dict[str, int] = defaultdict(int)
     open_query = sa_select(col(Opportunity.stage), func.count(), func.sum(col(Opportunity.amount))).where(
@@ -729,11 +920,26 @@ def funnel(
     stays = _stays(session, live, start, end, now)
     reached, lost_from = _cohort(session, live, start, end)
     rows: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     for index, stage in enumerate(FUNNEL_ORDER):
         previous = reached[FUNNEL_ORDER[index - 1]] if index else None
+        conversion = round(reached[stage] / previous, 4) if previous else None
+        if index:
+            steps.append(
+                {
+                    "from_stage": FUNNEL_ORDER[index - 1],
+                    "to_stage": stage,
+                    "from_name": words.stage(actor.locale, FUNNEL_ORDER[index - 1]),
+                    "to_name": words.stage(actor.locale, stage),
+                    "conversion": conversion,
+                    "conversion_text": words.figure(conversion, "percent") or None,
+                }
+            )
         rows.append(
             {
                 "stage": stage,
+                "stage_name": words.stage(actor.locale, stage),
+                "in_funnel": True,
                 "count": counts[stage],
                 "amount": _money(amounts[stage]),
                 "mean_days_in_stage": round(statistics.mean(stays.ended[stage]), 1)
@@ -743,13 +949,17 @@ def funnel(
                 "median_days_open": _median(stays.ongoing[stage]),
                 "cohort_reached": reached[stage],
                 "cohort_lost_here": lost_from.get(stage, 0) if stage != "won" else None,
-                "conversion_from_previous": round(reached[stage] / previous, 4) if previous else None,
+                "conversion_from_previous": conversion,
             }
         )
     lost_amount = sum((Decimal(r["amount"]) for r in reasons["lost"]), Decimal(0))
+    # Lost is where deals leave the funnel, not a stage of it: the row is listed after the funnel's stages,
+    # marked `in_funnel: false`, and the chart does not draw it.
     rows.append(
         {
             "stage": "lost",
+            "stage_name": words.stage(actor.locale, "lost"),
+            "in_funnel": False,
             "count": tally.lost_count,
             "amount": _money(lost_amount),
             "mean_days_in_stage": None,
@@ -761,28 +971,41 @@ def funnel(
         }
     )
     closed = tally.won_count + tally.lost_count
-    title = _label(actor, f"{name} {the_period.key} 销售漏斗", f"{name} {the_period.key}: funnel")
+    won_share = (Decimal(tally.won_count) / closed).quantize(Decimal("0.0001")) if closed else None
+    label = words.period_label(the_period, actor.locale)
+    title = _label(actor, f"{name} {label} 销售漏斗", f"{name} {label}: funnel")
+    deals, days, money = _unit(actor, "deals"), _unit(actor, "days"), _unit(actor, "money")
     columns = [
-        Column("stage", _label(actor, "阶段", "Stage")),
-        Column("count", _label(actor, "数量", "Count"), "deals"),
-        Column("amount", _label(actor, "金额", "Amount"), "CNY"),
-        Column("mean_days_in_stage", _label(actor, "平均停留天数", "Mean days in stage"), "days"),
-        Column("median_days_in_stage", _label(actor, "停留天数中位数", "Median days in stage"), "days"),
-        Column("median_days_open", _label(actor, "在办停留天数中位数", "Median days so far (open)"), "days"),
-        Column("cohort_reached", _label(actor, "本期新建已达", "Created in period, reached"), "deals"),
-        Column("cohort_lost_here", _label(actor, "本期新建在此丢单", "Created in period, lost here"), "deals"),
-        Column("conversion_from_previous", _label(actor, "阶段转化率", "Conversion from previous")),
+        Column("stage", _label(actor, "阶段", "Stage"), display_key="stage_name"),
+        Column("count", _label(actor, "数量", "Count"), deals, "integer"),
+        Column("amount", _label(actor, "金额", "Amount"), money, "money"),
+        Column("mean_days_in_stage", _label(actor, "平均停留天数", "Mean days in stage"), days, "decimal"),
+        Column("median_days_in_stage", _label(actor, "停留天数中位数", "Median days in stage"), days, "decimal"),
+        Column(
+            "median_days_open", _label(actor, "在办停留天数中位数", "Median days so far (open)"), days, "decimal"
+        ),
+        Column("cohort_reached", _label(actor, "本期新建已达", "Created in period, reached"), deals, "integer"),
+        Column(
+            "cohort_lost_here", _label(actor, "本期新建在此输单", "Created in period, lost here"), deals, "integer"
+        ),
+        Column(
+            "conversion_from_previous",
+            _label(actor, "上一阶段转化率", "Conversion from previous"),
+            None,
+            "percent",
+        ),
     ]
     reasons_table = Table(
         "reasons",
-        _label(actor, "赢单/丢单原因", "Won and lost reasons"),
+        _label(actor, "赢单/输单原因", "Won and lost reasons"),
         [
-            Column("outcome", _label(actor, "结果", "Outcome")),
-            Column("reason", _label(actor, "原因", "Reason")),
-            Column("count", _label(actor, "数量", "Count"), "deals"),
-            Column("amount", _label(actor, "金额", "Amount"), "CNY"),
+            Column("outcome", _label(actor, "结果", "Outcome"), display_key="outcome_name"),
+            Column("reason", _label(actor, "原因", "Reason"), display_key="reason_text"),
+            Column("count", _label(actor, "数量", "Count"), deals, "integer"),
+            Column("amount", _label(actor, "金额", "Amount"), money, "money"),
         ],
         reasons["won"] + reasons["lost"],
+        _label(actor, "赢单与输单原因", "Won and lost reasons"),
     )
     return Report(
         "funnel",
@@ -791,19 +1014,52 @@ def funnel(
             "subject_type": kind,
             "subject_id": sid,
             "period": the_period.key,
-            "conversion": str((Decimal(tally.won_count) / closed).quantize(Decimal("0.0001"))) if closed else None,
+            "conversion": str(won_share) if won_share is not None else None,
+            "conversion_text": words.figure(won_share, "percent") if won_share is not None else None,
+            "steps": steps,
             "won_reasons": reasons["won"],
             "lost_reasons": reasons["lost"],
+            **_period_meta(actor, the_period),
         },
-        [Table("funnel", title, columns, rows), reasons_table],
-        Chart("bar", title, "deals", "funnel", "stage", ["count"]),
+        [Table("funnel", title, columns, rows, _label(actor, "销售漏斗", "Funnel")), reasons_table],
+        Chart(
+            "funnel",
+            _label(actor, f"{name} {label} 新建商机漏斗", f"{name} {label}: deals created in the period"),
+            deals,
+            "funnel",
+            "stage_name",
+            ["cohort_reached"],
+            format="integer",
+        ),
         notes=[
-            "open stages: opportunities open today; won and lost: closed in the period (the KPI engine's tally)",
-            "reasons: deals closed in the period by close_reason (null: none given; a loss needs one since 0002)",
-            "days in stage: stays that ended in the period, from the stage history (the moves' stated times); "
-            "days so far: open deals, since they entered their stage",
-            "cohort: deals created in the period; reached a stage if their history reaches it or a later one",
+            _label(
+                actor,
+                "进行中的阶段：今天仍在该阶段的商机；赢单和输单：本期成交或输掉的商机（与 KPI 的统计相同）。",
+                "Open stages: deals in that stage today; won and lost: deals closed in the period (as the KPIs "
+                "count them).",
+            ),
+            _label(
+                actor,
+                "原因：本期成交或输掉的商机按填写的原因汇总；未填写原因的单独列出。",
+                "Reasons: deals closed in the period by the reason given; those closed without one are listed "
+                "apart.",
+            ),
+            _label(
+                actor,
+                "停留天数：本期结束的停留，按阶段记录中的时间计算；在办停留天数：进行中的商机进入当前阶段至今的天数。",
+                "Days in stage: stays that ended in the period, from the stage history; days so far: open deals, "
+                "since they entered their stage.",
+            ),
+            _label(
+                actor,
+                "漏斗与转化率：本期新建的商机到达各阶段的数量（到达后面的阶段即经过前面的阶段），"
+                "转化率为到达本阶段 ÷ 到达上一阶段；输单不是漏斗的一个阶段，单独列在最后。",
+                "Funnel and conversion: how many deals created in the period reached each stage (reaching a "
+                "later stage passes the earlier ones); conversion is those reaching a stage over those reaching "
+                "the one before. Lost is not a stage of the funnel: it is listed last, apart.",
+            ),
         ],
+        locale=actor.locale,
     )
 
 
@@ -893,7 +1149,8 @@ def evidence(
     the_period = _period(query.get("period"), zone, now)
     if kind == "unit":
         path = session.execute(select(Unit.path).where(Unit.id == sid)).scalar_one()
-        reps = [(i, n) for i, n, _ in _reps_below(session, path)]
+        shown_names = _told_apart(session, actor, _reps_below(session, path))
+        reps = list(shown_names.items())
     else:
         reps = [(sid, name)]
     names = dict(reps)
@@ -939,6 +1196,7 @@ def evidence(
             {
                 "rep_id": rep_id,
                 "name": rep_name,
+                "drill": _rep_drill(rep_id, the_period),
                 "visits_logged": logged[rep_id],
                 "visits_approved": figures_public(result).actual,
                 "median_distance_m": _median(parts["distance"]),
@@ -968,22 +1226,27 @@ def evidence(
             flagged_visits.where(*in_period, has_flags).order_by(col(Visit.check_in_at), col(Visit.id))
         )
     ]
-    title = _label(actor, f"{name} {the_period.key} 拜访证据", f"{name} {the_period.key}: visit evidence")
+    label = words.period_label(the_period, actor.locale)
+    title = _label(actor, f"{name} {label} 拜访证据", f"{name} {label}: visit evidence")
+    counted, metres = _unit(actor, "visits"), _unit(actor, "m")
     columns = [
         Column("name", _label(actor, "销售", "Rep")),
-        Column("visits_logged", _label(actor, "提交拜访", "Visits logged"), "visits"),
-        Column("visits_approved", _label(actor, "已批准拜访", "Visits approved"), "visits"),
-        Column("median_distance_m", _label(actor, "距离中位数", "Median distance"), "m"),
-        Column("max_distance_m", _label(actor, "最大距离", "Max distance"), "m"),
-        Column("median_accuracy_m", _label(actor, "GPS精度中位数", "Median GPS accuracy"), "m"),
-        Column("median_minutes_on_site", _label(actor, "在场时长中位数", "Median time on site"), "min"),
-        Column("out_of_range", _label(actor, "超范围拜访", "Out of range"), "visits"),
-        Column("out_of_range_share", _label(actor, "超范围占比", "Out-of-range share")),
-        Column("flagged", _label(actor, "有标记的拜访", "Flagged visits"), "visits"),
+        Column("visits_logged", _label(actor, "提交拜访", "Visits logged"), counted, "integer"),
+        Column("visits_approved", _label(actor, "已批准拜访", "Visits approved"), counted, "integer"),
+        Column("median_distance_m", _label(actor, "距离中位数", "Median distance"), metres, "decimal"),
+        Column("max_distance_m", _label(actor, "最大距离", "Max distance"), metres, "decimal"),
+        Column("median_accuracy_m", _label(actor, "GPS精度中位数", "Median GPS accuracy"), metres, "decimal"),
+        Column(
+            "median_minutes_on_site",
+            _label(actor, "在场时长中位数", "Median time on site"),
+            _unit(actor, "min"),
+            "decimal",
+        ),
+        Column("out_of_range", _label(actor, "超范围拜访", "Out of range"), counted, "integer"),
+        Column("out_of_range_share", _label(actor, "超范围占比", "Out-of-range share"), None, "percent"),
+        Column("flagged", _label(actor, "有标记的拜访", "Flagged visits"), counted, "integer"),
     ]
-    flagged_title = _label(
-        actor, f"{name} {the_period.key} 有标记的拜访", f"{name} {the_period.key}: flagged visits"
-    )
+    flagged_title = _label(actor, f"{name} {label} 有标记的拜访", f"{name} {label}: flagged visits")
     flagged_columns = [
         Column("check_in", _label(actor, "签到时间", "Check-in")),
         Column("name", _label(actor, "销售", "Rep")),
@@ -996,18 +1259,45 @@ def evidence(
     return Report(
         "evidence",
         title,
-        {"subject_type": kind, "subject_id": sid, "period": the_period.key, "max_distance_m": limit},
-        [Table("evidence", title, columns, rows), Table("flagged", flagged_title, flagged_columns, flagged_rows)],
+        {
+            "subject_type": kind,
+            "subject_id": sid,
+            "period": the_period.key,
+            "max_distance_m": limit,
+            **_period_meta(actor, the_period),
+        },
+        [
+            Table("evidence", title, columns, rows, _label(actor, "拜访证据", "Visit evidence")),
+            Table(
+                "flagged",
+                flagged_title,
+                flagged_columns,
+                flagged_rows,
+                _label(actor, "有标记的拜访", "Flagged visits"),
+            ),
+        ],
         Chart(
-            "bar",
+            "bars",
             _label(actor, "超范围拜访占比", "Out-of-range share"),
-            "%",
+            None,
             "evidence",
             "name",
             ["out_of_range_share"],
+            format="percent",
         ),
         notes=[
-            "visits_logged: submitted, approved and rejected visits checked in during the period (the rep's zone "
-            "for a rep, the unit's for a unit); visits_approved: the visits KPI"
+            _label(
+                actor,
+                "提交拜访：本期签到的待审批、已批准和已驳回拜访（销售按本人时区，组织按该组织的时区）；"
+                "已批准拜访：拜访量指标。",
+                "Visits logged: submitted, approved and rejected visits checked in during the period (in the "
+                "rep's time zone for a rep, the unit's for a unit); visits approved: the visits KPI.",
+            ),
+            _label(
+                actor,
+                f"超范围：签到位置距客户超过 {words.figure(limit, 'decimal')} 米。",
+                f"Out of range: checked in more than {words.figure(limit, 'decimal')} m from the customer.",
+            ),
         ],
+        locale=actor.locale,
     )

@@ -5,43 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from backend.goals.models import METRICS
-from tests.kpi.helpers import actor, customer, deal, goal, visit
+from tests.kpi.helpers import actor, customer, deal
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 REPORTS = ("trend", "comparison", "regions", "funnel", "evidence")
-
-
-@pytest.fixture
-def work(org: Any, engine: Any) -> Any:
-    """November 2026 for team1 (rep1, rep2) and team2 (rep3): visits, deals and goals for rep1 and team1."""
-    with Session(engine, expire_on_commit=False) as session:
-        boss, lead1, lead2 = (actor(session, org.user(k)) for k in ("boss", "lead1", "lead2"))
-        rep1, rep2, rep3 = (actor(session, org.user(k)) for k in ("rep1", "rep2", "rep3"))
-        c1, c2 = customer(session, rep1, NOW, "上海五金"), customer(session, rep2, NOW, "杭州机电")
-        c3 = customer(session, rep3, NOW)
-        for day, score in (("03", 4), ("04", 5), ("10", 3)):
-            visit(session, rep1, lead1, c1, f"2026-11-{day}T02:00:00+00:00", score, NOW)
-        visit(session, rep1, lead1, c1, "2026-10-15T02:00:00+00:00", 5, NOW)
-        visit(session, rep2, lead1, c2, "2026-11-05T02:00:00+00:00", 2, NOW)
-        visit(session, rep3, lead2, c3, "2026-11-05T02:00:00+00:00", 4, NOW)
-        deal(session, rep1, c1, "12000.50", "won", "2026-11-06T03:00:00+00:00", NOW, "价格")
-        deal(session, rep1, c1, "5000", "lost", "2026-11-07T03:00:00+00:00", NOW, "竞品")
-        deal(session, rep2, c2, "8000", "won", "2026-10-20T03:00:00+00:00", NOW)
-        for metric, target in zip(METRICS, ("50000", "20", "0.5", "4.5", "2"), strict=True):
-            goal(session, boss, ("user", org.user("rep1")), metric, "2026-11", target, NOW)
-            goal(session, boss, ("unit", org.unit("team1")), metric, "2026-11", target, NOW)
-        session.commit()
-    return org
 
 
 def _progress(api: Any, subject_type: str, subject_id: str, period: str = "2026-11") -> dict[str, Any]:
@@ -139,10 +116,14 @@ def test_funnel_counts_won_and_lost_from_the_engine_with_their_reasons(work, sig
     assert stages["won"]["amount"] == team1["revenue"]["actual"]
     assert (stages["lost"]["count"], stages["lost"]["amount"]) == (3, "6100.00")
     assert body["conversion"] == "0.4000" == team1["conversion"]["actual"]
-    assert body["won_reasons"] == [{"outcome": "won", "reason": "价格", "count": 2, "amount": "15000.50"}]
+    won, lost = {"outcome": "won", "outcome_name": "Won"}, {"outcome": "lost", "outcome_name": "Lost"}
+    assert body["won_reasons"] == [
+        won | {"reason": "价格", "reason_text": "价格", "count": 2, "amount": "15000.50"}
+    ]
+    # A reason stays as typed; a deal closed without one says so in the reader's words.
     assert body["lost_reasons"] == [
-        {"outcome": "lost", "reason": "竞品", "count": 2, "amount": "5700.00"},
-        {"outcome": "lost", "reason": None, "count": 1, "amount": "400.00"},
+        lost | {"reason": "竞品", "reason_text": "竞品", "count": 2, "amount": "5700.00"},
+        lost | {"reason": None, "reason_text": "No reason given", "count": 1, "amount": "400.00"},
     ]
     # The reasons add up to the engine's won and lost counts and amounts.
     assert sum(r["count"] for r in body["won_reasons"]) == stages["won"]["count"]
@@ -282,7 +263,7 @@ def test_regions_plot_customers_without_map_tiles(work, sign_in, engine):
     body = boss.get("/api/v1/reports/regions", params={"period": "2026-11"}).json()
     assert {r["name"] for r in body["tables"]["regions"]["rows"]} == {"east", "south"}
     assert body["tables"]["cities"]["rows"] == [
-        {"city": "上海", "customers": 3, "new_customers": 1, "revenue": "12000.50"}
+        {"city": "上海", "city_name": "上海", "customers": 3, "new_customers": 1, "revenue": "12000.50"}
     ]  # rep2 won in October
     assert body["points_shown"] == 3
     east = next(r for r in body["tables"]["regions"]["rows"] if r["name"] == "east")
@@ -297,15 +278,47 @@ def test_xlsx_is_a_workbook_with_a_sheet_per_table(work, sign_in):
     lead = sign_in("lead1@example.com")
     response = lead.get("/api/v1/reports/regions", params={"format": "xlsx"})
     assert response.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
-        names = set(book.namelist())
-        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet3.xml"} <= names
-        for name in names:
-            ElementTree.fromstring(book.read(name))
-        workbook = book.read("xl/workbook.xml").decode()
-        assert 'name="regions"' in workbook and 'name="points"' in workbook
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Regions", "Cities", "Revenue by city", "Customer locations"]
     bad = lead.get("/api/v1/reports/trend", params={"format": "pdf"})
     assert bad.status_code == 422
+
+
+def test_the_xlsx_holds_numbers_with_formats_a_frozen_header_and_fitted_widths(work, sign_in):
+    """Read back as a spreadsheet reads it: the title, the header frozen under it, each figure a number with
+    its format (money with ¥, a fraction as a percentage, a count whole), words for codes, widths that fit."""
+    chinese = sign_in("rep2@example.com")  # reads Chinese; a rep reports on themselves
+    response = chinese.get(
+        "/api/v1/reports/funnel",
+        params={"format": "xlsx", "subject_type": "user", "subject_id": work.user("rep2"), "period": "2026-10"},
+    )
+    assert response.status_code == 200, response.text
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["销售漏斗", "赢单与输单原因"]
+    funnel = book["销售漏斗"]
+    assert funnel["A1"].value == "Rep2 2026年10月 销售漏斗"
+    assert [c.value for c in funnel[2]][:3] == ["阶段", "数量 (单)", "金额 (元)"]
+    assert funnel.freeze_panes == "A3"
+    rows = {row[0].value: row for row in funnel.iter_rows(min_row=3, max_row=8)}
+    assert list(rows) == ["线索", "需求确认", "方案报价", "商务谈判", "赢单", "输单"]
+    won = rows["赢单"]
+    # rep2's deal of 8,000 won in October: a number, shown with ¥ and thousands.
+    assert (won[1].value, won[1].data_type, won[1].number_format) == (1, "n", "#,##0")
+    assert (won[2].value, won[2].data_type, won[2].number_format) == (8000, "n", '"¥"#,##0.00')
+    reasons = book["赢单与输单原因"]
+    assert [c.value for c in reasons[3]] == ["赢单", "未填写原因", 1, 8000]
+    # Widths fit the longest cell, a Chinese character counting double: "在办停留天数中位数 (天)" is 21 wide.
+    assert funnel.column_dimensions["F"].width >= 21
+    assert funnel.column_dimensions["B"].width < funnel.column_dimensions["F"].width
+
+    english = sign_in("lead1@example.com").get("/api/v1/reports/comparison", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(english.content))["Comparison"]
+    header = [c.value for c in sheet[2]]
+    row = {header[i]: cell for i, cell in enumerate(sheet[3])}
+    attainment = row["Revenue attainment"]
+    assert (attainment.data_type, attainment.number_format) == ("n", "0.0%")
+    assert isinstance(attainment.value, float) and 0 < attainment.value < 1
+    assert row["Revenue (CNY)"].number_format == '"¥"#,##0.00'
 
 
 def test_an_unknown_format_or_table_names_the_choices(work, sign_in):

@@ -1,0 +1,327 @@
+"""Reports as people read them: words in the reader's language instead of codes, a period picker's month,
+quarter and year, drill-down from the company to a rep's visits, the funnel's conversion between stages,
+and people of the same name told apart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy.orm import Session
+
+from backend.org.models import User
+from backend.periods import period_containing
+from tests.conftest import both_databases
+from tests.factories import add_user
+
+REPORTS = ("trend", "comparison", "regions", "funnel", "evidence")
+SVG = "{http://www.w3.org/2000/svg}"
+# A code as the server spells them: `close_reason`, `visits_logged`; and the JSON word for nothing.
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\bnull\b|\bNone\b")
+
+
+def _in_chinese(sign_in: Any, email: str) -> Any:
+    api = sign_in(email)
+    changed = api.patch("/api/v1/me", json={"locale": "zh-CN"})
+    assert changed.status_code == 200, changed.text
+    return api
+
+
+def _month(clock: Any) -> str:
+    return clock.now.strftime("%Y-%m")
+
+
+def _svg_texts(content: bytes) -> list[str]:
+    root = ElementTree.fromstring(content)
+    return [t.text or "" for tag in ("text", "title", "desc") for t in root.iter(f"{SVG}{tag}")]
+
+
+@both_databases
+def test_a_chinese_reader_sees_words_where_the_server_has_codes(work, sign_in, clock):
+    lead = _in_chinese(sign_in, "lead1@example.com")
+    params = {"subject_type": "unit", "period": _month(clock)}
+    for report in REPORTS:
+        body = lead.get(f"/api/v1/reports/{report}", params=params).json()
+        said = [note for note in body["notes"]]
+        for table in body["tables"].values():
+            said += (
+                [table["title"]]
+                + [c["label"] for c in table["columns"]]
+                + [c["unit"] or "" for c in table["columns"]]
+            )
+            for row in table["rows"]:
+                said += [
+                    str(row.get(c["display_key"] or c["key"]) or "")
+                    for c in table["columns"]
+                    if c["format"] == "text"
+                ]
+        leftovers = [text for text in said if CODE.search(text) and not re.search(r"[0-9a-f]{8}-", text)]
+        assert leftovers == [], report
+        assert all(re.search(r"[\u4e00-\u9fff]", note) for note in body["notes"]), report
+        csv_text = lead.get(f"/api/v1/reports/{report}", params=params | {"format": "csv"}).content.decode(
+            "utf-8-sig"
+        )
+        assert not CODE.search(csv_text), report
+        svg_texts = _svg_texts(lead.get(f"/api/v1/reports/{report}", params=params | {"format": "svg"}).content)
+        assert [t for t in svg_texts if CODE.search(t)] == [], report
+
+    funnel = lead.get("/api/v1/reports/funnel", params=params).json()
+    rows = funnel["tables"]["funnel"]["rows"]
+    assert [(r["stage"], r["stage_name"], r["in_funnel"]) for r in rows] == [
+        ("lead", "线索", True),
+        ("qualified", "需求确认", True),
+        ("proposal", "方案报价", True),
+        ("negotiation", "商务谈判", True),
+        ("won", "赢单", True),
+        ("lost", "输单", False),
+    ]
+    reasons = funnel["tables"]["reasons"]
+    header = [(c["label"], c["unit"]) for c in reasons["columns"]]
+    assert header == [("结果", None), ("原因", None), ("数量", "单"), ("金额", "元")]
+    assert [(r["outcome_name"], r["reason_text"]) for r in reasons["rows"]] == [("赢单", "价格"), ("输单", "竞品")]
+    evidence = lead.get("/api/v1/reports/evidence", params=params).json()
+    labels = {c["key"]: (c["label"], c["unit"]) for c in evidence["tables"]["evidence"]["columns"]}
+    assert labels["visits_logged"] == ("提交拜访", "次")
+    assert labels["out_of_range_share"] == ("超范围占比", None)
+
+
+def test_exports_write_words_for_codes_and_fractions_as_percentages(work, sign_in, clock):
+    lead = sign_in("lead1@example.com")
+    params = {"subject_type": "unit", "period": _month(clock), "format": "csv"}
+    reasons = list(
+        csv.reader(
+            io.StringIO(
+                lead.get("/api/v1/reports/funnel", params=params | {"table": "reasons"}).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert reasons == [
+        ["Outcome", "Reason", "Count (deals)", "Amount (CNY)"],
+        ["Won", "价格", "1", "12000.50"],
+        ["Lost", "竞品", "1", "5000.00"],
+    ]
+    comparison = list(
+        csv.reader(io.StringIO(lead.get("/api/v1/reports/comparison", params=params).content.decode("utf-8-sig")))
+    )
+    header = comparison[0]
+    rep1 = next(row for row in comparison if row[0] == "Rep1")
+    # 12,000.50 of a 50,000 target: the sheet reads "24.00%" as the number 0.24.
+    assert rep1[header.index("Revenue attainment")] == "24.00%"
+    assert rep1[header.index("Revenue (CNY)")] == "12000.50"
+
+
+@pytest.mark.parametrize(
+    ("period", "kind", "label", "first_day", "last_day", "previous", "following"),
+    [
+        ("2026-11", "month", "November 2026", "2026-11-01", "2026-11-30", "2026-10", "2026-12"),
+        ("2026-Q4", "quarter", "Q4 2026", "2026-10-01", "2026-12-31", "2026-Q3", "2027-Q1"),
+        ("2026", "year", "2026", "2026-01-01", "2026-12-31", "2025", "2027"),
+    ],
+)
+def test_every_report_takes_a_month_quarter_or_year_and_states_it_for_a_picker(
+    work, sign_in, clock, period, kind, label, first_day, last_day, previous, following
+):
+    # The clock's month, its quarter and its year (the parameters spell them for the clock's day).
+    today = clock.now.date()
+    assert period == period_containing(kind, today).key
+    lead = sign_in("lead1@example.com")
+    for report in REPORTS:
+        answer = lead.get(f"/api/v1/reports/{report}", params={"subject_type": "unit", "period": period})
+        assert answer.status_code == 200, (report, answer.text)
+        info = answer.json()["period_info"]
+        assert info == {
+            "key": period,
+            "kind": kind,
+            "label": label,
+            "first_day": first_day,
+            "last_day": last_day,
+            "previous": previous,
+            "previous_label": info["previous_label"],
+            "next": following,
+            "next_label": info["next_label"],
+        }, report
+    chinese = _in_chinese(sign_in, "lead1@example.com")
+    info = chinese.get("/api/v1/reports/funnel", params={"period": period}).json()["period_info"]
+    assert info["label"] == {"month": "2026年11月", "quarter": "2026年第4季度", "year": "2026年"}[kind]
+
+
+def test_a_quarter_is_the_sum_of_its_months(work, sign_in, clock):
+    lead = sign_in("lead1@example.com")
+    quarter = period_containing("quarter", clock.now.date())
+    team = {"subject_type": "unit", "subject_id": work.unit("team1")}
+    months = lead.get("/api/v1/reports/trend", params=team | {"period": _month(clock), "periods": 3}).json()
+    by_quarter = lead.get("/api/v1/reports/trend", params=team | {"period": quarter.key, "periods": 2}).json()
+    assert by_quarter["periods"] == [quarter.previous().key, quarter.key]
+    in_quarter = [r for r in months["tables"]["trend"]["rows"] if quarter.contains_day(_first_day(r["period"]))]
+    row = by_quarter["tables"]["trend"]["rows"][-1]
+    assert row["period_label"] == "Q4 2026"
+    assert int(row["visits_actual"]) == sum(int(r["visits_actual"]) for r in in_quarter) == 5
+    total = sum(float(r["revenue_actual"]) for r in in_quarter)
+    assert float(row["revenue_actual"]) == total == 20000.50
+
+
+def _first_day(key: str) -> Any:
+    from backend.periods import parse_period
+
+    return parse_period(key).start
+
+
+@pytest.mark.parametrize("period", ["2026-Q5", "Q4", "2026-13", "November", "2026-q4"])
+def test_a_period_that_is_not_one_is_refused_naming_the_field_in_the_readers_language(work, sign_in, period):
+    chinese = _in_chinese(sign_in, "lead1@example.com")
+    for report in REPORTS:
+        refused = chinese.get(f"/api/v1/reports/{report}", params={"period": period})
+        assert refused.status_code == 422, report
+        assert refused.json()["errors"] == [
+            {
+                "field": "period",
+                "code": "wrong_type",
+                "message": "必须是期间，如 2026、2026-Q4、2026-11 或 2026-W48",
+            }
+        ]
+
+
+@both_databases
+def test_drill_down_from_the_company_to_a_reps_visits(work, sign_in, clock):
+    """Each row names where the next level is: company → regions → teams → reps → the rep's visits."""
+    boss = sign_in("boss@example.com")
+
+    def rows(drill: dict[str, Any]) -> list[dict[str, Any]]:
+        answer = boss.get(drill["path"], params=drill["query"])
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return body if isinstance(body, list) else body["tables"]["comparison"]["rows"]
+
+    start = {"path": "/api/v1/reports/comparison", "query": {"period": _month(clock), "by": "team"}}
+    regions = {r["name"]: r for r in rows(start)}
+    assert set(regions) == {"east", "south"}
+    assert regions["east"]["drill"]["level"] == "team"
+    teams = {r["name"]: r for r in rows(regions["east"]["drill"])}
+    assert set(teams) == {"team1", "team2"}
+    assert teams["team1"]["drill"]["level"] == "rep"
+    reps = {r["name"]: r for r in rows(teams["team1"]["drill"])}
+    assert {"Rep1", "Rep2"} <= set(reps)
+    rep1 = reps["Rep1"]
+    assert rep1["subject_id"] == work.user("rep1") and rep1["drill"]["level"] == "visits"
+    visits = rows(rep1["drill"])
+    # The visits behind the rep's figure: November's three approved visits, not October's.
+    assert len(visits) == int(rep1["visits_actual"]) == 3
+    assert {v["rep_id"] for v in visits} == {work.user("rep1")}
+    assert {v["status"] for v in visits} == {"approved"}
+
+    # The regions report drills the same way, and the evidence report to each rep's visits.
+    by_region = boss.get("/api/v1/reports/regions", params={"period": _month(clock)}).json()
+    east = next(r for r in by_region["tables"]["regions"]["rows"] if r["name"] == "east")
+    assert east["drill"] == {
+        "level": "team",
+        "path": "/api/v1/reports/regions",
+        "query": {"unit_id": work.unit("east"), "period": _month(clock)},
+    }
+    evidence = boss.get(
+        "/api/v1/reports/evidence", params={"subject_type": "unit", "period": _month(clock)}
+    ).json()
+    rep1_evidence = next(r for r in evidence["tables"]["evidence"]["rows"] if r["rep_id"] == work.user("rep1"))
+    assert rep1_evidence["drill"] == rep1["drill"]
+
+
+def test_the_funnel_states_the_conversion_between_stages_and_lost_is_no_stage_of_it(org, sign_in, engine, clock):
+    from backend.opportunities.service import advance, create_opportunity
+    from tests.kpi.helpers import actor, customer
+
+    created = clock.now - timedelta(days=10)
+    with Session(engine, expire_on_commit=False) as session:
+        rep1 = actor(session, org.user("rep1"))
+        shop = customer(session, rep1, created)
+        # Four deals created in the month: all at lead, three qualified, two at proposal, one won; one lost.
+        for furthest in ("lead", "qualified", "proposal", "won"):
+            deal = create_opportunity(session, rep1, str(uuid.uuid4()), {"customer_id": shop}, created)
+            path = {"lead": [], "qualified": ["qualified"], "proposal": ["qualified", "proposal"]}
+            steps = path.get(furthest, ["qualified", "proposal", "negotiation", "won"])
+            for day, stage in enumerate(steps, start=1):
+                reason = {"reason": "关系"} if stage == "won" else {}
+                advance(session, rep1, deal, stage, created + timedelta(days=day), clock.now, **reason)
+        lost = create_opportunity(session, rep1, str(uuid.uuid4()), {"customer_id": shop}, created)
+        advance(session, rep1, lost, "lost", created + timedelta(days=1), clock.now, reason="预算")
+        session.commit()
+    lead = sign_in("lead1@example.com")
+    body = lead.get("/api/v1/reports/funnel", params={"subject_type": "unit", "period": _month(clock)}).json()
+    # Reached: lead 5 (the lost deal too), qualified 3, proposal 2, negotiation 1, won 1.
+    assert [(s["from_stage"], s["to_stage"], s["conversion"], s["conversion_text"]) for s in body["steps"]] == [
+        ("lead", "qualified", 0.6, "60.0%"),
+        ("qualified", "proposal", 0.6667, "66.7%"),
+        ("proposal", "negotiation", 0.5, "50.0%"),
+        ("negotiation", "won", 1.0, "100.0%"),
+    ]
+    assert [s["to_name"] for s in body["steps"]] == ["Qualified", "Proposal", "Negotiation", "Won"]
+    assert (body["conversion"], body["conversion_text"]) == ("0.5000", "50.0%")
+    rows = {r["stage"]: r for r in body["tables"]["funnel"]["rows"]}
+    assert [s for s, r in rows.items() if not r["in_funnel"]] == ["lost"]
+
+    svg = lead.get(
+        "/api/v1/reports/funnel", params={"subject_type": "unit", "period": _month(clock), "format": "svg"}
+    )
+    root = ElementTree.fromstring(svg.content)
+    shapes = [p.find(f"{SVG}title").text for p in root.iter(f"{SVG}polygon")]
+    assert shapes == [
+        "Lead: 5 deals",
+        "Qualified: 3 deals",
+        "Proposal: 2 deals",
+        "Negotiation: 1 deals",
+        "Won: 1 deals",
+    ]
+    texts = _svg_texts(svg.content)
+    assert [t for t in texts if t.startswith("↓")] == [
+        "↓ conversion 60.0%",
+        "↓ conversion 66.7%",
+        "↓ conversion 50.0%",
+        "↓ conversion 100.0%",
+    ]
+    assert any(t.startswith("Lost: 1 in the period") for t in texts)
+
+
+def test_the_comparison_is_drawn_as_bars_sorted_largest_first_with_the_target_marked(work, sign_in, clock):
+    lead = sign_in("lead1@example.com")
+    svg = lead.get("/api/v1/reports/comparison", params={"period": _month(clock), "format": "svg"})
+    root = ElementTree.fromstring(svg.content)
+    bars = [r.find(f"{SVG}title").text for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    # rep1 won 12,000.50 against a 50,000 target; rep2 and the lead nothing this month.
+    assert bars[0] == "Rep1: ¥12,000.50 · 24.0%"
+    assert sorted(bars[1:]) == ["Lead1: ¥0.00", "Rep2: ¥0.00"]
+    marks = [line for line in root.iter(f"{SVG}line") if line.get("stroke-width") == "2"]
+    assert len(marks) == 2  # rep1's target, and the legend's
+
+
+def test_people_of_the_same_name_are_told_apart(org, engine, sign_in, clock):
+    with Session(engine, expire_on_commit=False) as session:
+        add_user(session, org, "wang.a", "rep", "team1")
+        add_user(session, org, "wang.b", "rep", "team1")
+        add_user(session, org, "wang.c", "rep", "team2")
+        for key in ("wang.a", "wang.b", "wang.c"):
+            user = session.get(User, org.user(key))
+            assert user is not None
+            user.name = "王强"
+        session.commit()
+    boss = _in_chinese(sign_in, "boss@example.com")
+    params = {"unit_id": org.unit("east"), "period": _month(clock)}
+    names = {
+        r["subject_id"]: r["name"]
+        for r in boss.get("/api/v1/reports/comparison", params=params).json()["tables"]["comparison"]["rows"]
+    }
+    # Two share team1: their emails tell them apart; the one in team2 is told by the team.
+    assert names[org.user("wang.a")] == "王强（wang.a）"
+    assert names[org.user("wang.b")] == "王强（wang.b）"
+    assert names[org.user("wang.c")] == "王强（team2）"
+    assert names[org.user("rep1")] == "Rep1"  # a name nobody else has stays as it is
+    evidence = boss.get(
+        "/api/v1/reports/evidence", params={"subject_type": "unit", "subject_id": org.unit("east")}
+    )
+    shown = {r["rep_id"]: r["name"] for r in evidence.json()["tables"]["evidence"]["rows"]}
+    assert shown[org.user("wang.c")] == "王强（team2）"
