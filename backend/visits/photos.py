@@ -216,10 +216,10 @@ def prepare(body: bytes, content_type: str, sha256: str | None = None) -> Photo:
             # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that: both are refused.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Not closed: closing would free the pixels, and a BytesIO holds no file to release.
-            upright = Image.open(io.BytesIO(body))
-            upright.load()
-            ImageOps.exif_transpose(upright, in_place=True)  # no copy of an image that is upright already
-            upright = _flattened(upright)
+            opened = Image.open(io.BytesIO(body))
+            opened.load()
+            ImageOps.exif_transpose(opened, in_place=True)  # no copy of an image that is upright already
+            upright = _flattened(opened)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput.one("body", "image_too_large", max=Image.MAX_IMAGE_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
