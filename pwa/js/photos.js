@@ -15,7 +15,7 @@ let failures = 0;
 let retry;
 let running = null;
 
-/** Uploads what waits, unless an upload runs already (in any tab). */
+/** Uploads what waits, unless an upload runs already (in any tab); resolves with how many arrived. */
 export function upload() {
   const run = () => send().catch((error) => console.error('photo upload failed', error));
   if (navigator.locks) return navigator.locks.request('fieldgoal-photos', { ifAvailable: true }, (lock) => lock && run());
@@ -24,12 +24,13 @@ export function upload() {
 
 async function send() {
   const later = new Set();   // 404: no visit on the server lists it yet; again after the next sync
+  let sent = 0;
   for (;;) {
     const { token } = await db.getMeta('token');
     // The server knows an id only once the mutation listing it has its receipt.
     const listed = new Set((await peek()).flatMap((m) => (m.entity === 'visit' && m.fields?.photos) || []));
     const next = (await db.photos()).find((p) => p.state === 'waiting' && !listed.has(p.id) && !later.has(p.id));
-    if (!next || !token) return;
+    if (!next || !token) return sent;
     let status = 0;
     try {
       ({ status } = await fetchFile(`/api/v1/attachments/${next.id}`, { token, body: next.blob, timeoutMs: 120000 }));
@@ -48,16 +49,16 @@ async function send() {
       }
       continue;
     }
-    if (status === 401 || status === 403) return;   // sync asks for the password; its next flush calls again
-    if (!FINAL.has(status)) {                       // no network, or the server in trouble: backoff
+    if (status === 401 || status === 403) return sent;  // sync asks for the password; its next flush calls again
+    if (!FINAL.has(status)) {                           // no network, or the server in trouble: backoff
       clearTimeout(retry);
       retry = setTimeout(upload, Math.min(3e5, 2000 * 2 ** failures++) * (0.5 + Math.random() / 2));
-      return;
+      return sent;
     }
     failures = 0;
     const { blob: _sent, ...kept } = next;
     await db.savePhotos([{ ...kept, state: status < 300 ? 'sent' : 'failed' }]);
-    if (status >= 300) emit('notice', { key: 'photo.failed' });
+    if (status >= 300) emit('notice', { key: 'photo.failed' }); else sent++;
     emit('queue');
   }
 }

@@ -72,7 +72,9 @@ async function runExclusive() {
     const now = new Date().toISOString();
     await db.setMeta({ last_synced_at: now });
     setState({ phase: 'idle', lastSyncedAt: now, retryAt: null });
-    uploadPhotos();               // photos whose visit now has its receipt; its own lock, not this one
+    // Photos whose visit now has its receipt, under their own lock; once some arrived, a sync brings their
+    // visits' `photos_arrived`.
+    uploadPhotos().then((arrived) => { if (arrived) flush(); });
   } catch (error) {
     if (error instanceof StopSync) return;
     failures++;

@@ -166,6 +166,17 @@ def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live:
     assert arrived(live, visit_id) == {i: p["sha256"] for i, p in held.items()}
     for photo_id in held:
         assert [p.name for p in files_kept(live, photo_id)] == [f"{photo_id}.jpg", f"{photo_id}.thumb.jpg"]
+
+    # The sync after the uploads brings the visit's photos_arrived: the rep's own visit stops saying "uploading".
+    def pulled() -> bool:
+        held_visits = [v for v in rep.storage()["visits"] if v["id"] == visit_id]
+        return bool(held_visits) and len(held_visits[0].get("photos_arrived") or []) == 2
+
+    wait_until(pulled, 30, "the visit's photos_arrived on the phone")
+    rep.go("#/")
+    rep.go(f"#/visit/{visit_id}")
+    expect(rep.at("photo-thumb")).to_have_count(2)
+    expect(rep.at("photo-uploading")).to_be_hidden()
     after = photos_on_phone(rep)
     assert {i: (p["state"], p["sha256"], p["thumb"]) for i, p in after.items()} == {
         i: ("sent", None, True) for i in held
