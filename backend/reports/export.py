@@ -106,7 +106,12 @@ def to_xlsx(tables: list[Table], notes: Sequence[str] = ()) -> bytes:
     """One workbook, one sheet per table (named in the reader's words); the report's notes under the first."""
     buffer = io.BytesIO()
     # Nothing a user typed may become a formula, a number or a link: strings are written as strings.
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
+    options = {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+    }
     book = xlsxwriter.Workbook(buffer, options | {"strings_to_urls": False})
     title_style = book.add_format({"bold": True, "font_size": 13})
     header_style = book.add_format({"bold": True, "bottom": 1, "text_wrap": False, "bg_color": "#E6F2F1"})

@@ -325,3 +325,15 @@ def test_people_of_the_same_name_are_told_apart(org, engine, sign_in, clock):
     )
     shown = {r["rep_id"]: r["name"] for r in evidence.json()["tables"]["evidence"]["rows"]}
     assert shown[org.user("wang.c")] == "王强（team2）"
+
+
+def test_a_trend_of_no_periods_or_too_many_is_refused_naming_the_field(work, sign_in):
+    chinese = _in_chinese(sign_in, "lead1@example.com")
+    for periods in ("0", "25"):
+        refused = chinese.get("/api/v1/reports/trend", params={"periods": periods})
+        assert refused.status_code == 422, periods
+        assert refused.json()["errors"] == [
+            {"field": "periods", "code": "out_of_range", "message": "必须在 1 到 24 之间"}
+        ]
+    refused = chinese.get("/api/v1/reports/trend", params={"periods": "six"})
+    assert [e["field"] for e in refused.json()["errors"]] == ["periods"], refused.json()
