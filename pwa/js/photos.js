@@ -15,9 +15,10 @@ let failures = 0;
 let retry;
 let running = null;
 
-/** Uploads what waits, unless an upload runs already (in any tab); resolves with how many arrived. */
+/** Uploads what waits, unless an upload runs already (in any tab); says `arrived` when some did. */
 export function upload() {
-  const run = () => send().catch((error) => console.error('photo upload failed', error));
+  const run = () => send().then((sent) => { if (sent) emit('arrived'); })
+    .catch((error) => console.error('photo upload failed', error));
   if (navigator.locks) return navigator.locks.request('fieldgoal-photos', { ifAvailable: true }, (lock) => lock && run());
   return (running ||= run().finally(() => { running = null; }));
 }

@@ -7,7 +7,7 @@ import * as outbox from './outbox.js';
 import { call, NetworkError } from './api.js';
 import { tokenRejected } from './session.js';
 import { isoWithOffset } from './time.js';
-import { emit } from './events.js';
+import { emit, on } from './events.js';
 import { upload as uploadPhotos } from './photos.js';
 
 const PROTOCOL = 1;
@@ -72,9 +72,7 @@ async function runExclusive() {
     const now = new Date().toISOString();
     await db.setMeta({ last_synced_at: now });
     setState({ phase: 'idle', lastSyncedAt: now, retryAt: null });
-    // Photos whose visit now has its receipt, under their own lock; once some arrived, a sync brings their
-    // visits' `photos_arrived`.
-    uploadPhotos().then((arrived) => { if (arrived) flush(); });
+    uploadPhotos();               // photos whose visit now has its receipt; its own lock, not this one
   } catch (error) {
     if (error instanceof StopSync) return;
     failures++;
@@ -203,6 +201,7 @@ export function start() {
     if (Number.isInteger(days)) return db.ageOut(days, new Date().toISOString()).then(() => emit('data'));
   }).catch(() => { /* nothing held yet */ });
   addEventListener('online', () => { failures = 0; flush(); });
+  on('arrived', () => flush());   // photos arrived: their visits' `photos_arrived` changed on the server
   addEventListener('offline', () => setState({ phase: 'offline' }));
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') flush(); });
   setInterval(() => { if (document.visibilityState === 'visible' && navigator.onLine) flush(); }, PERIODIC_MS);
