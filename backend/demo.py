@@ -50,7 +50,7 @@ from backend.periods import Period, period_containing, split_target
 from backend.rewards.models import CommissionAssignment, CommissionPlan
 from backend.settings import Settings
 from backend.sync.changelog import bulk_log_row, ensure_state
-from backend.visits.evidence import distance_m
+from backend.visits.evidence import CheckIn, Rules, between_flags, distance_m, in_order, own_flags, rules_from
 
 log = logging.getLogger("fieldgoal.demo")
 
@@ -353,7 +353,8 @@ def seed_demo(
             if not _is_empty(session):
                 return _working_sign_ins(session)
             started = timer.perf_counter()
-            counts = _Seeder(session, reps, months, seed, today or date.today()).run()
+            rules = rules_from(settings)
+            counts = _Seeder(session, reps, months, seed, today or date.today(), rules).run()
             seconds = round(timer.perf_counter() - started, 2)
             sign_ins = _working_sign_ins(session)
     finally:
@@ -438,8 +439,9 @@ class _BulkWriter:
 class _Seeder:
     """One demo company, written through a `_BulkWriter`; every random choice comes from one seeded stream."""
 
-    def __init__(self, session: Session, reps: int, months: int, seed: int, today: date) -> None:
+    def __init__(self, session: Session, reps: int, months: int, seed: int, today: date, rules: Rules) -> None:
         self.session = session
+        self.rules = rules
         self.reps_wanted = reps
         self.rng = random.Random(seed)
         # Ids come from a stream of their own, so that they do not shift when a choice is added elsewhere.
@@ -767,6 +769,7 @@ class _Seeder:
         customers = [self._customer(rep, team) for _ in range(CUSTOMERS_PER_REP)]
         deals = self._funnel(rep, customers)
         visits = self._visits(rep, team, customers, deals)
+        _add_flags_between(visits, self.rules)
 
         first_won: dict[int, datetime] = {}
         for deal in deals:
@@ -967,6 +970,7 @@ class _Seeder:
         off_by = rng.uniform(500, 3000) if far else abs(rng.gauss(0, accuracy / 2)) + rng.uniform(0, 40)
         lat, lon = _moved(customer["lat"], customer["lon"], off_by, rng.uniform(0, 2 * math.pi))
         check_out = check_in + timedelta(minutes=rng.randint(20, 40))
+        distance = distance_m(lat, lon, customer["lat"], customer["lon"])
         received = check_out + timedelta(minutes=rng.randint(1, 40))
         day = (check_in + timedelta(minutes=OFFSET_MIN)).date()
 
@@ -1004,7 +1008,10 @@ class _Seeder:
             "review_comment": comment,
             "reviewed_by": reviewed_by,
             "reviewed_at": reviewed_at,
-            "distance_m": distance_m(lat, lon, customer["lat"], customer["lon"]),
+            "distance_m": distance,
+            # Its own flags as the server sets them (the demo's units and customers set no radius: the
+            # setting's is every visit's); those between check-ins follow once the rep's day is known.
+            "flags": in_order(own_flags(distance, accuracy, self.rules.radius_m, self.rules)),
             "received_at": received,
             "version": version,
             "field_versions": {},
@@ -1012,6 +1019,24 @@ class _Seeder:
             "updated_at": reviewed_at or received,
             "deleted_at": None,
         }
+
+
+def _add_flags_between(visits: list[dict[str, Any]], rules: Rules) -> None:
+    """The flags between one rep's check-ins (a far customer an hour after a near one), judged all at once
+    as the server judges them: the rep's visits are all known here."""
+    ordered = sorted(
+        (
+            CheckIn(v["id"], v["check_in_at"], v["lat"], v["lon"], v["accuracy_m"], v["customer_id"])
+            for v in visits
+        ),
+        key=lambda c: (c.at, c.id),
+    )
+    by_id = {visit["id"]: visit for visit in visits}
+    for index, check_in in enumerate(ordered):
+        between = between_flags(ordered, index, rules)
+        if between:
+            visit = by_id[check_in.id]
+            visit["flags"] = in_order(set(visit["flags"] or ()) | between)
 
 
 @dataclass(slots=True)

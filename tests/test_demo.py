@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -179,6 +180,10 @@ def test_visits_carry_evidence_and_leave_an_approval_queue(demo: Engine) -> None
             assert reviewer is None
         assert (status == "rejected") == bool(comment)
     assert any(distance > 500 for _, _, distance, *_ in rows)
+    # Flagged as the server flags a visit: far beyond the default 500 m, and between one rep's check-ins.
+    flagged = _rows(demo, "SELECT distance_m, flags FROM visit")
+    assert all((distance > 500) == ("far" in (json.loads(flags or "[]") or [])) for distance, flags in flagged)
+    assert any("impossible_travel" in (json.loads(flags or "[]") or []) for _, flags in flagged)
 
 
 def test_a_strong_rep_outperforms_a_struggling_one(demo: Engine) -> None:

@@ -36,7 +36,7 @@ from sqlmodel import col
 
 from backend.customers.models import Customer
 from backend.org.models import Unit, User
-from backend.settings import session_settings
+from backend.settings import Settings, session_settings
 from backend.visits.models import Visit
 
 FLAGS = ("far", "poor_accuracy", "impossible_travel", "repeated_position")
@@ -55,17 +55,20 @@ class Rules:
     repeated_within: timedelta
 
 
+def rules_from(settings: Settings) -> Rules:
+    return Rules(
+        settings.check_in_radius_m,
+        settings.max_accuracy_m,
+        settings.max_travel_kmh,
+        timedelta(minutes=settings.repeated_position_minutes),
+    )
+
+
 def rules_of(session: Session) -> Rules:
     """The session's rules, built once per session (a sync batch asks for every visit)."""
     rules = session.info.get("fieldgoal.evidence_rules")
     if rules is None:
-        settings = session_settings(session)
-        rules = session.info["fieldgoal.evidence_rules"] = Rules(
-            settings.check_in_radius_m,
-            settings.max_accuracy_m,
-            settings.max_travel_kmh,
-            timedelta(minutes=settings.repeated_position_minutes),
-        )
+        rules = session.info["fieldgoal.evidence_rules"] = rules_from(session_settings(session))
     return rules
 
 
