@@ -8,8 +8,8 @@ from litestar import Request, Response, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend import paging
-from backend.goals import service
-from backend.goals.schemas import GoalChangePublic, GoalFamily, GoalPublic, SeasonalityPublic
+from backend.goals import service, tree
+from backend.goals.schemas import GoalChangePublic, GoalFamily, GoalPublic, GoalTree, SeasonalityPublic
 from backend.http import DB, CurrentActor, Now
 
 
@@ -34,6 +34,21 @@ def list_goals(
     page = paging.page_request(limit, cursor)
     found = service.list_goals(db, actor, period, subject_type, subject_id, page)
     return paging.respond(request, found.map(service.goal_public))
+
+
+@get("/goals/tree", sync_to_thread=True)
+def goal_tree(
+    db: DB,
+    actor: CurrentActor,
+    now: Now,
+    unit_id: FromQuery[str | None] = None,
+    metric: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
+) -> GoalTree:
+    """Leads and managers: every unit and person below a unit they run (default: their own), each with their
+    goal for the metric and period (allocated, unallocated, split) and its figures. Defaults: revenue, the
+    unit's month."""
+    return tree.goal_tree(db, actor, now, unit_id, metric, period)
 
 
 @patch("/goals/{goal_id:str}", sync_to_thread=True)
@@ -88,6 +103,7 @@ def set_seasonality(
 ROUTES = [
     create_goal,
     list_goals,
+    goal_tree,
     update_goal,
     allocate_goal,
     split_goal,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from backend.kpi.schemas import KpiFigures
+
 
 class GoalPublic(msgspec.Struct):
     id: str
@@ -53,3 +55,32 @@ class SeasonalityPublic(msgspec.Struct):
     unit_id: str
     weights: list[str]
     set_on: str | None
+
+
+class GoalTreeNode(msgspec.Struct):
+    """One unit or person of a goal tree: their goal for the tree's metric and period, and its figures."""
+
+    subject_type: str  # unit | user
+    subject_id: str
+    name: str
+    # A unit's kind (company, region, team) or a person's role (rep; a lead only when they have a goal).
+    kind: str
+    # The unit above in this tree (a person's: their unit); null for the tree's root.
+    parent_id: str | None
+    active: bool
+    # The subject's own stored goal for the metric and period; null when none is set.
+    goal: GoalPublic | None
+    # What the goal's own shorter-period goals add up to (a year split into months); null when it has none.
+    split: str | None
+    # The KPI engine's figures (GET /progress), also for a quarter or a year made of its months; null: no goal.
+    figures: KpiFigures | None
+
+
+class GoalTree(msgspec.Struct):
+    """Every unit and person below a unit, units top down by name, then people by name."""
+
+    unit_id: str
+    metric: str
+    period: str
+    as_of: str
+    nodes: list[GoalTreeNode]
