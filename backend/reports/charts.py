@@ -235,7 +235,10 @@ def _funnel(chart: Chart, table: Table, locale: str) -> tuple[list[str], float]:
             f"{centre + lower / 2:.1f},{y + height:.1f} {centre - lower / 2:.1f},{y + height:.1f}"
         )
         name = row.get(chart.label_key)
-        shown = words.figure(value, chart.format) + (f" {chart.unit}" if chart.unit else "")
+        unit = chart.unit or ""
+        if value == 1 and not locale.startswith("zh"):
+            unit = unit.removesuffix("s")  # 1 deal, 2 deals
+        shown = words.figure(value, chart.format) + (f" {unit}" if unit else "")
         colour = FUNNEL_COLOURS[min(i, len(FUNNEL_COLOURS) - 1)]
         parts.append(
             f'<polygon points="{points}" fill="{colour}"><title>{_text(name)}: {_text(shown)}</title></polygon>'

@@ -274,8 +274,8 @@ def test_the_funnel_states_the_conversion_between_stages_and_lost_is_no_stage_of
         "Lead: 5 deals",
         "Qualified: 3 deals",
         "Proposal: 2 deals",
-        "Negotiation: 1 deals",
-        "Won: 1 deals",
+        "Negotiation: 1 deal",
+        "Won: 1 deal",
     ]
     texts = _svg_texts(svg.content)
     assert [t for t in texts if t.startswith("↓")] == [
