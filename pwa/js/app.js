@@ -14,20 +14,18 @@ import * as customers from './views/customers.js';
 import * as customer from './views/customer.js';
 import * as goals from './views/goals.js';
 import * as inbox from './views/inbox.js';
-import * as approvals from './views/approvals.js';
 import * as me from './views/me.js';
-import * as reviews from './views/reviews.js';
 import * as statement from './views/statement.js';
-import * as plans from './views/plans.js';
-import * as desk from './views/desk.js';
-import * as audit from './views/audit.js';
-import * as dimensions from './views/dimensions.js';
-import * as payplans from './views/payplans.js';
-import * as reports from './views/reports.js';
-import * as calendar from './views/calendar.js';
-import * as channels from './views/channels.js';
 import * as login from './views/login.js';
 import * as password from './views/password.js';
+
+// The screens of people who manage others are a second bundle (js/team/): each module is fetched the first
+// time one of them opens it, so a rep's phone never downloads them. The service worker keeps them offline for
+// leads and managers only (CACHE_TEAM below).
+const teamScreen = (name) => ({ name, load: () => import(`./team/${name}.js`) });
+const [approvals, reviews, plans, desk, audit, dimensions, payplans, reports, calendar, channels] = [
+  'approvals', 'reviews', 'plans', 'desk', 'audit', 'dimensions', 'payplans', 'reports', 'calendar', 'channels',
+].map(teamScreen);
 
 const VERSION = document.documentElement.dataset.version;
 const LEADS = new Set(['lead', 'manager', 'admin']);
@@ -43,7 +41,7 @@ const ROUTES = [
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
-const FOR_LEADS = new Set([approvals, plans, desk, reports]);
+const FOR_LEADS = new Set([approvals, reviews, plans, desk, reports]);
 const FOR_MANAGERS = new Set([audit, dimensions, payplans, channels]);
 const FOR_ADMINS = new Set([calendar]);
 const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password, channels]);
@@ -108,12 +106,24 @@ async function show() {
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.
   if (view === reviews && !LEADS.has(ctx.user?.role)) view = me;
   emit('screen');
-  const node = await view.render(params, ctx);
+  const screen = view.load ? await loadTeamScreen(view) : view;
+  if (ticket !== showing) return;
+  const node = await screen.render(params, ctx);
   if (ticket !== showing) return; // a later navigation won
-  current = view;
+  current = screen;
   $('view').replaceChildren(node);
   const tab = UNDER_ME.has(view) ? '/me' : view === customer ? '/customers' : path || '/';
   for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${tab}`);
+}
+
+/** A team screen's module; offline and never cached on this phone, a screen that says so instead. */
+async function loadTeamScreen(route) {
+  try {
+    return await route.load();
+  } catch (error) {
+    console.warn(`team screen ${route.name} not loaded`, error);
+    return { render: () => h('section', { class: 'screen' }, h('p', { class: 'card', 'data-test': 'screen-unavailable' }, t('app.unavailable'))) };
+  }
 }
 
 /** Live screens redraw when the replica or the queue change, unless the user is typing in them. */

@@ -2,7 +2,7 @@
 // each. Money is CNY; in Chinese, amounts from ten thousand up read in 万 and 亿 (¥60万), as people say them.
 
 const zh = {
-  'app.name': '销售目标', 'app.loading': '正在加载…',
+  'app.name': '销售目标', 'app.loading': '正在加载…', 'app.unavailable': '此页面尚未下载到本机，联网后再打开。',
   'nav.home': '今日', 'nav.customers': '客户', 'nav.goals': '目标', 'nav.inbox': '消息', 'nav.approve': '审批', 'nav.me': '我的',
   'login.title': '登录', 'login.email': '邮箱', 'login.password': '密码', 'login.submit': '登录',
   'login.bad': '邮箱或密码不正确', 'login.locked': '尝试次数过多，请 {0} 分钟后再试', 'login.offline': '无法连接服务器，请联网后登录',
@@ -176,7 +176,7 @@ const zh = {
 };
 
 const en = {
-  'app.name': 'Fieldgoal', 'app.loading': 'Loading…',
+  'app.name': 'Fieldgoal', 'app.loading': 'Loading…', 'app.unavailable': 'This screen is not on this phone yet: open it again when online.',
   'nav.home': 'Today', 'nav.customers': 'Customers', 'nav.goals': 'Goals', 'nav.inbox': 'Inbox', 'nav.approve': 'Approve', 'nav.me': 'Me',
   'login.title': 'Sign in', 'login.email': 'Email', 'login.password': 'Password', 'login.submit': 'Sign in',
   'login.bad': 'Wrong email or password', 'login.locked': 'Too many attempts; try again in {0} min', 'login.offline': 'Cannot reach the server; connect to sign in',

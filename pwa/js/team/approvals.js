@@ -1,11 +1,11 @@
-// views/approvals.js: a lead's queue: the team's submitted visits (approve, reject with a comment, approve
+// team/approvals.js: a lead's queue: the team's submitted visits (approve, reject with a comment, approve
 // several at once) and amendments to approved visits (accept or refuse). Each decision is a queued action on
 // the version the lead is looking at, so a visit edited meanwhile comes back `stale_review`.
 import { h, empty, toast } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
-import { gallery } from './photos.js';
-import { evidence } from './common.js';
+import { gallery } from '../views/photos.js';
+import { evidence } from '../views/common.js';
 
 export const live = true;
 

@@ -1,10 +1,10 @@
-// views/audit.js: the audit trail for managers (#/audit?actor_id=&entity=&action=&from=&to=): who did what,
+// team/audit.js: the audit trail for managers (#/audit?actor_id=&entity=&action=&from=&to=): who did what,
 // when, and each changed field before and after, newest first (GET /audit). Online; offline, the last copy.
 import { h, field, empty } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { heading, keptNotice, shown } from './common.js';
+import { heading, keptNotice, shown } from '../views/common.js';
 
 const FILTERS = ['actor_id', 'entity', 'action', 'from', 'to'];
 const ENTITIES = ['visit', 'amendment', 'goal', 'user', 'review', 'review_dimension', 'plan', 'commission_plan'];

@@ -1,11 +1,11 @@
-// views/calendar.js: China's public holidays of a year, for admins (#/calendar?year=). A year the server only
+// team/calendar.js: China's public holidays of a year, for admins (#/calendar?year=). A year the server only
 // estimates (the `holidays` package: no State Council notice entered yet) says so; the admin pastes the
 // notice's days off and make-up workdays and saves them in one go (PUT /calendars/official/{year}), which
 // replaces the estimate for every unit. Online only; the server validates every date.
 import { h, field, toast } from '../ui.js';
 import { t } from '../i18n.js';
 import * as coaching from '../coaching.js';
-import { heading, isoDay, keptNotice, problems } from './common.js';
+import { heading, isoDay, keptNotice, problems } from '../views/common.js';
 
 /** The dates typed in a textarea: one per line, or separated by commas, spaces or 、. */
 const dates = (text) => text.split(/[\s,，、;；]+/).filter(Boolean);

@@ -1,4 +1,4 @@
-// views/channels.js: a unit's group robots, for managers and admins (#/channels?unit_id=): the WeCom, DingTalk
+// team/channels.js: a unit's group robots, for managers and admins (#/channels?unit_id=): the WeCom, DingTalk
 // and Feishu robots that hear the team's milestones and badges (and, marked for leads, the morning digest),
 // each webhook shown masked as the server keeps it; add one, send it a test message ("发送测试消息"), remove
 // it. The webhook and its secret go to the server once and are never shown again. Online only.

@@ -1,4 +1,4 @@
-// views/desk.js: the approval desk, for a lead at a laptop (#/desk?rep_id=&from=&to=&status=&min_distance_m=
+// team/desk.js: the approval desk, for a lead at a laptop (#/desk?rep_id=&from=&to=&status=&min_distance_m=
 // &max_accuracy_m=): the team's visits filtered by rep, date and evidence (distance to the customer, GPS
 // accuracy), several selected and approved or rejected at once (POST /visits/review), and the server's
 // receipt shown on each visit (approved, rejected, changed meanwhile, refused with its reason). Online: the
@@ -8,8 +8,8 @@ import { t, dateTime, number } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { flush } from '../sync.js';
-import { gallery } from './photos.js';
-import { heading, keptNotice, problems, shown, evidence } from './common.js';
+import { gallery } from '../views/photos.js';
+import { heading, keptNotice, problems, shown, evidence } from '../views/common.js';
 
 const FILTERS = ['rep_id', 'from', 'to', 'status', 'min_distance_m', 'max_accuracy_m'];
 const STATUSES = ['submitted', 'approved', 'rejected'];

@@ -1,4 +1,4 @@
-// views/dimensions.js: the review scorecard of a unit, for managers (#/dimensions?unit_id=): its dimensions
+// team/dimensions.js: the review scorecard of a unit, for managers (#/dimensions?unit_id=): its dimensions
 // (a KPI's attainment or a lead's 1–5 rating), their names and weights. A unit without its own scorecard
 // uses the nearest one above it (or the default), so saving writes every row shown as the unit's own
 // (POST /review-dimensions, one per row); a row switched off leaves the scorecard. New reviews use it;
@@ -7,7 +7,7 @@ import { h, field, toast } from '../ui.js';
 import { t } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { heading, keptNotice, problems, shown } from './common.js';
+import { heading, keptNotice, problems, shown } from '../views/common.js';
 
 const METRICS = ['revenue', 'visits', 'conversion', 'satisfaction', 'new_customers'];
 const KEY = /^[a-z][a-z0-9_]{0,31}$/;

@@ -1,4 +1,4 @@
-// views/payplans.js: commission plans for managers (#/payplans): each plan's name, mode (marginal: each
+// team/payplans.js: commission plans for managers (#/payplans): each plan's name, mode (marginal: each
 // tier's rate on its band, like income tax; whole: the reached tier's rate on all the revenue) and tiers
 // ("3 % up to 80 %, 5 % up to 100 %, 8 % above"), edited as percents and sent as the fractions the API keeps
 // (PATCH /commissions/plans/{id}); the server names any field it refuses. A new plan is made the same way.
@@ -7,7 +7,7 @@ import { h, field, toast, empty } from '../ui.js';
 import { t } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { heading, keptNotice, problems, shown } from './common.js';
+import { heading, keptNotice, problems, shown } from '../views/common.js';
 
 const PERCENT = /^\d{1,4}(\.\d{1,2})?$/;
 

@@ -1,4 +1,4 @@
-// views/plans.js: a lead's improvement plans (online; offline, the last copy, read-only). #/plans lists the
+// team/plans.js: a lead's improvement plans (online; offline, the last copy, read-only). #/plans lists the
 // plans the KPI engine suggests (a rep under 70 % two months running: "accept" opens a plan with its exit
 // criterion filled in) and the plans of the lead's people; #/plans/{id} shows one plan: its exit criteria as
 // the KPI engine measures them now, its actions (1:1 coaching, training, role change) with their dates and
@@ -7,7 +7,7 @@ import { h, field, toast, empty } from '../ui.js';
 import { t, day, percent } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { heading, keptNotice, problems, shown, isoDay } from './common.js';
+import { heading, keptNotice, problems, shown, isoDay } from '../views/common.js';
 
 const KINDS = ['coaching', 'training', 'role_change'];
 const OUTCOMES = ['met', 'not_met', 'role_change', 'left'];

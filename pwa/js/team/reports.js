@@ -1,4 +1,4 @@
-// views/reports.js: the reports a lead or manager reads (#/reports?report=funnel&period=2026-11), for the
+// team/reports.js: the reports a lead or manager reads (#/reports?report=funnel&period=2026-11), for the
 // caller's own unit: the chart the server draws (SVG), every table of the report with the server's column
 // labels, and the CSV and XLSX exports. Online only, like reviews: offline it says so. Cells keep the
 // server's value in `data-value`; their text is that value, read as a percentage where it is a fraction.

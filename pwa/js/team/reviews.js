@@ -1,4 +1,4 @@
-// views/reviews.js: a lead's reviews of their team (online only: drafts never reach a phone's replica).
+// team/reviews.js: a lead's reviews of their team (online only: drafts never reach a phone's replica).
 // #/reviews lists them (GET /reviews) and opens a new one for a rep and a period; #/reviews/{id} shows the
 // frozen figures, a 1–5 rating per rating dimension and the comments (PATCH), and shares the review with the
 // rep (POST …/share), after which it is read-only; once shared, the lead closes it (POST …/close): the score is
@@ -7,8 +7,8 @@ import { h, field, toast, empty } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { figures, dimensionName } from './me.js';
-import { problem, problems } from './common.js';
+import { figures, dimensionName } from '../views/me.js';
+import { problem, problems } from '../views/common.js';
 
 const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
 
