@@ -225,3 +225,20 @@ def test_a_leads_radius_for_a_customer_rejudges_its_visits(org, phone, sign_in, 
     assert rep.of("visit")[ids["far"]]["flags"] is None
     with Session(engine) as session:
         assert session.get_one(Customer, ids["customer"]).radius_m == 1500
+
+
+def test_a_rep_placing_their_customer_through_sync_rejudges_its_visits(org, phone, clock):
+    rep = phone("rep1")
+    customer_id, visit_id = str(uuid.uuid4()), str(uuid.uuid4())
+    day = (clock.now - timedelta(days=1)).astimezone(CST).replace(hour=9, minute=0, second=0, microsecond=0)
+    rep.queue_mutation("customer", "create", customer_id, fields={"name": "华联超市"})
+    fields = {"customer_id": customer_id, "check_in_at": day.isoformat(), "lat": SHANGHAI[0] + 0.01}
+    rep.queue_mutation("visit", "create", visit_id, fields=fields | {"lon": SHANGHAI[1], "accuracy_m": 10})
+    rep.sync()
+    assert (rep.of("visit")[visit_id]["distance_m"], rep.of("visit")[visit_id]["flags"]) == (None, None)
+    rep.queue_mutation(
+        "customer", "update", customer_id, base_version=1, fields={"lat": SHANGHAI[0], "lon": SHANGHAI[1]}
+    )
+    rep.sync()
+    assert rep.of("visit")[visit_id]["distance_m"] == pytest.approx(1112, abs=2)
+    assert rep.of("visit")[visit_id]["flags"] == ["far"]
