@@ -24,6 +24,9 @@ export function upload() {
 }
 
 async function send() {
+  // A sent photo's thumbnail stays a month (the visit's screen reads it offline), then the server's is used.
+  const old = (await db.photos()).filter((p) => p.state === 'sent' && p.at < Date.now() - 30 * 864e5);
+  if (old.length) await db.savePhotos([], old.map((p) => p.id));
   const later = new Set();   // 404: no visit on the server lists it yet; again after the next sync
   let sent = 0;
   for (;;) {

@@ -52,6 +52,15 @@ READ_PHOTOS = """async () => {
   }
 }"""
 
+# Makes every photo the phone holds `days` older (its `at`), as if taken then.
+AGE_PHOTOS = """async (days) => {
+  const db = await new Promise((resolve) => { const o = indexedDB.open('fieldgoal'); o.onsuccess = () => resolve(o.result); });
+  const store = db.transaction('photos', 'readwrite').objectStore('photos');
+  const all = await new Promise((resolve) => { const r = store.getAll(); r.onsuccess = () => resolve(r.result); });
+  await Promise.all(all.map((p) => new Promise((resolve) => { store.put({ ...p, at: p.at - days * 864e5 }).onsuccess = resolve; })));
+  db.close();
+}"""
+
 LOADED = "(img) => img.complete && img.naturalWidth > 0"
 
 
@@ -274,6 +283,13 @@ def test_an_upload_cut_midway_completes_without_a_duplicate(live: Live, new_cont
     expect(item.locator(hook("photo-uploading"))).to_be_hidden()
     img = item.locator(hook("photo-thumb")).locator("img")
     wait_until(lambda: img.evaluate(LOADED), 20, "the lead's thumbnail")
+
+    # A month on, the phone lets the thumbnail go (the server has the photo); the visit still shows it.
+    rep.page.evaluate(AGE_PHOTOS, 31)
+    rep.sync_now()
+    pumped_until(rep, lambda: photos_on_phone(rep) == {}, 30, "the old thumbnail dropped")
+    rep.go(f"#/visit/{visit_id}")
+    wait_until(lambda: rep.at("photo-thumb").locator("img").evaluate(LOADED), 20, "the server's thumbnail")
     assert rep.errors == [] and lead.errors == []
 
 
