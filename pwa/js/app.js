@@ -57,6 +57,9 @@ const ctx = {
     // Same precedence as start(): the language chosen on this phone, else the user's own, else zh-CN.
     const { locale } = await getMeta('locale');
     setLocale(locale || user.locale || 'zh-CN');
+    // The server writes the user's notices in the language the screen shows: a choice made on this phone (on
+    // the sign-in screen, or kept from before) becomes theirs; one still unsent is sent now.
+    if (locale && locale !== user.locale) session.saveLocale(locale); else session.sendLocale();
     chrome();
     ctx.navigate(user.must_change_password ? '#/password' : '#/');
     cacheTeamScreens();
@@ -249,11 +252,16 @@ async function start() {
   setLocale(meta.locale || meta.user?.locale || 'zh-CN');
   ctx.user = meta.user || null;
   if (ctx.user) setTimeZone(ctx.user.timezone);
-  on('status', () => { banners(); updatePending(); });
+  on('status', () => {
+    banners();
+    updatePending();
+    if (sync.state.phase === 'idle') session.sendLocale(); // the server answers again: a language unsent goes
+  });
   on('queue', () => { updatePending(); refreshLive(); });
   on('data', () => { updateUnread(); refreshLive(); });
   on('notice', ({ key, args }) => toast(t(key, ...(args || []).filter((a) => typeof a !== 'object'))));
   addEventListener('online', banners);
+  addEventListener('online', () => session.sendLocale());
   // Unsent work ages while the app stays open offline: the 'not synced for N days' banner keeps up.
   setInterval(updatePending, 15 * 60 * 1000);
   addEventListener('offline', banners);

@@ -32,12 +32,39 @@ export async function changePassword(currentPassword, password) {
   return answer;
 }
 
-/** The language the user chose on this phone, kept by the server too (it writes their notices in it). */
+/** The language the user chose on this phone, kept by the server too (it writes their notices in it). The
+ * choice waits in meta (`locale_unsent`) until the server has it: offline, signed out or with the token
+ * refused, sendLocale() sends it again when the network is back, at the next start and after signing in. */
 export async function saveLocale(locale) {
-  const { token, user } = await getMeta('token', 'user');
-  if (!token) return;
-  const answer = await call('PATCH', '/api/v1/me', { token, body: { locale }, timeoutMs: 10000 }).catch(() => null);
-  if (answer?.ok) await setMeta({ user: { ...user, locale } });
+  await setMeta({ locale_unsent: locale });
+  return sendLocale();
+}
+
+let sending = null;
+
+/** PATCH /api/v1/me {locale} with the choice still unsent, if any; one at a time, the latest choice last. */
+export function sendLocale() {
+  sending ||= (async () => {
+    try {
+      for (;;) {
+        const { token, user, locale_unsent: locale } = await getMeta('token', 'user', 'locale_unsent');
+        if (!token || !user || !locale) return;
+        const answer = locale === user.locale ? { ok: true }
+          : await call('PATCH', '/api/v1/me', { token, body: { locale }, timeoutMs: 10000 }).catch(() => null);
+        if (!answer || [401, 408, 426, 429].includes(answer.status) || answer.status >= 500) return; // kept
+        const now = await getMeta('user', 'locale_unsent');
+        // A refusal (a language the server does not know) is final; a newer choice goes in the next turn.
+        await setMeta({
+          ...(answer.ok ? { user: { ...now.user, locale } } : {}),
+          ...(now.locale_unsent === locale ? { locale_unsent: undefined } : {}),
+        });
+        if (now.locale_unsent === locale) return;
+      }
+    } finally {
+      sending = null;
+    }
+  })();
+  return sending;
 }
 
 /** The token stopped working (401): keep the user, queue and replica; only ask for the password again. */
