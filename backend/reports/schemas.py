@@ -25,7 +25,8 @@ class ColumnPublic(msgspec.Struct):
 
 
 class PeriodInfo(msgspec.Struct):
-    """The report's period as a picker shows it, and its neighbours (null past 2000 or 2100)."""
+    """The report's period as a picker shows it, its neighbours (null before 2000 and after 2100), and the
+    period of its kind running today."""
 
     key: str
     kind: str  # year | quarter | month | week
@@ -37,6 +38,9 @@ class PeriodInfo(msgspec.Struct):
     previous_label: str | None
     next: str | None
     next_label: str | None
+    # The period of the same kind running today in the report's time zone ("this month").
+    current: str
+    current_label: str
 
 
 class Drill(msgspec.Struct):

@@ -319,9 +319,11 @@ def _metric_columns(actor: Actor, figures: tuple[str, ...]) -> list[Column]:
     return columns
 
 
-def _period_meta(actor: Actor, period: Period) -> dict[str, Any]:
-    """What a period picker needs beside the figures: the period's label and its neighbours."""
-    return {"period_info": words.period_info(period, actor.locale)}
+def _period_meta(actor: Actor, period: Period, zone: str, now: datetime) -> dict[str, Any]:
+    """What a period picker needs beside the figures: the period's label, its neighbours, and the period of
+    its kind running today in the report's time zone."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return {"period_info": words.period_info(period, actor.locale, today)}
 
 
 def _told_apart(session: Session, actor: Actor, people: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -430,7 +432,7 @@ def trend(
             "subject_id": sid,
             "periods": [p.key for p in keys],
             "metric": shown_metric,
-            **_period_meta(actor, last),
+            **_period_meta(actor, last, zone, now),
         },
         [Table("trend", title, columns, rows, _label(actor, "趋势", "Trend"))],
         Chart(
@@ -545,7 +547,7 @@ def comparison(
             "period": the_period.key,
             "by": grouping,
             "sort": sort_by,
-            **_period_meta(actor, the_period),
+            **_period_meta(actor, the_period, unit.timezone, now),
         },
         [Table("comparison", title, columns, rows, _label(actor, "对比", "Comparison"))],
         Chart(
@@ -698,7 +700,7 @@ def regions(
             "period": the_period.key,
             "points_total": points_total,
             "points_shown": len(point_rows),
-            **_period_meta(actor, the_period),
+            **_period_meta(actor, the_period, unit.timezone, now),
         },
         [
             Table("regions", title, region_columns, region_rows, _label(actor, "区域", "Regions")),
@@ -1019,7 +1021,7 @@ def funnel(
             "steps": steps,
             "won_reasons": reasons["won"],
             "lost_reasons": reasons["lost"],
-            **_period_meta(actor, the_period),
+            **_period_meta(actor, the_period, zone, now),
         },
         [Table("funnel", title, columns, rows, _label(actor, "销售漏斗", "Funnel")), reasons_table],
         Chart(
@@ -1264,7 +1266,7 @@ def evidence(
             "subject_id": sid,
             "period": the_period.key,
             "max_distance_m": limit,
-            **_period_meta(actor, the_period),
+            **_period_meta(actor, the_period, zone, now),
         },
         [
             Table("evidence", title, columns, rows, _label(actor, "拜访证据", "Visit evidence")),

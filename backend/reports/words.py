@@ -15,7 +15,7 @@ rule per column `format`:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -97,9 +97,11 @@ def _neighbour(period: Period, day_after: bool) -> Period | None:
         return None
 
 
-def period_info(period: Period, locale: str) -> dict[str, Any]:
-    """What a period picker needs: the period's key, kind and label, its days, and the periods either side."""
+def period_info(period: Period, locale: str, today: date) -> dict[str, Any]:
+    """What a period picker needs: the period's key, kind and label, its days, the periods either side, and
+    the period of its kind that `today` falls in (a picker's "this month")."""
     before, after = _neighbour(period, False), _neighbour(period, True)
+    current = period_containing(period.kind, today)
     return {
         "key": period.key,
         "kind": period.kind,
@@ -110,6 +112,8 @@ def period_info(period: Period, locale: str) -> dict[str, Any]:
         "previous_label": period_label(before, locale) if before else None,
         "next": after.key if after else None,
         "next_label": period_label(after, locale) if after else None,
+        "current": current.key,
+        "current_label": period_label(current, locale),
     }
 
 

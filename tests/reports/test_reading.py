@@ -163,6 +163,8 @@ def test_every_report_takes_a_month_quarter_or_year_and_states_it_for_a_picker(
             "previous_label": info["previous_label"],
             "next": following,
             "next_label": info["next_label"],
+            "current": period,
+            "current_label": label,
         }, report
     chinese = _in_chinese(sign_in, "lead1@example.com")
     info = chinese.get("/api/v1/reports/funnel", params={"period": period}).json()["period_info"]
