@@ -303,11 +303,14 @@ def _line(chart: Chart, table: Table, locale: str) -> tuple[list[str], float]:
             parts.append(
                 f'<circle cx="{x}" cy="{y}" r="3.5" fill="{ACTUAL}"><title>{_text(shown)}</title></circle>'
             )
+        x = LEFT + step * (i + 0.5)
+        # Many periods: labels slanted so they do not run into each other.
+        slant = f' text-anchor="end" transform="rotate(-35 {x:.1f} {bottom + 16})"' if step < 90 else ""
+        anchor = "" if slant else ' text-anchor="middle"'
         parts.append(
-            f'<text x="{LEFT + step * (i + 0.5):.1f}" y="{bottom + 16}" text-anchor="middle">'
-            f"{_text(rows[i].get(chart.label_key))}</text>"
+            f'<text x="{x:.1f}" y="{bottom + 16}"{anchor}{slant}>{_text(rows[i].get(chart.label_key))}</text>'
         )
-    legend_y = bottom + 36
+    legend_y = bottom + (70 if step < 90 else 36)
     parts.append(
         f'<line x1="{LEFT}" y1="{legend_y}" x2="{LEFT + 24}" y2="{legend_y}" stroke="{ACTUAL}" stroke-width="2.5"/>'
     )
@@ -317,7 +320,7 @@ def _line(chart: Chart, table: Table, locale: str) -> tuple[list[str], float]:
         'stroke-dasharray="6 4"/>'
     )
     parts.append(f'<text x="{LEFT + 130}" y="{legend_y + 4}">{_text(words.say(locale, "目标", "Target"))}</text>')
-    return parts, bottom + BOTTOM
+    return parts, legend_y + 20
 
 
 def _scatter(chart: Chart, table: Table, locale: str) -> tuple[list[str], float]:
