@@ -305,6 +305,9 @@ def test_the_xlsx_holds_numbers_with_formats_a_frozen_header_and_fitted_widths(w
     # rep2's deal of 8,000 won in October: a number, shown with ¥ and thousands.
     assert (won[1].value, won[1].data_type, won[1].number_format) == (1, "n", "#,##0")
     assert (won[2].value, won[2].data_type, won[2].number_format) == (8000, "n", '"¥"#,##0.00')
+    # The report's notes, in Chinese, under the table.
+    notes = [row[0].value for row in funnel.iter_rows(min_row=10) if row[0].value]
+    assert len(notes) == 4 and all("商机" in note or "原因" in note or "停留" in note for note in notes)
     reasons = book["赢单与输单原因"]
     assert [c.value for c in reasons[3]] == ["赢单", "未填写原因", 1, 8000]
     # Widths fit the longest cell, a Chinese character counting double: "在办停留天数中位数 (天)" is 21 wide.
