@@ -116,7 +116,11 @@ async function show() {
   current = screen;
   $('view').replaceChildren(node);
   const tab = UNDER_ME.has(view) ? '/me' : view === customer ? '/customers' : path || '/';
-  for (const a of $('nav').querySelectorAll('a')) a.classList.toggle('on', a.getAttribute('href') === `#${tab}`);
+  for (const a of $('nav').querySelectorAll('a')) {
+    const href = a.getAttribute('href');
+    // A laptop's side links name the screen itself (#/reports), the phone's tabs the one it is under (#/me).
+    a.classList.toggle('on', href === `#${tab}` || (a.classList.contains('side') && `#${path}`.startsWith(href)));
+  }
 }
 
 /** A team screen's module; offline and never cached on this phone, a screen that says so instead. */
@@ -208,11 +212,26 @@ function chrome() {
     tab('#/', 'home'), tab('#/customers', 'customers'), tab('#/goals', 'goals'),
     tab('#/inbox', 'inbox', h('i', { id: 'unread', class: 'dot' })),
     LEADS.has(ctx.user.role) ? tab('#/approvals', 'approve') : null, tab('#/me', 'me'),
+    ...sideLinks(ctx.user.role),
   ].filter(Boolean) : []));
   $('nav').hidden = !signedIn;
+  // app.css lays a laptop out from these: a side navigation for everyone, the width used for the team's screens.
+  document.body.classList.toggle('signed-in', signedIn);
+  document.body.classList.toggle('team', signedIn && LEADS.has(ctx.user.role));
   banners();
   updatePending();
   updateUnread();
+}
+
+/** On a laptop (≥ 1024 px) the navigation is at the side, with room for the screens a lead or manager reaches
+ * from Me on a phone; app.css hides these links below that width. */
+function sideLinks(role) {
+  const link = (hash, key) => h('a', { href: hash, class: 'side', 'data-test': `side-${key}` }, h('span', {}, t(`${key}.title`)));
+  return [
+    ...(LEADS.has(role) ? [link('#/reviews', 'reviews'), link('#/plans', 'plans'), link('#/desk', 'desk'), link('#/reports', 'reports')] : []),
+    ...(MANAGERS.has(role) ? [link('#/dimensions', 'dimensions'), link('#/payplans', 'payplans'), link('#/audit', 'audit'), link('#/channels', 'channels')] : []),
+    ...(role === 'admin' ? [link('#/calendar', 'calendar')] : []),
+  ];
 }
 
 let reloadOnChange = false;

@@ -67,7 +67,7 @@ export async function render(_params, ctx) {
         } }, t('approve.refuse'))));
   };
 
-  return h('section', { class: 'screen' },
+  return h('section', { class: 'screen cards', 'data-test': 'approvals' },
     h('h1', {}, t('approve.title')),
     waiting.length ? h('div', { class: 'bar' },
       h('label', { class: 'check' }, h('input', { type: 'checkbox', 'data-test': 'approve-select-all', onchange: (e) => {

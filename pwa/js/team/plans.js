@@ -91,7 +91,7 @@ async function list(ctx) {
       : h('small', {}, t(`plans.outcome.${p.outcome}`))));
   const allPlans = shown(plans, []);
   const allSuggestions = shown(suggestions, []);
-  return h('section', { class: 'screen', 'data-test': 'plans' },
+  return h('section', { class: 'screen cards', 'data-test': 'plans' },
     heading(t('plans.title')),
     keptNotice(plans) || keptNotice(suggestions),
     h('h2', {}, t('plans.suggested')),

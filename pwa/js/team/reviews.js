@@ -33,7 +33,7 @@ async function list(ctx) {
     else message.textContent = problem(created);
   } }, t('reviews.open'));
   const reviews = answer.ok ? [...answer.data].sort((a, b) => (b.updated_at || '').localeCompare(a.updated_at || '')) : [];
-  return h('section', { class: 'screen', 'data-test': 'reviews' },
+  return h('section', { class: 'screen cards', 'data-test': 'reviews' },
     h('h1', {}, t('reviews.title')),
     answer.ok ? null : answer.offline ? offlineNotice() : h('p', { class: 'error' }, problem(answer)),
     reviews.length ? reviews.map((r) => h('a', { class: 'card row', href: `#/reviews/${r.id}`, 'data-test': 'review-item',

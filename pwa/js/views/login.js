@@ -15,7 +15,7 @@ export async function render(_params, ctx) {
   const languages = h('div', { class: 'langs', role: 'group', 'aria-label': t('login.language') },
     ...LANGUAGES.map(([code, name]) => h('button', {
       type: 'button', class: 'btn btn-quiet', lang: code, 'data-test': 'login-lang', 'data-locale': code,
-      'aria-pressed': String(getLocale() === code), onclick: () => { if (getLocale() !== code) ctx.setLocale(code); },
+      'aria-pressed': String(getLocale() === code), onclick: () => ctx.setLocale(code), // the one shown, tapped, is a choice too
     }, name)));
   const password = h('input', { type: 'password', autocomplete: 'current-password', 'data-test': 'login-password', required: true });
   const error = h('p', { class: 'error', role: 'alert', 'data-test': 'login-error' });

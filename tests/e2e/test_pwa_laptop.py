@@ -1,0 +1,90 @@
+"""The laptop layout: from 1024 px a side navigation (with the screens a phone reaches from Me) instead of the
+bottom tab bar, and the team's screens using the width; at 360 px the rep's phone layout as it was. Screenshots
+of both, in zh-CN and en, go to test-artifacts/screens/ for people to look at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.live import SCREENS, Live
+from tests.e2e.phone import Phone
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def shot(phone: Phone, name: str) -> None:
+    phone.page.evaluate("() => { document.getElementById('toast').hidden = true; }")
+    phone.page.evaluate("() => document.fonts.ready")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    phone.page.screenshot(path=str(SCREENS / f"{name}.png"))
+
+
+def box(phone: Phone, selector: str) -> dict[str, float]:
+    found = phone.page.locator(selector).bounding_box()
+    assert found is not None, selector
+    return dict(found)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_lead_at_a_laptop_has_the_navigation_at_the_side(live: Live, new_context: Any, locale: str) -> None:
+    live.add_customer("rep1", "宽屏五金店")
+    phone = Phone(new_context())
+    phone.page.set_viewport_size(LAPTOP)
+    phone.open()
+    phone.at("login-lang").and_(phone.page.locator(f'[data-locale="{locale}"]')).click()
+    phone.sign_in(live.org.email("lead1"))
+    suffix = locale.lower()
+
+    nav = box(phone, "#nav")
+    top = box(phone, "#top")
+    assert (top["x"], top["y"], top["width"]) == (0, 0, LAPTOP["width"])
+    assert (nav["x"], nav["y"]) == (0, top["height"]) and nav["y"] + nav["height"] == LAPTOP["height"]
+    assert nav["width"] < 300
+    main = box(phone, "#view")
+    assert main["x"] >= nav["width"]
+    # The screens reached from Me on a phone are side links here, the one open marked.
+    phone.at("side-reports").click()
+    expect(phone.at("side-reports")).to_have_class("side on")
+    expect(phone.page.locator("#nav a.on")).to_have_count(2)  # Me too, which app.css leaves unmarked here
+    expect(phone.at("reports")).to_be_visible()
+    assert box(phone, '[data-test="reports"]')["width"] > 900
+    shot(phone, f"laptop-lead-reports-{suffix}")
+
+    phone.at("nav-approve").click()
+    expect(phone.at("approvals")).to_be_visible()
+    shot(phone, f"laptop-lead-approvals-{suffix}")
+    phone.at("nav-me").click()
+    expect(phone.at("me")).to_be_visible()
+    shot(phone, f"laptop-lead-me-{suffix}")
+    assert phone.errors == []
+
+
+def test_the_reps_phone_keeps_its_bottom_tabs_and_a_phone_has_no_side_links(live: Live, context: Any) -> None:
+    phone = Phone(context).open()
+    shot(phone, "phone-login-zh-cn")
+    phone.at("login-lang").and_(phone.page.locator('[data-locale="en"]')).click()
+    expect(phone.at("login-submit")).to_have_text("Sign in")
+    shot(phone, "phone-login-en")
+    phone.sign_in(live.org.email("rep1"))
+    nav = box(phone, "#nav")
+    assert nav["x"] == 0 and nav["width"] == 360 and nav["y"] + nav["height"] == 740
+    expect(phone.page.locator("#nav a.side")).to_have_count(0)
+    shot(phone, "phone-rep-home-en")
+
+    assert phone.errors == []
+
+
+def test_a_leads_phone_keeps_the_bottom_tabs(live: Live, context: Any) -> None:
+    phone = Phone(context).open().sign_in(live.org.email("lead2"))
+    nav = box(phone, "#nav")
+    assert nav["x"] == 0 and nav["width"] == 360 and nav["y"] + nav["height"] == 740
+    assert phone.page.locator("#nav a.side").count() > 0
+    for link in phone.page.locator("#nav a.side").all():
+        expect(link).to_be_hidden()
+    assert phone.errors == []
