@@ -26,6 +26,8 @@ const teamScreen = (name) => ({ name, load: () => import(`./team/${name}.js`) })
 const [approvals, reviews, plans, desk, audit, dimensions, payplans, reports, calendar, channels] = [
   'approvals', 'reviews', 'plans', 'desk', 'audit', 'dimensions', 'payplans', 'reports', 'calendar', 'channels',
 ].map(teamScreen);
+// A lead's or manager's #/ is their team's or units' home; the leaderboard is everyone's, fetched when opened.
+const [teamHome, leaderboard] = ['home', 'leaderboard'].map(teamScreen);
 
 const VERSION = document.documentElement.dataset.version;
 const LEADS = new Set(['lead', 'manager', 'admin']);
@@ -37,7 +39,7 @@ const ROUTES = [
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
   [/^\/reports$/, reports], [/^\/calendar$/, calendar], [/^\/password$/, password],
-  [/^\/channels$/, channels],
+  [/^\/channels$/, channels], [/^\/leaderboard$/, leaderboard],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
@@ -104,6 +106,7 @@ async function show() {
   if (FOR_LEADS.has(view) && !LEADS.has(ctx.user?.role)) view = home;
   if (FOR_MANAGERS.has(view) && !MANAGERS.has(ctx.user?.role)) view = home;
   if (FOR_ADMINS.has(view) && ctx.user?.role !== 'admin') view = home;
+  if (view === home && LEADS.has(ctx.user?.role)) view = teamHome;
   // A password someone else set is theirs to replace before anything else.
   if (ctx.user?.must_change_password && view !== login) view = password;
   // A rep's review (the "review shared" notification links to #/review/{id}) is on their own screen.

@@ -173,6 +173,32 @@ const zh = {
   'deal.confirmlost': '确认输单', 'deal.saved': '已更新，待同步',
   'sync.stale': '有 {0} 条记录 {1} 天未同步，请联网同步',
   'me.storage.refused': '这台手机可能在存储空间不足时清理本应用的数据。请经常同步，未同步的记录就不会丢失。',
+  // the leaderboard and the lead's and manager's home screens (js/team/leaderboard.js, js/team/home.js)
+  'nav.leaderboard': '排行榜', 'lb.title': '排行榜', 'lb.people': '个人', 'lb.teams': '团队', 'lb.regions': '区域',
+  'lb.scope': '排名对象', 'lb.metric': '指标', 'lb.period': '周期', 'lb.month': '本月', 'lb.quarter': '本季度', 'lb.year': '本年',
+  'lb.rank': '第 {0} 名', 'lb.unranked': '未排名', 'lb.me': '我', 'lb.mine': '我所在',
+  'lb.attainment': '达成率 {0}', 'lb.nogoal': '未设目标', 'lb.notmeasured': '尚无数据', 'lb.of': '完成 {0} / 目标 {1}',
+  'lb.hint.people': '{0} · 按每人自己目标的达成率排名', 'lb.hint.units': '{0} · 按各组织自身目标的达成率排名',
+  'lb.empty': '这一期还没有人设定这个指标的目标', 'lb.empty.units': '没有可排名的下级组织',
+  'lb.cached': '离线：显示 {0} 获取的排行榜', 'lb.offline': '当前离线，这台手机上还没有这份排行榜，联网后再看',
+  'lb.failed': '排行榜加载失败，请稍后再试', 'lb.badge.first_order': '首单', 'lb.badge.month_100': '月度达成 100%',
+  'lb.badge.visit_streak': '连续拜访', 'lb.badge.count': '{0} ×{1}', 'lb.open': '查看排行榜',
+  'unit.kind.team': '团队', 'unit.kind.region': '区域', 'unit.kind.company': '公司',
+  'th.approvals': '待审批', 'th.approvals.visits': '{0} 条拜访待审批', 'th.approvals.amendments': '{0} 条变更申请待处理',
+  'th.approvals.oldest': '最早一条签到于 {0}', 'th.approvals.none': '没有待审批的记录', 'th.approvals.open': '去审批',
+  'th.behind': '落后于时间进度', 'th.behind.none': '没有人落后于时间进度',
+  'th.attained': '达成率 {0}', 'th.elapsed': '时间进度 {0}', 'th.gap': '进度差 {0} 个百分点',
+  'th.needed': '每个工作日还需 {0}', 'th.daysleft': '剩余 {0} 个工作日', 'th.nodays': '本期已没有剩余工作日',
+  'th.of': '完成 {0} / 目标 {1}',
+  'th.visits': '今日拜访', 'th.visits.row': '{0} 次', 'th.visits.approved': '已通过 {0}', 'th.visits.none': '团队里还没有销售代表',
+  'th.quiet': '{0} 天以上未同步', 'th.quiet.last': '上次同步 {0}', 'th.quiet.never': '从未同步',
+  'th.quiet.none': '每个人的手机都在 {0} 天内同步过',
+  'th.cached': '离线：显示 {0} 获取的数据', 'th.offline': '当前离线，这台手机上还没有这一页的数据，联网后显示',
+  'th.failed': '加载失败，请稍后再试', 'th.asof': '数据截至 {0}', 'th.leaderboard': '排行榜',
+  'uh.units': '下级组织', 'uh.atrisk': '有风险：落后于时间进度', 'uh.atrisk.none': '没有组织落后于时间进度',
+  'uh.trend': '近 {0} 期达成率', 'uh.risk': '落后', 'uh.nogoals': '这一期没有设定目标', 'uh.none': '下面还没有组织',
+  'commission.error.no_revenue_goal': '本期还没有销售额目标，暂无法估算提成',
+  'commission.error.other': '暂时无法估算提成',
 };
 
 const en = {
@@ -347,6 +373,32 @@ const en = {
   'deal.confirmlost': 'Mark as lost', 'deal.saved': 'Updated, waiting to sync',
   'sync.stale': '{0} record(s) not synced for {1} days: connect to sync',
   'me.storage.refused': 'This phone may clear the app\'s data when storage runs low. Sync often, so nothing unsent is lost.',
+  // the leaderboard and the lead's and manager's home screens (js/team/leaderboard.js, js/team/home.js)
+  'nav.leaderboard': 'Leaderboard', 'lb.title': 'Leaderboard', 'lb.people': 'People', 'lb.teams': 'Teams', 'lb.regions': 'Regions',
+  'lb.scope': 'Rank', 'lb.metric': 'Metric', 'lb.period': 'Period', 'lb.month': 'This month', 'lb.quarter': 'This quarter', 'lb.year': 'This year',
+  'lb.rank': 'No. {0}', 'lb.unranked': 'Not ranked', 'lb.me': 'You', 'lb.mine': 'Yours',
+  'lb.attainment': '{0} attained', 'lb.nogoal': 'No target', 'lb.notmeasured': 'Nothing measured yet', 'lb.of': '{0} of {1}',
+  'lb.hint.people': '{0} · ranked by attainment of each person\'s own target', 'lb.hint.units': '{0} · ranked by attainment of each unit\'s own target',
+  'lb.empty': 'Nobody has a target for this metric in this period', 'lb.empty.units': 'No units below to rank',
+  'lb.cached': 'Offline: the leaderboard as fetched {0}', 'lb.offline': 'You are offline and this leaderboard is not on this phone yet',
+  'lb.failed': 'Could not load the leaderboard; try again later', 'lb.badge.first_order': 'First order', 'lb.badge.month_100': '100% month',
+  'lb.badge.visit_streak': 'Visit streak', 'lb.badge.count': '{0} ×{1}', 'lb.open': 'Leaderboard',
+  'unit.kind.team': 'Team', 'unit.kind.region': 'Region', 'unit.kind.company': 'Company',
+  'th.approvals': 'Waiting for you', 'th.approvals.visits': '{0} visit(s) to approve', 'th.approvals.amendments': '{0} amendment(s) to decide',
+  'th.approvals.oldest': 'oldest checked in {0}', 'th.approvals.none': 'Nothing waiting for approval', 'th.approvals.open': 'Approve',
+  'th.behind': 'Behind the time elapsed', 'th.behind.none': 'Nobody is behind the time elapsed',
+  'th.attained': '{0} attained', 'th.elapsed': '{0} of the time elapsed', 'th.gap': '{0} points behind',
+  'th.needed': '{0} needed per working day', 'th.daysleft': '{0} working day(s) left', 'th.nodays': 'No working days left in this period',
+  'th.of': '{0} of {1}',
+  'th.visits': 'Visits today', 'th.visits.row': '{0}', 'th.visits.approved': '{0} approved', 'th.visits.none': 'No reps on the team yet',
+  'th.quiet': 'Not synced for {0}+ days', 'th.quiet.last': 'last synced {0}', 'th.quiet.never': 'never synced',
+  'th.quiet.none': 'Every phone synced within {0} days',
+  'th.cached': 'Offline: as fetched {0}', 'th.offline': 'You are offline and this screen is not on this phone yet; it shows when online',
+  'th.failed': 'Could not load; try again later', 'th.asof': 'As of {0}', 'th.leaderboard': 'Leaderboard',
+  'uh.units': 'Units below', 'uh.atrisk': 'At risk: behind the time elapsed', 'uh.atrisk.none': 'No unit is behind the time elapsed',
+  'uh.trend': 'Attainment, last {0} periods', 'uh.risk': 'behind', 'uh.nogoals': 'No targets for this period', 'uh.none': 'No units below yet',
+  'commission.error.no_revenue_goal': 'No revenue target for this period yet, so no commission estimate',
+  'commission.error.other': 'The commission estimate is not available now',
 };
 
 const dictionaries = { 'zh-CN': zh, en };
@@ -370,14 +422,16 @@ export function t(key, ...args) {
 
 const trim = (n, digits) => Number(n.toFixed(digits)).toString();
 
-/** A yuan amount (decimal string or number): ¥8,500 · ¥60万 · ¥1.2亿 in Chinese; ¥600,000 in English. */
+/** A yuan amount (decimal string or number): ¥8,500 · ¥2,400.50 · ¥60万 · ¥1.2亿 in Chinese; ¥600,000 in English.
+ * Cents, when there are any, as two decimals. */
 export function money(value) {
   const n = Number(value);
   if (value === null || value === undefined || value === '' || !Number.isFinite(n)) return '—';
   const abs = Math.abs(n);
   if (locale === 'zh-CN' && abs >= 1e8) return `¥${trim(n / 1e8, 2)}亿`;
   if (locale === 'zh-CN' && abs >= 1e4) return `¥${trim(n / 1e4, 2)}万`;
-  return `¥${n.toLocaleString(locale, { maximumFractionDigits: 2 })}`;
+  const cents = Math.round(abs * 100) % 100 !== 0;
+  return `¥${n.toLocaleString(locale, { minimumFractionDigits: cents ? 2 : 0, maximumFractionDigits: 2 })}`;
 }
 
 export const number = (n, digits = 1) =>
@@ -402,6 +456,34 @@ export function duration(minutes) {
 export const percent = (fraction) =>
   (fraction === null || fraction === undefined || !Number.isFinite(Number(fraction))) ? '—'
     : `${Math.round(Number(fraction) * 100)}%`;
+
+/** A fraction as a percentage with one decimal: 0.4286 → 42.9%. */
+export const percent1 = (fraction) =>
+  (fraction === null || fraction === undefined || !Number.isFinite(Number(fraction))) ? '—'
+    : `${(Number(fraction) * 100).toLocaleString(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}%`;
+
+/** A count as a whole number; `up` for what is still needed (2.1 visits to go is 3). */
+export const count = (n, up = false) =>
+  (n === null || n === undefined || n === '' || !Number.isFinite(Number(n))) ? '—'
+    : (up ? Math.ceil(Number(n)) : Math.round(Number(n))).toLocaleString(locale);
+
+/** A KPI figure of `metric` as people read it: money, a percentage (conversion), a 1–5 score, or a count. */
+export function figure(metric, value, { up = false } = {}) {
+  if (metric === 'revenue') return money(value);
+  if (metric === 'conversion') return percent1(value);
+  if (metric === 'satisfaction') return number(value, 1);
+  return count(value, up);
+}
+
+/** A period key in words: 2026-12 → 2026年12月 / Dec 2026; 2026-Q4 → 2026年第4季度 / Q4 2026; 2026 → 2026年. */
+export function periodName(key) {
+  const [, y, q, m] = /^(\d{4})(?:-Q([1-4])|-(\d{2}))?$/.exec(key || '') || [];
+  if (!y) return key || '—';
+  if (m && locale === 'zh-CN') return `${y}年${Number(m)}月`;
+  if (m) return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(Number(y), Number(m) - 1, 1)));
+  if (q) return locale === 'zh-CN' ? `${y}年第${q}季度` : `Q${q} ${y}`;
+  return locale === 'zh-CN' ? `${y}年` : y;
+}
 
 const formats = new Map();
 function formatter(kind) {

@@ -24,8 +24,9 @@ TIERS = [
 
 
 def yuan(amount: str) -> str:
-    """How the app writes an amount in English: ¥80,000 · ¥2,400.5 (i18n.money)."""
-    return "¥" + f"{Decimal(amount):,.2f}".rstrip("0").rstrip(".")
+    """How the app writes an amount in English: ¥80,000 · ¥2,400.50 (i18n.money: cents as two decimals)."""
+    text = f"{Decimal(amount):,.2f}"
+    return "¥" + (text[:-3] if text.endswith(".00") else text)
 
 
 def test_lead_shares_a_review_and_the_rep_acknowledges_it(live: Live, new_context: Any) -> None:

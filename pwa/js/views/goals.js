@@ -92,5 +92,7 @@ export async function render(params, ctx) {
     primary.filter((p) => p.period === period).sort(order).map((p) => card(p, extra[p.metric], 'goal-progress')),
     secondary.some((p) => p.period === period) ? h('h2', {}, t('goals.team')) : null,
     secondary.filter((p) => p.period === period).sort(order).map((p) => card(p, null, 'unit-progress')),
-    asOf ? h('p', { class: 'hint' }, t('goals.asof', dateTime(asOf))) : null);
+    asOf ? h('p', { class: 'hint' }, t('goals.asof', dateTime(asOf))) : null,
+    h('a', { class: 'btn btn-wide', href: `#/leaderboard?period=${period.includes('Q') ? 'quarter' : period.length === 4 ? 'year' : 'month'}`,
+      'data-test': 'nav-leaderboard' }, t('nav.leaderboard')));
 }

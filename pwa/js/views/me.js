@@ -118,6 +118,12 @@ function planCard(plan) {
     actions);
 }
 
+/** Why there is no estimate, as a sentence (the server's code never shows). */
+function estimateProblem(code) {
+  const key = `commission.error.${code}`;
+  return t(key) === key ? t('commission.error.other') : t(key);
+}
+
 function estimateCard(cached, offline) {
   const data = cached?.data;
   const attrs = { class: 'card', 'data-test': 'commission-estimate' };
@@ -128,7 +134,7 @@ function estimateCard(cached, offline) {
     (offline ? t('commission.cached', dateTime(cached.fetched_at)) : t('commission.asof', dateTime(cached.fetched_at))));
   if (!data) {
     return h('div', attrs, h('strong', {}, t('commission.title', '').trim()),
-      h('p', { class: 'hint' }, cached.error === 'no_commission_plan' ? t('commission.noplan') : cached.error), when);
+      h('p', { class: 'hint' }, cached.error === 'no_commission_plan' ? t('commission.noplan') : estimateProblem(cached.error)), when);
   }
   const next = data.next;
   return h('div', { ...attrs, 'data-total': data.total, 'data-more-revenue': next?.more_revenue ?? '',
