@@ -43,7 +43,7 @@ const ROUTES = [
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
-const FOR_LEADS = new Set([approvals, reviews, plans, desk, reports]);
+const FOR_LEADS = new Set([approvals, plans, desk, reports]); // reviews: a rep's own is on Me (below)
 const FOR_MANAGERS = new Set([audit, dimensions, payplans, channels]);
 const FOR_ADMINS = new Set([calendar]);
 const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password, channels]);
