@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
+from tests.e2e.test_pwa_coaching import assign_commission_plan
 from tests.e2e.test_pwa_leaderboard import money, pct1
 from tests.e2e.test_pwa_screens import shot
 from tests.sync.helpers import Phone as SyncClient
@@ -181,10 +182,14 @@ def test_a_lead_sees_their_team_and_a_behind_rep_s_need_per_day(live: Live, new_
     expect(lead.page).to_have_url(re.compile(r"#/approvals$"))
 
     # The lead's Me names no code: the commission card says why there is no estimate in words.
+    assign_commission_plan(live, "Team home plan", "east", "team1")
+    estimate = api.get("/api/v1/commissions/estimate")
+    assert estimate.status_code == 409 and estimate.json()["code"] == "no_revenue_goal", estimate.text
     lead.go("#/me")
-    expect(lead.at("commission-estimate")).not_to_contain_text("Loading")
+    expect(lead.at("commission-estimate")).to_contain_text("No revenue target for this period yet")
     me = lead.at("me").inner_text()
     assert "no_revenue_goal" not in me and "no_commission_plan" not in me, me
+    shot(lead, "lead-me-en-laptop")
 
     # In Chinese on a phone.
     lead.at("lang-switch").click()
