@@ -26,6 +26,8 @@ const teamScreen = (name) => ({ name, load: () => import(`./team/${name}.js`) })
 const [approvals, reviews, plans, desk, audit, dimensions, payplans, reports, calendar, channels] = [
   'approvals', 'reviews', 'plans', 'desk', 'audit', 'dimensions', 'payplans', 'reports', 'calendar', 'channels',
 ].map(teamScreen);
+// The goal tree: leads and managers cascade, allocate and split goals (#/goals/tree).
+const goalTree = teamScreen('goaltree');
 // A lead's or manager's #/ is their team's or units' home; the leaderboard is everyone's, fetched when opened.
 const [teamHome, leaderboard] = ['home', 'leaderboard'].map(teamScreen);
 
@@ -39,11 +41,12 @@ const ROUTES = [
   [/^\/reviews?(?:\/([^/]+))?$/, reviews], [/^\/statement$/, statement], [/^\/plans(?:\/([^/]+))?$/, plans],
   [/^\/desk$/, desk], [/^\/audit$/, audit], [/^\/dimensions$/, dimensions], [/^\/payplans$/, payplans],
   [/^\/reports$/, reports], [/^\/calendar$/, calendar], [/^\/password$/, password],
+  [/^\/goals\/tree$/, goalTree],
   [/^\/channels$/, channels], [/^\/leaderboard$/, leaderboard],
 ];
 // Screens for people who manage others (the server decides what each may do; these only keep a rep's app
 // free of screens that would answer "not allowed").
-const FOR_LEADS = new Set([approvals, plans, desk, reports]); // reviews: a rep's own is on Me (below)
+const FOR_LEADS = new Set([approvals, plans, desk, reports, goalTree]); // reviews: a rep's own is on Me (below)
 const FOR_MANAGERS = new Set([audit, dimensions, payplans, channels]);
 const FOR_ADMINS = new Set([calendar]);
 const UNDER_ME = new Set([reviews, statement, plans, desk, audit, dimensions, payplans, reports, calendar, password, channels]);
