@@ -303,12 +303,12 @@ def _line(chart: Chart, table: Table, locale: str) -> tuple[list[str], float]:
             parts.append(
                 f'<circle cx="{x}" cy="{y}" r="3.5" fill="{ACTUAL}"><title>{_text(shown)}</title></circle>'
             )
-        x = LEFT + step * (i + 0.5)
+        label_x = LEFT + step * (i + 0.5)
         # Many periods: labels slanted so they do not run into each other.
-        slant = f' text-anchor="end" transform="rotate(-35 {x:.1f} {bottom + 16})"' if step < 90 else ""
+        slant = f' text-anchor="end" transform="rotate(-35 {label_x:.1f} {bottom + 16})"' if step < 90 else ""
         anchor = "" if slant else ' text-anchor="middle"'
         parts.append(
-            f'<text x="{x:.1f}" y="{bottom + 16}"{anchor}{slant}>{_text(rows[i].get(chart.label_key))}</text>'
+            f'<text x="{label_x:.1f}" y="{bottom + 16}"{anchor}{slant}>{_text(rows[i].get(chart.label_key))}</text>'
         )
     legend_y = bottom + (70 if step < 90 else 36)
     parts.append(
