@@ -165,6 +165,9 @@ def test_a_manager_reads_the_tree_beside_the_node_on_a_laptop_and_over_allocatin
     boss.open().sign_in(org.email("boss"))
     boss.go("#/me")
     boss.at("lang-switch").click()  # the factories' manager reads English; this test reads Chinese
+    boss.at("nav-goals").click()
+    boss.at("goal-tree-open").click()  # from the Goals screen
+    expect(boss.at("goal-tree")).to_be_visible()
     boss.go(f"#/goals/tree?period={month}")
     nodes = tree(live, "boss", month)
     expect_node(boss, nodes[org.unit("company")], "zh-CN")

@@ -76,7 +76,10 @@ export async function render(params, ctx) {
   const team = all.filter((p) => p.subject_type === 'unit' && p.subject_id === user.unit_id);
   const primary = own.length ? own : team;
   const secondary = own.length ? team : [];
-  if (!primary.length) return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')), empty(t('goals.none')));
+  // Leads and managers cascade goals down the org on the goal tree (js/team/goaltree.js).
+  const tree = ['lead', 'manager', 'admin'].includes(user.role)
+    ? h('a', { class: 'btn btn-wide', href: '#/goals/tree', 'data-test': 'goal-tree-open' }, t('goals.tree')) : null;
+  if (!primary.length) return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')), empty(t('goals.none')), tree);
 
   const today = dayIn(ctx.timeZone);
   const periods = [...new Set(primary.map((p) => p.period))].sort();
@@ -94,5 +97,6 @@ export async function render(params, ctx) {
     secondary.filter((p) => p.period === period).sort(order).map((p) => card(p, null, 'unit-progress')),
     asOf ? h('p', { class: 'hint' }, t('goals.asof', dateTime(asOf))) : null,
     h('a', { class: 'btn btn-wide', href: `#/leaderboard?period=${period.includes('Q') ? 'quarter' : period.length === 4 ? 'year' : 'month'}`,
-      'data-test': 'nav-leaderboard' }, t('nav.leaderboard')));
+      'data-test': 'nav-leaderboard' }, t('nav.leaderboard')),
+    tree);
 }
