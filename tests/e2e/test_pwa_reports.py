@@ -1,9 +1,13 @@
-"""A manager reads the reports on a laptop: the funnel and the comparison show the API's figures, with the
-server's chart and the CSV export; a rep is kept out of the screen."""
+"""A manager reads the reports on a laptop: the funnel and the comparison show the API's figures, with their
+charts and the CSV export; a rep is kept out of the screen. Each chart is drawn at 360 px and 1280 px, a
+tooltip shows the API's figure, a row goes one level down (region → team → rep → the rep's visits), and a
+report read before reads offline from its last copy."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -41,6 +45,39 @@ def _screen_matches(manager: Phone, table: str, rows: list[dict[str, Any]], key:
                 assert on_screen == ("" if value is None else value), (row[key], column, on_screen, value)
 
 
+def _drawn(phone: Phone, kind: str) -> Any:
+    """The report's chart, once drawn: a canvas with its series and points."""
+    chart = phone.at("report-chart", chart=kind)
+    expect(chart).to_have_attribute("data-drawn", re.compile(r"^\d"))
+    assert int(chart.get_attribute("data-series")) >= 1
+    assert int(chart.get_attribute("data-points")) >= 1
+    box = chart.locator("canvas").first.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100, box
+    return chart
+
+
+def _tooltip(chart: Any, series: int, index: int) -> str:
+    """The chart's tooltip for one data point, as a person hovering it would read it."""
+    chart.evaluate("(el, [s, i]) => el.chart.dispatchAction({ type: 'showTip', seriesIndex: s, dataIndex: i })", [series, index])
+    tip = chart.locator(".chart-tip")
+    expect(tip).to_be_visible()
+    return str(tip.inner_text())
+
+
+def _yuan(value: str, lang: str) -> str:
+    """Money as the reader reads it: ¥8,500 and ¥64,000 in English; ¥8,500, ¥6.4万, ¥1.25亿 in Chinese (at
+    most two decimals)."""
+    n = Decimal(value)
+    for size, word in ((Decimal(100_000_000), "亿"), (Decimal(10_000), "万")):
+        if lang == "zh-CN" and abs(n) >= size:
+            return f"¥{(n / size).quantize(Decimal('0.01')).normalize():f}{word}"
+    return f"¥{n.quantize(Decimal('0.01')).normalize():,f}"
+
+
+def _percent_1(fraction: float) -> str:
+    return f"{Decimal(str(fraction)) * 100:.1f}%"
+
+
 def test_a_manager_reads_the_funnel_and_comparison_the_api_reports(live: Live, new_context: Any) -> None:
     month = today_in().strftime("%Y-%m")
     customer = live.add_customer("rep1", "Suzhou Pumps Ltd.")
@@ -67,8 +104,7 @@ def test_a_manager_reads_the_funnel_and_comparison_the_api_reports(live: Live, n
         [r["outcome"], r["reason"] or "", str(r["count"]), r["amount"]]
         for r in funnel["tables"]["reasons"]["rows"]
     ]
-    expect(manager.at("report-chart")).to_be_visible()
-    assert manager.at("report-chart").evaluate("img => img.naturalWidth") > 0
+    _drawn(manager, "funnel")
     SCREENS.mkdir(parents=True, exist_ok=True)
     shot(manager, "reports-funnel")
 
@@ -95,3 +131,77 @@ def test_a_manager_reads_the_funnel_and_comparison_the_api_reports(live: Live, n
     rep.go("#/reports")
     expect(rep.at("home")).to_be_visible()
     expect(rep.at("reports")).to_have_count(0)
+
+
+def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offline(live: Live, new_context: Any) -> None:
+    month = today_in().strftime("%Y-%m")
+    customer = live.add_customer("rep1", "Wuxi Valves Ltd.", city="无锡")
+    _deal(live, customer, "64000", ["qualified", "proposal", "won"], "Best delivery time")
+    _deal(live, customer, "18000", ["qualified", "lost"], "Budget cut")
+    api = live.api("eastmgr")
+    manager = Phone(new_context())
+    manager.page.set_viewport_size({"width": 360, "height": 740})
+    manager.open().sign_in(live.org.email("eastmgr"))
+    SCREENS.mkdir(parents=True, exist_ok=True)
+
+    for width in (360, 1280):
+        manager.page.set_viewport_size({"width": width, "height": 740 if width == 360 else 800})
+        for report, kind in (("trend", "trend"), ("comparison", "comparison"), ("funnel", "funnel"), ("regions", "regions")):
+            manager.go(f"#/reports?report={report}&period={month}")
+            expect(manager.at("reports")).to_have_attribute("data-report", report)
+            chart = _drawn(manager, kind)
+            assert chart.locator("canvas").first.bounding_box()["width"] <= width
+            assert manager.page.evaluate("document.documentElement.scrollWidth") <= width
+            shot(manager, f"reports-chart-{report}-{width}")
+        # The period is picked, not typed: month, quarter or year, with a label.
+        expect(manager.page.locator("label", has=manager.at("report-period"))).to_be_visible()
+        assert manager.at("report-period").evaluate("el => el.tagName") == "SELECT"
+
+    # The comparison's bars are sorted, largest first, and the top bar's tooltip says the API's figures.
+    manager.go(f"#/reports?report=comparison&period={month}")
+    chart = _drawn(manager, "comparison")
+    rows = api.get("/api/v1/reports/comparison", params={"period": month}).json()["tables"]["comparison"]["rows"]
+    top = max(rows, key=lambda r: Decimal(r["revenue_actual"] or "-1"))
+    assert Decimal(top["revenue_actual"]) >= Decimal("64000")
+    tip = _tooltip(chart, 0, 0)
+    lang = manager.page.evaluate("document.documentElement.lang")
+    assert top["name"] in tip and _yuan(top["revenue_actual"], lang) in tip, tip
+
+    # The funnel: lead → … → won with the conversion from the stage before; lost is no stage of it.
+    manager.go(f"#/reports?report=funnel&period={month}")
+    chart = _drawn(manager, "funnel")
+    funnel = api.get("/api/v1/reports/funnel", params={"period": month, "subject_type": "unit"}).json()
+    stages = [r for r in funnel["tables"]["funnel"]["rows"] if r["in_funnel"]]
+    assert [r["stage"] for r in stages] == ["lead", "qualified", "proposal", "negotiation", "won"]
+    assert chart.get_attribute("data-points") == str(2 * len(stages))
+    tip = _tooltip(chart, 0, 1)
+    assert stages[1]["stage_name"] in tip and _percent_1(funnel["steps"][0]["conversion"]) in tip, tip
+    lost = next(r for r in funnel["tables"]["funnel"]["rows"] if not r["in_funnel"])
+    expect(manager.at("report-funnel-note")).to_contain_text(lost["stage_name"])
+
+    # Down a level: the region's teams (regions), a team's reps (comparison), a rep's approved visits (desk).
+    manager.go(f"#/reports?report=regions&period={month}")
+    regions = api.get("/api/v1/reports/regions", params={"period": month}).json()
+    team = next(r for r in regions["tables"]["regions"]["rows"] if r["name"] == "team1")
+    manager.at("report-table", table="regions").locator(hook("report-row", key="team1")).locator(hook("report-drill")).click()
+    expect(manager.at("reports")).to_have_attribute("data-report", "comparison")
+    assert f"unit_id={team['unit_id']}" in manager.page.url
+    _drawn(manager, "comparison")
+    reps = api.get(team["drill"]["path"], params=team["drill"]["query"]).json()["tables"]["comparison"]["rows"]
+    rep1 = next(r for r in reps if r["subject_id"] == live.org.user("rep1"))
+    shown = manager.at("report-table", table="comparison").locator(hook("report-row", key=rep1["name"]))
+    expect(shown.locator('td[data-key="revenue_actual"]')).to_have_attribute("data-value", rep1["revenue_actual"])
+    shown.locator(hook("report-drill")).click()
+    expect(manager.at("desk")).to_be_visible()
+    assert manager.at("desk-rep").input_value() == live.org.user("rep1")
+    assert manager.at("desk-status").input_value() == "approved"
+
+    # Offline, a report read before shows its last copy, marked with its time; one never read says so.
+    manager.offline()
+    manager.go(f"#/reports?report=funnel&period={month}")
+    expect(manager.at("desk-cached")).to_be_visible()
+    _drawn(manager, "funnel")
+    manager.go(f"#/reports?report=evidence&period={month}")
+    expect(manager.at("reports-problem")).to_be_visible()
+    manager.online()
+    assert manager.errors == []
