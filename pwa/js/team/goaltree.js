@@ -48,7 +48,7 @@ const WORDS = {
     title: 'Goal tree', metric: 'Metric', period: 'Period', month: 'Month', quarter: 'Quarter', year: 'Year',
     prev: 'Previous', next: 'Next', target: 'Target', allocated: 'Allocated', unallocated: 'Unallocated', actual: 'Done',
     attainment: 'Attainment', elapsed: 'Time elapsed', gap: 'Ahead/behind', gapPoints: '{0} points', split: 'Split into months: {0}',
-    threshold: 'A ratio cascades as a threshold: nothing adds up', nogoal: 'No target', children: 'Below', people: 'Reps',
+    threshold: 'A ratio cascades as a threshold: nothing adds up', nogoal: 'No target', children: 'Units below', people: 'Reps',
     noChildren: 'No units or reps below', allocate: 'Allocate to the level below', allocSave: 'Save allocation',
     allocTotal: 'Allocated {0} · unallocated {1}', allocOver: 'Allocated {0} · over by {1}', allocHint: 'Only changed figures are saved; blank ones stay as they are',
     edit: 'Change the target', editSave: 'Save target', setTarget: 'Set a target', create: 'Set a target for this period',
