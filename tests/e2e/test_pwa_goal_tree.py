@@ -153,6 +153,16 @@ def test_a_lead_walks_the_team_on_a_phone_and_allocates_to_a_rep(live: Live, new
     assert goal_of(live, org.unit("team1"), month)["unallocated"] == "40000.00"
     expect_node(lead, tree(live, "lead1", month)[org.unit("team1")], "en")
     shot(lead, "goal-tree-team-360-en")
+
+    # A target set below what the reps hold is refused at the target's field, in words; nothing changes.
+    lead.at("gt-target-form").locator("summary").click()
+    lead.at("gt-target-input").fill("100000")
+    lead.at("gt-target-save").click()
+    expect(lead.at("gt-target-error")).to_have_text(
+        f"The targets below add up to {money('460000', 'en')}, over this target of {money('100000', 'en')} "
+        f"by {money('360000', 'en')}"
+    )
+    assert goal_of(live, org.unit("team1"), month)["target"] == "500000.00"
     assert lead.errors == []
 
 

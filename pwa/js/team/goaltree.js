@@ -37,7 +37,8 @@ const WORDS = {
     saved: '已保存', cached: '离线：显示 {0} 获取的目标树，联网后才能修改', offline: '当前离线，这台手机上还没有这份目标树，联网后再看',
     failed: '目标树加载失败，请稍后再试', asof: '数据截至 {0}', inactive: '已停用', weights: '季节性权重',
     'kind.company': '公司', 'kind.region': '区域', 'kind.team': '团队', 'kind.rep': '销售代表', 'kind.lead': '主管', 'kind.manager': '经理', 'kind.admin': '管理员',
-    'err.over_allocated': '分配合计 {0} 超过目标 {1}，多了 {2}', 'err.over_allocated.target': '下级目标合计 {0} 超过目标 {1}，多了 {2}',
+    'err.over_allocated': '分配合计 {0} 超过目标 {1}，多了 {2}', 'err.over_allocated.target': '下级目标合计 {0} 超过这个目标 {1}，多了 {2}',
+    'err.over_allocated.parent': '上级目标 {1} 分给下级的合计会变成 {0}，多了 {2}',
     'err.money': '请输入金额，最多两位小数，如 120000 或 120000.50', 'err.count': '请输入整数，如 60',
     'err.conversion': '请输入 0 到 100 之间的百分比，如 30', 'err.satisfaction': '请输入 1 到 5 之间的分数，如 4.2',
     'err.forbidden': '你不能修改这个目标', 'err.not_found': '这个目标已不存在，请刷新', 'err.taken': '这一期已有目标，请刷新',
@@ -61,7 +62,8 @@ const WORDS = {
     asof: 'As of {0}', inactive: 'inactive', weights: 'Seasonality weights',
     'kind.company': 'Company', 'kind.region': 'Region', 'kind.team': 'Team', 'kind.rep': 'Rep', 'kind.lead': 'Lead', 'kind.manager': 'Manager', 'kind.admin': 'Admin',
     'err.over_allocated': 'The allocation adds up to {0}, over the target of {1} by {2}',
-    'err.over_allocated.target': 'The targets below add up to {0}, over the target of {1} by {2}',
+    'err.over_allocated.target': 'The targets below add up to {0}, over this target of {1} by {2}',
+    'err.over_allocated.parent': 'The target above ({1}) would have {0} allocated below it, {2} too much',
     'err.money': 'Enter an amount with at most two decimals, such as 120000 or 120000.50', 'err.count': 'Enter a whole number, such as 60',
     'err.conversion': 'Enter a percentage from 0 to 100, such as 30', 'err.satisfaction': 'Enter a score from 1 to 5, such as 4.2',
     'err.forbidden': 'You may not change this goal', 'err.not_found': 'This goal is gone; refresh', 'err.taken': 'This period has a target already; refresh',
@@ -139,14 +141,16 @@ function typed(metric, value) {
 const cents = (value) => Math.round(Number(value) * 100);
 
 /** A refused write's field error in words (the screen's own, naming the figures), never a code. */
-function fieldError(answer, error, metric) {
+function fieldError(answer, error, metric, typedTarget) {
   if (answer.offline) return w('err.offline');
   if (answer.status === 403) return w('err.forbidden');
   if (answer.status === 404) return w('err.not_found');
   const code = error?.code || answer.data?.code;
   if (code === 'over_allocated') {
     const d = answer.data || {};
-    return w(error?.field === 'target' ? 'err.over_allocated.target' : 'err.over_allocated',
+    // A changed target refused for its own children (set too low) or for its parent's (too high).
+    const own = typedTarget !== undefined && Number(d.target) === Number(typedTarget);
+    return w(error?.field !== 'target' ? 'err.over_allocated' : own ? 'err.over_allocated.target' : 'err.over_allocated.parent',
       shownFigure(metric, d.allocated), shownFigure(metric, d.target), shownFigure(metric, d.over_by));
   }
   if (['wrong_type', 'out_of_range', 'invalid_format', 'required'].includes(code)) {
@@ -331,7 +335,7 @@ function targetForm(n, parent, tree, env) {
     save.disabled = false;
     if (answer.ok) { toast(w('saved')); env.redraw(); return; }
     const first = (answer.data?.errors || [])[0];
-    error.textContent = fieldError(answer, first, metric);
+    error.textContent = fieldError(answer, first, metric, parsed.value);
     input.setAttribute('aria-invalid', 'true');
   } }, n.goal ? w('editSave') : w('setTarget'));
   return h('details', { class: 'gt-edit', 'data-test': 'gt-target-form', open: !n.goal || null },
