@@ -22,7 +22,8 @@ import * as password from './views/password.js';
 // The screens of people who manage others are a second bundle (js/team/): each module is fetched the first
 // time one of them opens it, so a rep's phone never downloads them. The service worker keeps them offline for
 // leads and managers only (CACHE_TEAM below).
-const teamScreen = (name) => ({ name, load: () => import(`./team/${name}.js`) });
+// Their words come first (js/team/strings.js), so a screen never shows a key.
+const teamScreen = (name) => ({ name, load: () => import('./team/strings.js').then(() => import(`./team/${name}.js`)) });
 const [approvals, reviews, plans, desk, audit, dimensions, payplans, reports, calendar, channels] = [
   'approvals', 'reviews', 'plans', 'desk', 'audit', 'dimensions', 'payplans', 'reports', 'calendar', 'channels',
 ].map(teamScreen);
