@@ -416,3 +416,17 @@ def test_check_out_travels_through_sync_merges_and_locks_on_approval(org, phone,
     assert "amendment_id" in result
     rep.sync()
     assert rep.of("visit")[visit_id]["check_out_lat"] == out[0]
+
+
+def test_a_check_out_position_off_the_globe_is_refused_and_nothing_stored(org, phone, clock):
+    rep = phone("rep1")
+    customer = shop(rep)
+    bad = check_in(rep, customer, morning(clock, 9), SHANGHAI, check_out_lat=91, check_out_accuracy_m=-1)
+    rep.sync()
+    result = rep.result(2)
+    assert result["status"] == "rejected"
+    assert sorted((e["field"], e["code"]) for e in result["errors"]) == [
+        ("check_out_accuracy_m", "out_of_range"),
+        ("check_out_lat", "out_of_range"),
+    ]
+    assert bad not in rep.of("visit")
