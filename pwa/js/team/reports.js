@@ -124,7 +124,7 @@ function periodPicker(state, info, now, ctx) {
     'aria-label': label || '', title: label || '', onclick: () => go(target) }, sign === 'previous' ? '‹' : '›');
   return h('div', { class: 'card report-picker' },
     labelled(t('reports.period.kind'), kindSelect), labelled(t('reports.period'), periodSelect),
-    step(info?.previous, info?.previous_label, 'previous'), step(info?.next, info?.next_label, 'next'));
+    h('div', { class: 'report-steps' }, step(info?.previous, info?.previous_label, 'previous'), step(info?.next, info?.next_label, 'next')));
 }
 
 function metricPicker(state, ctx, columns) {
@@ -143,7 +143,7 @@ function chartBox(kind, height, body) {
 function chartPart(report, body, state, ctx) {
   if (report === 'trend') {
     const box = chartBox('trend', TREND_HEIGHT, body);
-    return { nodes: [metricPicker(state, ctx, body.tables.trend.columns), box],
+    return { nodes: [h('div', { class: 'row report-controls' }, metricPicker(state, ctx, body.tables.trend.columns)), box],
       draw: () => charts.draw(box, charts.trendOption(body, state.metric)) };
   }
   if (report === 'comparison') {
