@@ -1,5 +1,6 @@
 // i18n.js: the interface's words in zh-CN (the default) and en, and how numbers, money and times read in
 // each. Money is CNY; in Chinese, amounts from ten thousand up read in 万 and 亿 (¥60万), as people say them.
+// Words only the team's screens show (js/team/) belong in js/team/strings.js: a rep's phone never downloads them.
 
 const zh = {
   'app.name': '销售目标', 'app.loading': '正在加载…', 'app.unavailable': '此页面尚未下载到本机，联网后再打开。',
