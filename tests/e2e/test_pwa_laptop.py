@@ -5,17 +5,40 @@ of both, in zh-CN and en, go to test-artifacts/screens/ for people to look at.
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.live import SCREENS, Live
+from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone
+from tests.sync.helpers import Phone as SyncClient
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 800}
+
+
+def submitted_visits(live: Live, rep: str, customer: str, count: int) -> list[str]:
+    """Visits `rep` logged today and sent for approval, through the sync API as a phone sends them."""
+    client = SyncClient(live.api(rep))
+    ids = []
+    for n in range(count):
+        visit_id = str(uuid.uuid4())
+        at = today_in().replace(microsecond=0) - timedelta(minutes=30 * (n + 1))
+        fields = {
+            "customer_id": customer,
+            "check_in_at": at.isoformat(),
+            "outcome": "interested",
+            "notes": f"第{n + 1}次",
+        }
+        client.queue_mutation("visit", "create", visit_id, fields=fields)
+        client.queue_mutation("visit", "action", visit_id, name="submit", base_version=1)
+        ids.append(visit_id)
+    assert all(r["status"] == "applied" for body in client.sync() for r in body["results"])
+    return ids
 
 
 def shot(phone: Phone, name: str) -> None:
@@ -33,7 +56,7 @@ def box(phone: Phone, selector: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_a_lead_at_a_laptop_has_the_navigation_at_the_side(live: Live, new_context: Any, locale: str) -> None:
-    live.add_customer("rep1", "宽屏五金店")
+    submitted_visits(live, "rep1", live.add_customer("rep1", "宽屏五金店"), 3)
     phone = Phone(new_context())
     phone.page.set_viewport_size(LAPTOP)
     phone.open()
@@ -58,6 +81,10 @@ def test_a_lead_at_a_laptop_has_the_navigation_at_the_side(live: Live, new_conte
 
     phone.at("nav-approve").click()
     expect(phone.at("approvals")).to_be_visible()
+    # The queue's cards two by two: the first two side by side, the third under the first.
+    cards = [box(phone, f'[data-test="approve-item"] >> nth={n}') for n in range(3)]
+    assert cards[0]["y"] == cards[1]["y"] and cards[1]["x"] > cards[0]["x"] + cards[0]["width"]
+    assert cards[2]["x"] == cards[0]["x"] and cards[2]["y"] > cards[0]["y"]
     shot(phone, f"laptop-lead-approvals-{suffix}")
     phone.at("nav-me").click()
     expect(phone.at("me")).to_be_visible()
