@@ -27,7 +27,7 @@ def submitted_visits(live: Live, rep: str, customer: str, count: int) -> list[st
     ids = []
     for n in range(count):
         visit_id = str(uuid.uuid4())
-        at = today_in().replace(microsecond=0) - timedelta(minutes=30 * (n + 1))
+        at = today_in().replace(microsecond=0) - timedelta(minutes=5 * (n + 1))
         fields = {
             "customer_id": customer,
             "check_in_at": at.isoformat(),
