@@ -217,5 +217,10 @@ def test_a_manager_reads_the_tree_beside_the_node_on_a_laptop_and_over_allocatin
     expect_node(boss, tree(live, "boss", month)[org.unit("east")], "zh-CN")
     expect(boss.at("gt-alloc-form")).to_have_count(0)
     shot(boss, "goal-tree-offline-1280-zh")
+    # Started again offline, the app and the screen come from the phone, the tree from its last copy.
+    boss.wait_offline_ready()
+    boss.reload()
+    expect(boss.at("gt-cached")).to_be_visible()
+    expect(boss.at("gt-node", subject=org.unit("east"))).to_be_visible()
     boss.online()
     assert boss.errors == []
