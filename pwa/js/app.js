@@ -18,6 +18,7 @@ import * as me from './views/me.js';
 import * as statement from './views/statement.js';
 import * as login from './views/login.js';
 import * as password from './views/password.js';
+import * as leaderboard from './views/leaderboard.js'; // everyone's: a rep's too, so in the rep's shell
 
 // The screens of people who manage others are a second bundle (js/team/): each module is fetched the first
 // time one of them opens it, so a rep's phone never downloads them. The service worker keeps them offline for
@@ -29,8 +30,8 @@ const [approvals, reviews, plans, desk, audit, dimensions, payplans, reports, ca
 ].map(teamScreen);
 // The goal tree: leads and managers cascade, allocate and split goals (#/goals/tree).
 const goalTree = teamScreen('goaltree');
-// A lead's or manager's #/ is their team's or units' home; the leaderboard is everyone's, fetched when opened.
-const [teamHome, leaderboard] = ['home', 'leaderboard'].map(teamScreen);
+// A lead's or manager's #/ is their team's or units' home.
+const teamHome = teamScreen('home');
 
 const VERSION = document.documentElement.dataset.version;
 const LEADS = new Set(['lead', 'manager', 'admin']);

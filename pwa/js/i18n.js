@@ -131,7 +131,7 @@ const zh = {
   'deal.confirmlost': '确认输单', 'deal.saved': '已更新，待同步',
   'sync.stale': '有 {0} 条记录 {1} 天未同步，请联网同步',
   'me.storage.refused': '这台手机可能在存储空间不足时清理本应用的数据。请经常同步，未同步的记录就不会丢失。',
-  // the leaderboard and the lead's and manager's home screens (js/team/leaderboard.js, js/team/home.js)
+  // the leaderboard and the lead's and manager's home screens (js/views/leaderboard.js, js/team/home.js)
   'nav.leaderboard': '排行榜', 'lb.title': '排行榜', 'lb.people': '个人', 'lb.teams': '团队', 'lb.regions': '区域',
   'lb.scope': '排名对象', 'lb.metric': '指标', 'lb.period': '周期', 'lb.month': '本月', 'lb.quarter': '本季度', 'lb.year': '本年',
   'lb.rank': '第 {0} 名', 'lb.unranked': '未排名', 'lb.me': '我', 'lb.mine': '我所在',
@@ -288,7 +288,7 @@ const en = {
   'deal.confirmlost': 'Mark as lost', 'deal.saved': 'Updated, waiting to sync',
   'sync.stale': '{0} record(s) not synced for {1} days: connect to sync',
   'me.storage.refused': 'This phone may clear the app\'s data when storage runs low. Sync often, so nothing unsent is lost.',
-  // the leaderboard and the lead's and manager's home screens (js/team/leaderboard.js, js/team/home.js)
+  // the leaderboard and the lead's and manager's home screens (js/views/leaderboard.js, js/team/home.js)
   'nav.leaderboard': 'Leaderboard', 'lb.title': 'Leaderboard', 'lb.people': 'People', 'lb.teams': 'Teams', 'lb.regions': 'Regions',
   'lb.scope': 'Rank', 'lb.metric': 'Metric', 'lb.period': 'Period', 'lb.month': 'This month', 'lb.quarter': 'This quarter', 'lb.year': 'This year',
   'lb.rank': 'No. {0}', 'lb.unranked': 'Not ranked', 'lb.me': 'You', 'lb.mine': 'Yours',

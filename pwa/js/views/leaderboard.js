@@ -1,4 +1,4 @@
-// team/leaderboard.js: the leaderboard (#/leaderboard?scope=&metric=&period=&unit=). Everyone sees the people
+// views/leaderboard.js: the leaderboard (#/leaderboard?scope=&metric=&period=&unit=). Everyone sees the people
 // of their unit ranked by attainment of their own target (GET /leaderboard: a rep their team, themselves
 // highlighted; the server leaves reps on an improvement plan out of the ranks other reps see), each person's
 // badges beside the name. Leads and managers also rank teams and regions by each unit's own target
