@@ -58,7 +58,10 @@ def _drawn(phone: Phone, kind: str) -> Any:
 
 def _tooltip(chart: Any, series: int, index: int) -> str:
     """The chart's tooltip for one data point, as a person hovering it would read it."""
-    chart.evaluate("(el, [s, i]) => el.chart.dispatchAction({ type: 'showTip', seriesIndex: s, dataIndex: i })", [series, index])
+    chart.evaluate(
+        "(el, [s, i]) => el.chart.dispatchAction({ type: 'showTip', seriesIndex: s, dataIndex: i })",
+        [series, index],
+    )
     tip = chart.locator(".chart-tip")
     expect(tip).to_be_visible()
     return str(tip.inner_text())
@@ -133,7 +136,9 @@ def test_a_manager_reads_the_funnel_and_comparison_the_api_reports(live: Live, n
     expect(rep.at("reports")).to_have_count(0)
 
 
-def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offline(live: Live, new_context: Any) -> None:
+def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offline(
+    live: Live, new_context: Any
+) -> None:
     month = today_in().strftime("%Y-%m")
     customer = live.add_customer("rep1", "Wuxi Valves Ltd.", city="无锡")
     _deal(live, customer, "64000", ["qualified", "proposal", "won"], "Best delivery time")
@@ -146,7 +151,12 @@ def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offli
 
     for width in (360, 1280):
         manager.page.set_viewport_size({"width": width, "height": 740 if width == 360 else 800})
-        for report, kind in (("trend", "trend"), ("comparison", "comparison"), ("funnel", "funnel"), ("regions", "regions")):
+        for report, kind in (
+            ("trend", "trend"),
+            ("comparison", "comparison"),
+            ("funnel", "funnel"),
+            ("regions", "regions"),
+        ):
             manager.go(f"#/reports?report={report}&period={month}")
             expect(manager.at("reports")).to_have_attribute("data-report", report)
             chart = _drawn(manager, kind)
@@ -183,7 +193,9 @@ def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offli
     manager.go(f"#/reports?report=regions&period={month}")
     regions = api.get("/api/v1/reports/regions", params={"period": month}).json()
     team = next(r for r in regions["tables"]["regions"]["rows"] if r["name"] == "team1")
-    manager.at("report-table", table="regions").locator(hook("report-row", key="team1")).locator(hook("report-drill")).click()
+    manager.at("report-table", table="regions").locator(hook("report-row", key="team1")).locator(
+        hook("report-drill")
+    ).click()
     expect(manager.at("reports")).to_have_attribute("data-report", "comparison")
     assert f"unit_id={team['unit_id']}" in manager.page.url
     _drawn(manager, "comparison")

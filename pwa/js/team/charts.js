@@ -221,8 +221,9 @@ export function regionsOption(report, grid = regionsGrid(report)) {
 }
 
 /** Draws `option` into `el` (whose height is already set) and keeps it sized to `el`'s width. `onPick`
- *  receives the data index (or the axis value) a person tapped. Returns the ECharts instance. */
-export function draw(el, option, { onPick } = {}) {
+ *  receives the data index (or the axis value) a person tapped; `onDrawn` is called once it is first drawn.
+ *  Returns the ECharts instance. */
+export function draw(el, option, { onPick, onDrawn } = {}) {
   const chart = init(el, null, { renderer: 'canvas', locale: getLocale() === 'zh-CN' ? 'ZH' : 'EN' });
   live.add(chart);
   el.chart = chart;
@@ -231,6 +232,7 @@ export function draw(el, option, { onPick } = {}) {
     if (!first) return;
     first = false;
     el.dataset.drawn = String(performance.now());
+    onDrawn?.();
   });
   if (onPick) chart.on('click', (event) => onPick(event));
   chart.setOption(option);

@@ -144,7 +144,7 @@ function chartPart(report, body, state, ctx) {
   if (report === 'trend') {
     const box = chartBox('trend', TREND_HEIGHT, body);
     return { nodes: [h('div', { class: 'row report-controls' }, metricPicker(state, ctx, body.tables.trend.columns)), box],
-      draw: () => charts.draw(box, charts.trendOption(body, state.metric)) };
+      draw: (onDrawn) => charts.draw(box, charts.trendOption(body, state.metric), { onDrawn }) };
   }
   if (report === 'comparison') {
     const rows = charts.sortedRows(body, state.metric);
@@ -174,7 +174,7 @@ function chartPart(report, body, state, ctx) {
     show();
     return { nodes: [h('div', { class: 'row report-controls' }, metricPicker(state, ctx, body.tables.comparison.columns), by), box,
       pages > 1 ? h('div', { class: 'row' }, status, prev, next) : null],
-    draw: () => { chart = charts.draw(box, charts.comparisonOption(body, state.metric, pageRows()), { onPick: pick }); } };
+    draw: (onDrawn) => { chart = charts.draw(box, charts.comparisonOption(body, state.metric, pageRows()), { onPick: pick, onDrawn }); } };
   }
   if (report === 'funnel') {
     const box = chartBox('funnel', FUNNEL_HEIGHT, body);
@@ -183,11 +183,11 @@ function chartPart(report, body, state, ctx) {
       h('p', { class: 'hint', 'data-test': 'report-funnel-note' },
         body.conversion_text ? t('reports.funnel.won', body.conversion_text) : null,
         lost ? ` ${t('reports.funnel.lost', lost.stage_name, lost.count)}` : null)],
-    draw: () => charts.draw(box, charts.funnelOption(body)) };
+    draw: (onDrawn) => charts.draw(box, charts.funnelOption(body), { onDrawn }) };
   }
   if (report === 'regions') {
     const grid = charts.regionsGrid(body);
-    if (!grid.cells.length) return { nodes: [empty(t('reports.empty'))], draw: () => {} };
+    if (!grid.cells.length) return { nodes: [empty(t('reports.empty'))], draw: (onDrawn) => onDrawn() };
     const box = chartBox('regions', charts.regionsHeight(grid.cities.length), body);
     const pick = (event) => {
       const id = event.componentType === 'xAxis' ? grid.regions.find(([, name]) => name === event.value)?.[0]
@@ -195,9 +195,9 @@ function chartPart(report, body, state, ctx) {
       const href = drillHref(body.tables.regions.rows.find((r) => r.unit_id === id)?.drill, state);
       if (href) ctx.navigate(href);
     };
-    return { nodes: [box], draw: () => charts.draw(box, charts.regionsOption(body, grid), { onPick: pick }) };
+    return { nodes: [box], draw: (onDrawn) => charts.draw(box, charts.regionsOption(body, grid), { onPick: pick, onDrawn }) };
   }
-  return { nodes: [], draw: () => {} };
+  return { nodes: [], draw: (onDrawn) => onDrawn() };
 }
 
 /** The API path of the report for these choices. */
@@ -243,6 +243,7 @@ export async function render(params, ctx) {
         answer.offline ? t('reports.offline') : answer.message || t('coach.failed')));
   }
   const part = chartPart(report, body, state, ctx);
+  const tables = h('div', { class: 'report-tables', 'data-test': 'report-tables' });
   const exportButton = (format) => h('button', { class: 'btn', 'data-test': `report-export-${format}`,
     onclick: () => save(`${path}&format=${format}`, `${report}-${body.period || state.period}.${format}`, message) }, format.toUpperCase());
   const up = state.unit_id || state.subject_id
@@ -256,9 +257,20 @@ export async function render(params, ctx) {
     h('div', { class: 'row' }, h('span', { class: 'row-main hint' }, t('reports.export')),
       exportButton('csv'), exportButton('xlsx'), report === 'evidence' ? null : exportButton('svg')),
     message),
-  Object.entries(body.tables).filter(([name]) => !NOT_LISTED.has(name)).map(([name, data]) => table(name, data, state)),
-  body.notes?.length ? h('ul', { class: 'hint notes' }, body.notes.map((note) => h('li', {}, note))) : null);
+  tables);
+  // The tables (a comparison of 500 reps is 10,000 cells) come after the chart has been drawn, or after a
+  // second whatever happens, so the chart is not kept waiting for them.
+  let filled = false;
+  const fill = () => {
+    if (filled) return;
+    filled = true;
+    tables.replaceChildren(...Object.entries(body.tables).filter(([name]) => !NOT_LISTED.has(name))
+      .map(([name, data]) => table(name, data, state)),
+    ...(body.notes?.length ? [h('ul', { class: 'hint notes' }, body.notes.map((note) => h('li', {}, note)))] : []));
+    tables.dataset.filled = String(performance.now());
+  };
+  setTimeout(fill, 1000);
   // Drawn once the screen is in the page and has its width.
-  requestAnimationFrame(() => { if (screen.isConnected) part.draw(); });
+  requestAnimationFrame(() => { if (screen.isConnected) part.draw(() => setTimeout(fill, 0)); });
   return screen;
 }
