@@ -117,6 +117,7 @@ def test_a_reps_session_never_requests_the_team_screens(live: Live, new_context:
         ("#/me", "lang-switch"),
         ("#/visit/new", "visit-save"),
         ("#/statement", None),
+        ("#/leaderboard", "leaderboard"),
         # A lead's screens typed in by hand: a rep lands on Home without their modules being fetched.
         ("#/approvals", "home"),
         ("#/reports", "home"),
