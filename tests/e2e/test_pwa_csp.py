@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 REPORT_ROUTES = [f"#/reports?report={name}" for name in ("comparison", "funnel", "trend", "regions", "evidence")]
 REP_ROUTES = ["#/", "#/visit/new", "#/customers", "#/customers/new", "#/goals", "#/inbox", "#/me", "#/statement"]
-LEAD_ROUTES = [*REP_ROUTES, "#/approvals", "#/reviews", "#/plans", "#/desk", *REPORT_ROUTES]
+LEAD_ROUTES = [*REP_ROUTES, "#/approvals", "#/reviews", "#/plans", "#/desk", "#/goals/tree", *REPORT_ROUTES]
 MANAGER_ROUTES = [*LEAD_ROUTES, "#/audit", "#/dimensions", "#/payplans"]
 
 REPORT_VIOLATIONS = """
