@@ -213,7 +213,16 @@ def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offli
     rep1 = next(r for r in reps if r["subject_id"] == live.org.user("rep1"))
     shown = manager.at("report-table", table="comparison").locator(hook("report-row", key=rep1["name"]))
     expect(shown.locator('td[data-key="revenue_actual"]')).to_have_attribute("data-value", rep1["revenue_actual"])
-    shown.locator(hook("report-drill")).click()
+    drill = re.compile(rf"^#/desk\?.*rep_id={rep1['subject_id']}")
+    expect(shown.locator(hook("report-drill"))).to_have_attribute("href", drill)
+    # The rep's bar (the team's largest) is tapped on the chart itself.
+    assert max(reps, key=lambda r: Decimal(r["revenue_actual"] or "-1")) is rep1
+    chart = manager.at("report-chart", chart="comparison")
+    point = chart.evaluate(
+        "(el, v) => el.chart.convertToPixel({ gridIndex: 0 }, [v / 2, 0])", float(rep1["revenue_actual"])
+    )
+    box = chart.bounding_box()
+    manager.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
     expect(manager.at("desk")).to_be_visible()
     assert manager.at("desk-rep").input_value() == live.org.user("rep1")
     assert manager.at("desk-status").input_value() == "approved"
