@@ -114,4 +114,12 @@ def test_a_leads_phone_keeps_the_bottom_tabs(live: Live, context: Any) -> None:
     assert phone.page.locator("#nav a.side").count() > 0
     for link in phone.page.locator("#nav a.side").all():
         expect(link).to_be_hidden()
+    phone.at("nav-approve").click()
+    expect(phone.at("approvals")).to_be_visible()
+    shot(phone, "phone-lead-approvals-en")
+    phone.go("#/me")
+    phone.at("lang-switch").click()
+    phone.at("nav-approve").click()
+    expect(phone.at("approvals")).to_contain_text("待审批拜访")
+    shot(phone, "phone-lead-approvals-zh-cn")
     assert phone.errors == []
