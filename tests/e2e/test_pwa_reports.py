@@ -176,6 +176,12 @@ def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offli
         # The period is picked, not typed: month, quarter or year, with a label.
         expect(manager.page.locator("label", has=manager.at("report-period"))).to_be_visible()
         assert manager.at("report-period").evaluate("el => el.tagName") == "SELECT"
+    # This month is the last one can step to; the step back goes to the period the API names before it.
+    info = api.get("/api/v1/reports/trend", params={"period": month, "subject_type": "unit"}).json()["period_info"]
+    expect(manager.at("report-next")).to_be_disabled()
+    manager.at("report-previous").click()
+    expect(manager.at("reports")).to_have_attribute("data-period", info["previous"])
+    _drawn(manager, "regions")
 
     # The comparison's bars are sorted, largest first, and the top bar's tooltip says the API's figures.
     manager.go(f"#/reports?report=comparison&period={month}")

@@ -124,7 +124,9 @@ function periodPicker(state, info, now, ctx) {
     'aria-label': label || '', title: label || '', onclick: () => go(target) }, sign === 'previous' ? '‹' : '›');
   return h('div', { class: 'card report-picker' },
     labelled(t('reports.period.kind'), kindSelect), labelled(t('reports.period'), periodSelect),
-    h('div', { class: 'report-steps' }, step(info?.previous, info?.previous_label, 'previous'), step(info?.next, info?.next_label, 'next')));
+    // No step past the period running now (the server's `current`, in the report's time zone).
+    h('div', { class: 'report-steps' }, step(info?.previous, info?.previous_label, 'previous'),
+      step(info?.current && info.key === info.current ? null : info?.next, info?.next_label, 'next')));
 }
 
 function metricPicker(state, ctx, columns) {
