@@ -67,8 +67,8 @@ const valueAxis = (format) => ({
 /** A column of a table by its key: `{label, unit, format}`. */
 export const column = (table, key) => table.columns.find((c) => c.key === key) || { key, label: key, format: 'number' };
 
-/** The trend of one metric: its actual and its target per period, as two lines. */
-export function trendOption(report, metric) {
+/** The trend of one metric: its actual and its target per period, as two lines (`width`: the chart's, px). */
+export function trendOption(report, metric, width = 640) {
   const table = report.tables.trend;
   const actual = column(table, `${metric}_actual`);
   const target = column(table, `${metric}_target`);
@@ -83,7 +83,9 @@ export function trendOption(report, metric) {
     ...base(),
     legend,
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: labels, axisLabel: { color: MUTED, fontSize: 11, hideOverlap: true },
+    // On a phone every period is named, slanted, rather than every other one dropped.
+    xAxis: { type: 'category', data: labels,
+      axisLabel: { color: MUTED, fontSize: 11, ...(width < 480 ? { interval: 0, rotate: 35 } : { hideOverlap: true }) },
       axisLine: { lineStyle: { color: MUTED } } },
     yAxis: valueAxis(actual.format),
     tooltip: { ...base().tooltip, trigger: 'axis',

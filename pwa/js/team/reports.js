@@ -146,7 +146,7 @@ function chartPart(report, body, state, ctx) {
   if (report === 'trend') {
     const box = chartBox('trend', TREND_HEIGHT, body);
     return { nodes: [h('div', { class: 'row report-controls' }, metricPicker(state, ctx, body.tables.trend.columns)), box],
-      draw: (onDrawn) => charts.draw(box, charts.trendOption(body, state.metric), { onDrawn }) };
+      draw: (onDrawn) => charts.draw(box, charts.trendOption(body, state.metric, box.clientWidth), { onDrawn }) };
   }
   if (report === 'comparison') {
     const rows = charts.sortedRows(body, state.metric);
