@@ -1,5 +1,5 @@
 // team/strings.js: the words of the screens only people who manage others open (approvals, reviews, plans,
-// desk, audit, scorecard, pay plans, calendar, channels), in zh-CN and en. app.js imports this before the
+// desk, audit, scorecard, pay plans, calendar, channels, reports), in zh-CN and en. app.js imports this before the
 // first of those screens, so a rep's phone never downloads them; i18n.js keeps what rep modules show too.
 import { addStrings } from '../i18n.js';
 
@@ -64,6 +64,13 @@ addStrings('zh-CN', {
     'channels.tested': '测试消息已排队，几秒内送达群里', 'channels.remove': '删除', 'channels.remove.confirm': '确认删除？',
     'channels.none': '还没有机器人', 'channels.disabled': '已停用（连续失败 {0} 次），请删除后重新添加',
     'channels.hint': '里程碑和徽章会发到本组织的群；勾选“主管早报”的群还会收到每天早上的待审批和进度落后名单（不含改进计划中的销售）。',
+    'reports.period': '期间', 'reports.period.kind': '按', 'reports.kind.month': '月', 'reports.kind.quarter': '季度',
+    'reports.kind.year': '年', 'reports.year': '{0}年', 'reports.quarter': '{0}年第{1}季度', 'reports.metric': '指标',
+    'reports.by': '对比', 'reports.by.rep': '销售人员', 'reports.by.team': '下级组织', 'reports.top': '回到本级',
+    'reports.page': '第 {0}–{1} 名，共 {2}', 'reports.page.previous': '上一页', 'reports.page.next': '下一页',
+    'reports.funnel.won': '本期成交中赢单占 {0}。', 'reports.funnel.lost': '{0} {1} 单，不是漏斗的一个阶段。',
+    'reports.offline': '当前离线，这台手机上还没有这份报表，联网后再看',
+    'reports.unit': '{0}（{1}）',
 });
 
 addStrings('en', {
@@ -147,4 +154,11 @@ addStrings('en', {
     'channels.remove.confirm': 'Really remove?', 'channels.none': 'No robots yet',
     'channels.disabled': 'Stopped after {0} failures in a row: remove it and add it again',
     'channels.hint': "Milestones and badges go to the unit's groups; groups marked for the leads' digest also get the morning approvals and behind-pace list (never reps on an improvement plan).",
+    'reports.period': 'Period', 'reports.period.kind': 'By', 'reports.kind.month': 'Month', 'reports.kind.quarter': 'Quarter',
+    'reports.kind.year': 'Year', 'reports.year': '{0}', 'reports.quarter': 'Q{1} {0}', 'reports.metric': 'Metric',
+    'reports.by': 'Compare', 'reports.by.rep': 'Sales reps', 'reports.by.team': 'Units below', 'reports.top': 'Back to my unit',
+    'reports.page': '{0}–{1} of {2}', 'reports.page.previous': 'Previous', 'reports.page.next': 'Next',
+    'reports.funnel.won': 'Won {0} of the deals closed in the period.', 'reports.funnel.lost': '{0}: {1}, not a stage of the funnel.',
+    'reports.offline': 'Offline, and this phone has no copy of this report yet: connect to read it',
+    'reports.unit': '{0} ({1})',
 });
