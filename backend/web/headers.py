@@ -8,7 +8,8 @@ response the app sends, even a 404 for a path no route knows, where a middleware
   script but the shell's import map, allowed by the SHA-256 of its text (`content_security_policy(import_map)`,
   which the shell's handler sets; the hook gives every other response the policy without it). The app sets
   styles through the CSSOM (`el.style`), which CSP does not govern, so not even style attributes are allowed.
-  Images may be `blob:` (the report chart) or `data:`; workers and the manifest come from the origin.
+  Images may be `blob:` (visit photos, fetched with the token) or `data:`; workers and the manifest come
+  from the origin.
 - X-Content-Type-Options: nosniff, so a CSV or an SVG is never run as a script.
 - Referrer-Policy: no-referrer. The app links nowhere else and the server never reads a Referer, so nothing
   is lost, and a URL with an id or a period in it never leaves the phone.
