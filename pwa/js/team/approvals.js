@@ -33,7 +33,10 @@ export async function render(_params, ctx) {
       updateBulk();
     } });
     boxes.push(box);
-    const comment = h('input', { type: 'text', 'data-test': 'reject-comment', placeholder: t('approve.comment'), maxlength: 4000 });
+    // The reason is asked for when the lead presses reject: nothing is queued until it has text.
+    const comment = h('input', { type: 'text', 'data-test': 'reject-comment', placeholder: t('approve.comment'), maxlength: 4000,
+      required: true, hidden: true, 'aria-label': t('approve.comment') });
+    const why = h('p', { class: 'hint', 'data-test': 'reject-message', role: 'status' });
     return h('div', { class: 'card', 'data-test': 'approve-item', 'data-id': v.id },
       h('div', { class: 'goal-head' }, h('label', { class: 'check' }, box,
         h('strong', {}, `${userName.get(v.rep_id) || ''} · ${customerName.get(v.customer_id) || '—'}`))),
@@ -42,13 +45,22 @@ export async function render(_params, ctx) {
       evidence(v),
       v.notes ? h('p', {}, v.notes) : null,
       gallery(v),
-      comment,
+      comment, why,
       h('div', { class: 'actions' },
         h('button', { class: 'btn btn-primary', 'data-test': 'approve', onclick: async () => {
           await model.approveVisits([v]); ctx.refresh();
         } }, t('approve.approve')),
         h('button', { class: 'btn btn-bad', 'data-test': 'reject', onclick: async () => {
-          await model.rejectVisit(v, comment.value.trim()); ctx.refresh();
+          const reason = comment.value.trim();
+          if (!reason) {
+            const asked = !comment.hidden;
+            comment.hidden = false;
+            comment.setAttribute('aria-invalid', asked ? 'true' : 'false');
+            why.textContent = asked ? t('desk.reason') : '';
+            comment.focus();
+            return;
+          }
+          await model.rejectVisit(v, reason); ctx.refresh();
         } }, t('approve.reject'))));
   };
 

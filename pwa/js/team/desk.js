@@ -60,13 +60,17 @@ export async function render(params, ctx) {
   const boxes = new Map();
   const receipts = new Map();
   const message = h('p', { class: 'hint', 'data-test': 'desk-message', role: 'status' });
-  const comment = h('input', { type: 'text', 'data-test': 'desk-comment', maxlength: 2000, placeholder: t('approve.comment') });
+  const comment = h('input', { type: 'text', 'data-test': 'desk-comment', maxlength: 2000, placeholder: t('approve.comment'),
+    'aria-label': t('approve.comment') });
   const count = h('b', { 'data-test': 'desk-selected' }, '0');
 
   const decide = async (approve) => {
     const chosen = visits.filter((v) => selected.has(v.id));
     if (!chosen.length) return;
-    if (!approve && !comment.value.trim()) { message.textContent = t('desk.reason'); comment.focus(); return; }
+    if (!approve && !comment.value.trim()) {
+      message.textContent = t('desk.reason'); comment.setAttribute('aria-invalid', 'true'); comment.focus(); return;
+    }
+    comment.removeAttribute('aria-invalid');
     for (const button of [approveButton, rejectButton]) button.disabled = true;
     const answered = await coaching.reviewVisits(chosen.map((v) => ({ id: v.id, base_version: v.version, approve,
       comment: approve ? null : comment.value.trim() })));
