@@ -42,8 +42,10 @@ def test_reject_queues_nothing_until_its_reason_is_written(live: Live, new_conte
     lead.wait_pending(0)
     expect(lead.at("approve-item", id=visit_id)).to_have_count(0)
     wait_until(
-        lambda: live.rows("SELECT status, review_comment FROM visit WHERE id = :id", id=visit_id)
-        == [("rejected", "缺少门头照片")],
+        lambda: (
+            live.rows("SELECT status, review_comment FROM visit WHERE id = :id", id=visit_id)
+            == [("rejected", "缺少门头照片")]
+        ),
         20,
         "the reject and its reason on the server",
     )
