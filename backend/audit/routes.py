@@ -8,8 +8,9 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from backend import paging
+from backend.audit.names import audit_named
 from backend.audit.schemas import AuditEntryPublic
-from backend.audit.service import audit_public, audit_trail
+from backend.audit.service import audit_trail
 from backend.http import DB, CurrentActor
 
 
@@ -28,12 +29,12 @@ def audit(
     limit: paging.Limit = None,
     cursor: paging.Cursor = None,
 ) -> Response[list[AuditEntryPublic]]:
-    """Who did what, when, before and after; for managers (their own and their people's decisions). Newest
-    first, a page at a time."""
+    """Who did what, when, before and after, with the names it is read by (who acted, whom or what it
+    concerns); for managers (their own and their people's decisions). Newest first, a page at a time."""
     params = {"actor_id": actor_id, "entity": entity, "record_id": record_id, "action": action}
     page = paging.page_request(limit, cursor)
     entries = audit_trail(db, actor, params | {"from": from_day, "to": to_day}, page)
-    return paging.respond(request, entries.map(audit_public))
+    return paging.respond(request, paging.Page(audit_named(db, entries.rows), entries.next_cursor))
 
 
 ROUTES = [audit]
