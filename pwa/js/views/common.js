@@ -1,6 +1,6 @@
 // views/common.js: pieces several screens show: a visit row, a status chip, a refused-record card.
 import { h } from '../ui.js';
-import { t, dateTime, distance, duration } from '../i18n.js';
+import { t, dateTime, distance, duration, getLocale } from '../i18n.js';
 import * as model from '../model.js';
 import { metresBetween } from '../geo.js';
 
@@ -55,11 +55,37 @@ export function visitItem(v, customerName) {
     h('div', { class: 'row-side' }, chip(v.status, v.pending)));
 }
 
+/** A record's field as the screens label it (`args.comment` is the reason of a reject), never its code. */
+export function fieldLabel(field) {
+  const key = `field.${String(field || '').replace(/^(args|fields)\./, '')}`;
+  return t(key) === key ? t('field.other') : t(key);
+}
+
+const known = (key) => t(key) !== key;
+const capital = (text) => (getLocale() === 'en' ? text.charAt(0).toUpperCase() + text.slice(1) : text);
+
+/** A settled conflict's rule as a sentence naming the field. */
+export const conflictRule = (c) => capital(t(known(`rule.${c.rule}`) ? `rule.${c.rule}` : 'rule.other', fieldLabel(c.field)));
+
+/** A value of a conflict as the rep typed it; times in the user's zone. */
+export function conflictValue(field, value) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (/_at$/.test(field) && !Number.isNaN(Date.parse(value))) return dateTime(value);
+  return Array.isArray(value) ? String(value.length) : String(value);
+}
+
+/** One reason of a refusal: the field as labelled, then what the server said of it, in the reader's words. */
+function reasonText(e) {
+  if (e.code === 'too_large') return t('rej.too_large');
+  if (e.field && known(`rej.code.${e.code}`)) return capital(t(`rej.code.${e.code}`, fieldLabel(e.field)));
+  if (!e.message) return t('rej.other');
+  return e.field ? capital(t('rej.reason', fieldLabel(e.field), e.message)) : e.message;
+}
+
 /** A refused mutation: what it was, the server's reasons, and what the rep can do about it. */
 export function rejectedItem(receipt, navigate, refresh) {
   const m = receipt.mutation;
-  const reasons = receipt.errors.map((e) => e.message || (e.code === 'too_large' ? t('rej.too_large') : e.code))
-    .filter(Boolean).join('；');
+  const reasons = [...new Set(receipt.errors.map(reasonText))].join(getLocale() === 'en' ? '; ' : '；');
   const fixable = m.op === 'create' && (m.entity === 'visit' || m.entity === 'customer');
   const fix = () => {
     // A create is resent through its form, as a new record: the refused id stays refused on the server.
@@ -69,11 +95,12 @@ export function rejectedItem(receipt, navigate, refresh) {
   const retry = async () => { await model.resend(receipt); refresh(); };
   const dismiss = async () => { await model.dismissRejected(receipt.key); refresh(); };
   return h('div', { class: 'card card-bad', 'data-test': 'rejected-item', 'data-mid': receipt.mid },
-    h('strong', {}, `${t(`entity.${m.entity}`)} · ${m.op === 'action' ? m.name : m.op}`,
+    h('strong', {}, `${t(`entity.${m.entity}`)} · ${m.op === 'action' ? t(`action.${m.name}`) : t(`op.${m.op}`)}`,
       m.fields?.name ? ` · ${m.fields.name}` : ''),
     h('p', { class: 'reason' }, reasons),
     h('div', { class: 'actions' },
-      m.op === 'create' && !fixable ? null
+      // A refused field of an action would be refused again as it is: resending it is no way out.
+      (m.op === 'create' && !fixable) || (m.op === 'action' && receipt.errors.some((e) => e.field)) ? null
         : h('button', { class: 'btn', 'data-test': 'rejected-fix', onclick: fixable ? fix : retry }, t(fixable ? 'rej.fix' : 'rej.retry')),
       h('button', { class: 'btn btn-quiet', 'data-test': 'rejected-dismiss', onclick: dismiss }, t('rej.dismiss'))));
 }

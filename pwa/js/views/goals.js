@@ -2,18 +2,25 @@
 // rep's own queued work shown apart as a provisional figure: it counts only once the server has it (and,
 // for visits, once a lead approves).
 import { h, empty } from '../ui.js';
-import { t, money, number, percent, dateTime } from '../i18n.js';
+import { t, figure, number, percent1, periodName, dateTime, getLocale } from '../i18n.js';
 import * as model from '../model.js';
 import { dayIn, periodsOf } from '../time.js';
 
 export const live = true;
 const METRICS = ['revenue', 'visits', 'conversion', 'satisfaction', 'new_customers'];
 
-function show(metric, value) {
-  if (metric === 'revenue') return money(value);
-  if (metric === 'conversion') return percent(value);
-  if (metric === 'satisfaction') return number(value, 1);
-  return number(value, 1);
+const show = (metric, value) => figure(metric, value);
+const RATIOS = new Set(['conversion', 'satisfaction']);
+
+/** A period's tab: 7月 / Jul within a year's list, a quarter as Q3, a year as itself; the full name in its title. */
+function tabLabel(key) {
+  const month = /^\d{4}-(\d{2})$/.exec(key);
+  if (month) {
+    return getLocale() === 'zh-CN' ? `${Number(month[1])}月`
+      : new Intl.DateTimeFormat('en', { month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, Number(month[1]) - 1, 1)));
+  }
+  const quarter = /^\d{4}-Q([1-4])$/.exec(key);
+  return quarter ? `Q${quarter[1]}` : periodName(key);
 }
 
 function isoWeek(ymd) {
@@ -48,29 +55,40 @@ function provisional(queue, period, tz) {
   return out;
 }
 
-function card(p, extra, hook) {
+function card(p, extra, hook, pending) {
   const attainment = Number(p.attainment);
-  const expectedFraction = Number(p.target) > 0 && p.expected_by_today != null ? Number(p.expected_by_today) / Number(p.target) : null;
-  const behind = expectedFraction !== null && Number.isFinite(attainment) && attainment < expectedFraction;
-  const pace = typeof p.pace === 'number' ? percent(p.pace) : p.pace ? String(p.pace) : null;
+  const ratio = RATIOS.has(p.metric);
+  // For a sum the expected share of the target by today is the time elapsed; a ratio is expected at its target.
+  const elapsed = !ratio && Number(p.target) > 0 && p.expected_by_today != null ? Number(p.expected_by_today) / Number(p.target) : null;
+  const attained = p.attainment != null && Number.isFinite(attainment);
+  const behind = ratio ? attained && attainment < 1 : elapsed !== null && attained && attainment < elapsed;
+  const gap = elapsed !== null && attained ? (elapsed - attainment) * 100 : null;
+  const meterEnd = ratio ? 1 : elapsed;
   return h('div', { class: `card goal${behind ? ' behind' : ''}`, 'data-test': hook, 'data-metric': p.metric, 'data-period': p.period },
-    h('div', { class: 'goal-head' }, h('strong', {}, t(`metric.${p.metric}`)), h('b', { class: 'big' }, percent(p.attainment))),
+    h('div', { class: 'goal-head' }, h('strong', {}, t(`metric.${p.metric}`)),
+      // A rate or a score is read as itself beside its target, never as a ratio of two rates.
+      h('b', { class: 'big', 'data-test': 'goal-figure' }, ratio ? show(p.metric, p.actual) : percent1(p.attainment))),
     h('div', { class: 'meter' },
       h('i', { style: `width:${Math.min(100, Math.max(0, (attainment || 0) * 100))}%` }),
-      expectedFraction !== null ? h('em', { style: `left:${Math.min(100, expectedFraction * 100)}%` }) : null),
-    h('p', {}, `${show(p.metric, p.actual)} / ${show(p.metric, p.target)}`,
-      p.expected_by_today != null ? ` · ${t('goals.expected', show(p.metric, p.expected_by_today))}` : ''),
-    h('p', { class: 'hint' }, [
-      pace ? `${t('goals.pace')} ${pace}${behind ? ` (${t('goals.behind')})` : ''}` : null,
+      meterEnd !== null ? h('em', { style: `left:${Math.min(100, meterEnd * 100)}%` }) : null),
+    h('p', {}, ratio ? t('goals.rate', show(p.metric, p.target))
+      : [`${show(p.metric, p.actual)} / ${show(p.metric, p.target)}`,
+        p.expected_by_today != null ? ` · ${t('goals.expected', show(p.metric, p.expected_by_today))}` : ''].join('')),
+    h('p', { class: 'hint', 'data-test': 'goal-standing' }, [
+      ratio ? null : attained ? t('th.attained', percent1(p.attainment)) : null,
+      elapsed !== null ? t('th.elapsed', percent1(elapsed)) : null,
+      gap !== null && gap > 0.05 ? t('th.gap', number(gap, 1)) : null,
       p.forecast != null ? t('goals.forecast', show(p.metric, p.forecast)) : null,
-      p.needed_per_working_day != null ? t('goals.needed', show(p.metric, p.needed_per_working_day)) : null,
+      p.needed_per_working_day != null ? t('goals.needed', figure(p.metric, p.needed_per_working_day, { up: true })) : null,
       p.working_days_left != null ? t('goals.daysleft', p.working_days_left) : null,
     ].filter(Boolean).join(' · ')),
+    pending ? h('p', { class: 'hint', 'data-test': 'goal-pending' }, t('goals.pending', pending)) : null,
     extra ? h('p', { class: 'provisional', 'data-test': 'goal-provisional' }, t('goals.provisional', show(p.metric, extra))) : null);
 }
 
 export async function render(params, ctx) {
-  const [all, queue] = await Promise.all([model.replica('progress'), model.queue()]);
+  const queue = await model.queue();
+  const [all, visits] = await Promise.all([model.replica('progress'), model.visits(queue)]);
   const user = ctx.user;
   const own = all.filter((p) => p.subject_type === 'user' && p.subject_id === user.id);
   const team = all.filter((p) => p.subject_type === 'unit' && p.subject_id === user.unit_id);
@@ -88,11 +106,16 @@ export async function render(params, ctx) {
     || periods[periods.length - 1];
   const order = (a, b) => METRICS.indexOf(a.metric) - METRICS.indexOf(b.metric);
   const extra = own.length ? provisional(queue, period, ctx.timeZone) : {};
+  // Home counts every visit logged; the goal only approved ones: the synced ones still waiting say why.
+  const waiting = own.length ? visits.filter((v) => (!v.rep_id || v.rep_id === user.id) && v.status === 'submitted' && !v.local
+    && v.check_in_at && inPeriod(dayIn(ctx.timeZone, new Date(v.check_in_at)), period)).length : 0;
   const asOf = primary.find((p) => p.as_of)?.as_of;
   return h('section', { class: 'screen' },
     h('h1', {}, t('goals.title')),
-    h('div', { class: 'tabs' }, periods.map((x) => h('a', { class: `tab${x === period ? ' on' : ''}`, href: `#/goals?period=${x}` }, x))),
-    primary.filter((p) => p.period === period).sort(order).map((p) => card(p, extra[p.metric], 'goal-progress')),
+    h('div', { class: 'tabs' }, periods.map((x) => h('a', { class: `tab${x === period ? ' on' : ''}`, href: `#/goals?period=${x}`,
+      title: periodName(x), 'aria-label': periodName(x), 'data-test': 'goal-period', 'data-period': x }, tabLabel(x)))),
+    primary.filter((p) => p.period === period).sort(order)
+      .map((p) => card(p, extra[p.metric], 'goal-progress', p.metric === 'visits' ? waiting : 0)),
     secondary.some((p) => p.period === period) ? h('h2', {}, t('goals.team')) : null,
     secondary.filter((p) => p.period === period).sort(order).map((p) => card(p, null, 'unit-progress')),
     asOf ? h('p', { class: 'hint' }, t('goals.asof', dateTime(asOf))) : null,

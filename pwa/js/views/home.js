@@ -17,7 +17,10 @@ export async function render(_params, ctx) {
   const mine = visits.filter((v) => !v.rep_id || v.rep_id === ctx.user.id);
   const dayOf = (v) => (v.check_in_at ? dayIn(tz, new Date(v.check_in_at)) : '');
   const todayCount = mine.filter((v) => dayOf(v) === today).length;
-  const monthCount = mine.filter((v) => dayOf(v).startsWith(month)).length;
+  const monthVisits = mine.filter((v) => dayOf(v).startsWith(month));
+  const monthCount = monthVisits.length;
+  // Goals count approved visits only: say so where this month's count runs ahead of them.
+  const notApproved = monthVisits.filter((v) => v.status !== 'approved').length;
 
   mine.sort((a, b) => (b.check_in_at || '').localeCompare(a.check_in_at || ''));
   // Follow-ups: the latest visit per customer that names a next date, due within a week (or overdue).
@@ -32,7 +35,8 @@ export async function render(_params, ctx) {
       refused.map((r) => rejectedItem(r, ctx.navigate, ctx.refresh))) : null,
     h('div', { class: 'stats' },
       h('div', { class: 'stat' }, h('b', { 'data-test': 'today-count' }, todayCount), h('span', {}, t('home.today'))),
-      h('div', { class: 'stat' }, h('b', {}, monthCount), h('span', {}, t('home.month')))),
+      h('div', { class: 'stat' }, h('b', { 'data-test': 'month-count' }, monthCount), h('span', {}, t('home.month')))),
+    notApproved ? h('p', { class: 'hint', 'data-test': 'month-not-approved' }, t('home.pending', notApproved)) : null,
     followUps.length ? h('div', { class: 'block' }, h('h2', {}, t('home.followups')),
       followUps.map((v) => h('a', { class: `row${v.next_follow_up_on < today ? ' overdue' : ''}`, 'data-test': 'followup-item',
         href: `#/visit/new?c=${encodeURIComponent(v.customer_id)}` },

@@ -4,10 +4,11 @@
 // the cached answer marked with its time). Leads find their team's tools here too: reviews, plans and the
 // approval desk; managers also the scorecard dimensions, commission plans and the audit trail.
 import { h } from '../ui.js';
-import { t, getLocale, dateTime, day, money, percent } from '../i18n.js';
+import { t, getLocale, dateTime, day, money, percent, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as push from '../push.js';
 import * as coaching from '../coaching.js';
+import { fieldLabel, conflictRule, conflictValue } from './common.js';
 
 export const live = true;
 
@@ -20,7 +21,7 @@ export const dimensionName = (d) => (getLocale() === 'zh-CN' ? d.name_zh : d.nam
 
 function badgeItem(b) {
   const known = t(`badge.${b.kind}`) !== `badge.${b.kind}`;
-  const label = known ? t(`badge.${b.kind}`, b.key) : [b.kind, b.key].filter(Boolean).join(' · ');
+  const label = known ? t(`badge.${b.kind}`, b.kind === 'month_100' ? periodName(b.key) : b.key) : b.label || t('badge.other');
   return h('li', { class: 'card badge', 'data-test': 'badge-item', 'data-kind': b.kind, 'data-key': b.key },
     h('strong', {}, `🏅 ${label}`), h('small', { class: 'hint' }, ` ${dateTime(b.earned_at)}`));
 }
@@ -213,8 +214,9 @@ export async function render(_params, ctx) {
     pushButton, status,
     reachCard(),
     conflicts.length ? [h('h2', {}, t('me.conflicts')), conflicts.slice(0, 20).map((c) => h('div', { class: 'card', 'data-test': 'conflict-item' },
-      h('strong', {}, `${t(`entity.${c.entity}`)} · ${c.field}`),
-      h('p', { class: 'hint' }, `${String(c.yours ?? '—')} / ${String(c.theirs ?? '—')} · ${t(`conflict.kept.${c.kept}`)} · ${c.rule} · ${dateTime(c.at)}`)))] : null,
+      h('strong', {}, `${t(`entity.${c.entity}`)} · ${fieldLabel(c.field)}`),
+      h('p', { 'data-test': 'conflict-rule' }, conflictRule(c)),
+      h('p', { class: 'hint' }, `${t('conflict.values', conflictValue(c.field, c.yours), conflictValue(c.field, c.theirs))} · ${dateTime(c.at)}`)))] : null,
     signOut,
     h('p', { class: 'hint center' }, t('me.version', ctx.version)));
 }
