@@ -38,6 +38,8 @@ WORDS = {
         "rate": "目标 {0}",
         "tab": "{m}月",
         "refused": "拜访 · 新建",
+        "reason": "客户不存在，或已不由你负责",
+        "title": "拜访 · 满意度",
     },
     "en": {
         "rule": "This visit is approved, so your change to satisfaction went to your lead as an amendment request",
@@ -48,6 +50,8 @@ WORDS = {
         "rate": "target {0}",
         "tab": "{mon}",
         "refused": "Visit · New",
+        "reason": "The customer does not exist or is no longer yours",
+        "title": "Visit · Satisfaction",
     },
 }
 
@@ -143,6 +147,7 @@ def read_screens(live: Live, phone: Phone, locale: str, month: str, waiting: int
     expect(home).to_be_visible()
     refused = phone.at("rejected-item")
     expect(refused.locator("strong")).to_have_text(words["refused"])
+    expect(refused.locator(".reason")).to_have_text(words["reason"])
     expect(phone.at("month-not-approved")).to_contain_text(words["home"].format(waiting))
     shot(phone, f"words-home-{locale}")
     clean(home.inner_text(), "home")
@@ -173,9 +178,12 @@ def read_screens(live: Live, phone: Phone, locale: str, month: str, waiting: int
         words["badge"].format(y=year, m=number, mon=MONTHS[number - 1])
     )
     conflict = phone.at("conflict-item")
+    expect(conflict.locator("strong")).to_have_text(words["title"])
     expect(conflict.locator(hook("conflict-rule"))).to_have_text(words["rule"])
     expect(conflict).to_contain_text(words["values"])
-    me.locator(hook("conflict-item")).last.scroll_into_view_if_needed()
+    badge.scroll_into_view_if_needed()
+    shot(phone, f"words-badge-{locale}")
+    conflict.scroll_into_view_if_needed()
     shot(phone, f"words-me-{locale}")
     clean(me.inner_text(), "me")
 

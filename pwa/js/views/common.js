@@ -65,6 +65,9 @@ const known = (key) => t(key) !== key;
 const capital = (text) => (getLocale() === 'en' ? text.charAt(0).toUpperCase() + text.slice(1) : text);
 
 /** A settled conflict's rule as a sentence naming the field. */
+/** The field as a card's title: capitalised in English. */
+export const fieldTitle = (field) => capital(fieldLabel(field));
+
 export const conflictRule = (c) => capital(t(known(`rule.${c.rule}`) ? `rule.${c.rule}` : 'rule.other', fieldLabel(c.field)));
 
 /** A value of a conflict as the rep typed it; times in the user's zone. */

@@ -79,7 +79,7 @@ function card(p, extra, hook, pending) {
       elapsed !== null ? t('th.elapsed', percent1(elapsed)) : null,
       gap !== null && gap > 0.05 ? t('th.gap', number(gap, 1)) : null,
       p.forecast != null ? t('goals.forecast', show(p.metric, p.forecast)) : null,
-      p.needed_per_working_day != null ? t('goals.needed', figure(p.metric, p.needed_per_working_day, { up: true })) : null,
+      Number(p.needed_per_working_day) > 0 ? t('goals.needed', figure(p.metric, p.needed_per_working_day, { up: true })) : null,
       p.working_days_left != null ? t('goals.daysleft', p.working_days_left) : null,
     ].filter(Boolean).join(' · ')),
     pending ? h('p', { class: 'hint', 'data-test': 'goal-pending' }, t('goals.pending', pending)) : null,

@@ -8,7 +8,7 @@ import { t, getLocale, dateTime, day, money, percent, periodName } from '../i18n
 import * as model from '../model.js';
 import * as push from '../push.js';
 import * as coaching from '../coaching.js';
-import { fieldLabel, conflictRule, conflictValue } from './common.js';
+import { fieldTitle, conflictRule, conflictValue } from './common.js';
 
 export const live = true;
 
@@ -214,7 +214,7 @@ export async function render(_params, ctx) {
     pushButton, status,
     reachCard(),
     conflicts.length ? [h('h2', {}, t('me.conflicts')), conflicts.slice(0, 20).map((c) => h('div', { class: 'card', 'data-test': 'conflict-item' },
-      h('strong', {}, `${t(`entity.${c.entity}`)} · ${fieldLabel(c.field)}`),
+      h('strong', {}, `${t(`entity.${c.entity}`)} · ${fieldTitle(c.field)}`),
       h('p', { 'data-test': 'conflict-rule' }, conflictRule(c)),
       h('p', { class: 'hint' }, `${t('conflict.values', conflictValue(c.field, c.yours), conflictValue(c.field, c.theirs))} · ${dateTime(c.at)}`)))] : null,
     signOut,
