@@ -318,11 +318,15 @@ def test_plans_scorecard_commission_plans_and_audit_screens(live: Live, new_cont
     boss.at("audit-apply").click()
     entry = boss.at("audit-entry", action="commission_plan.update")
     expect(entry).to_have_count(1)
-    expect(entry).to_contain_text("Boss · changed a commission plan")
-    expect(entry.locator(hook("audit-change", field="mode"))).to_have_text("mode marginal → whole")
+    expect(entry.locator(hook("audit-sentence"))).to_have_text("Boss changed the commission plan Screen plan")
+    expect(entry.locator(hook("audit-change", field="mode"))).to_have_text("Mode: Marginal → Whole amount")
+    expect(entry.locator(hook("audit-change", field="tiers"))).to_have_text("Tiers changed")
     boss.go("#/audit?entity=plan")
     expect(boss.at("audit-entry")).to_have_count(2)
-    expect(boss.at("audit-entry", action="plan.close")).to_contain_text("Lead1 · closed a plan")
+    expect(boss.at("audit-entry", action="plan.close").locator(hook("audit-sentence"))).to_have_text(
+        "Lead1 closed Rep2’s improvement plan"
+    )
+    expect(boss.at("audit-entry", action="plan.close")).not_to_contain_text(rep2)
     shot(boss, "audit")
 
     # Offline, a desk shows its last copy, marked, and offers no writes.
