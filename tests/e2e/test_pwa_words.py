@@ -151,6 +151,13 @@ def read_screens(live: Live, phone: Phone, locale: str, month: str, waiting: int
     expect(phone.at("month-not-approved")).to_contain_text(words["home"].format(waiting))
     shot(phone, f"words-home-{locale}")
     clean(home.inner_text(), "home")
+    # Fixing the refused visit: its form says why it was refused.
+    refused.locator(hook("rejected-fix")).click()
+    expect(phone.at("visit-fix-reason")).to_have_text(words["reason"])
+    shot(phone, f"words-visit-fix-{locale}")
+    clean(phone.at("visit-form").inner_text(), "visit form")
+    phone.go("#/")
+    expect(phone.at("rejected-item")).to_have_count(1)
 
     phone.go("#/goals")
     expect(phone.at("goal-progress")).to_have_count(len(TARGETS))

@@ -85,10 +85,13 @@ function reasonText(e) {
   return e.field ? capital(t('rej.reason', fieldLabel(e.field), e.message)) : e.message;
 }
 
+/** Why a mutation was refused, as sentences. */
+export const refusal = (receipt) => [...new Set((receipt.errors || []).map(reasonText))].join(getLocale() === 'en' ? '; ' : '；');
+
 /** A refused mutation: what it was, the server's reasons, and what the rep can do about it. */
 export function rejectedItem(receipt, navigate, refresh) {
   const m = receipt.mutation;
-  const reasons = [...new Set(receipt.errors.map(reasonText))].join(getLocale() === 'en' ? '; ' : '；');
+  const reasons = refusal(receipt);
   const fixable = m.op === 'create' && (m.entity === 'visit' || m.entity === 'customer');
   const fix = () => {
     // A create is resent through its form, as a new record: the refused id stays refused on the server.

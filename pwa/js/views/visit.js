@@ -8,7 +8,7 @@ import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
 import { locate } from '../geo.js';
 import * as photos from './photos.js';
-import { customerMatches, byDistance, minutesOnSite, evidence } from './common.js';
+import { customerMatches, byDistance, minutesOnSite, evidence, refusal } from './common.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
@@ -27,7 +27,7 @@ export async function render(params, ctx) {
     // Read, not taken: this screen may render twice (a redraw racing the navigation), and both renders must
     // show the refused visit. It is removed once the fixed visit is saved.
     const receipt = JSON.parse(sessionStorage.getItem('fieldgoal-fix') || 'null');
-    if (receipt) prefill = { ...receipt.mutation.fields, fixKey: receipt.key };
+    if (receipt) prefill = { ...receipt.mutation.fields, fixKey: receipt.key, why: refusal(receipt) };
   }
   if (!prefill.customer_id && params.query.get('c')) prefill.customer_id = params.query.get('c');
   // A visit still on the phone is edited like a synced one: the edit folds into its queued create.
@@ -115,6 +115,7 @@ export async function render(params, ctx) {
 
   return h('form', { class: 'screen form', 'data-test': 'visit-form', onsubmit: save, novalidate: true },
     h('h1', {}, t(editing ? 'visit.edit' : 'visit.new')),
+    prefill.why ? h('p', { class: 'error', role: 'status', 'data-test': 'visit-fix-reason' }, prefill.why) : null,
     readOnly ? h('p', { class: 'card' }, t('visit.missing')) : null,
     editing && visit?.review_comment ? h('p', { class: 'card card-bad' }, visit.review_comment) : null,
     picker,
