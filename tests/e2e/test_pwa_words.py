@@ -37,6 +37,7 @@ WORDS = {
         "home": "其中 {0} 条尚未审批",
         "rate": "目标 {0}",
         "tab": "{m}月",
+        "standing": "达成率 {0} · 时间进度 {1}",
         "refused": "拜访 · 新建",
         "reason": "客户不存在，或已不由你负责",
         "title": "拜访 · 满意度",
@@ -49,6 +50,7 @@ WORDS = {
         "home": "{0} of them not approved yet",
         "rate": "target {0}",
         "tab": "{mon}",
+        "standing": "{0} attained · {1} of the time elapsed",
         "refused": "Visit · New",
         "reason": "The customer does not exist or is no longer yours",
         "title": "Visit · Satisfaction",
@@ -172,6 +174,12 @@ def read_screens(live: Live, phone: Phone, locale: str, month: str, waiting: int
     actual = int(Decimal(progress["visits"]["actual"]))
     expect(visits).to_contain_text(f"{actual} / {int(Decimal(TARGETS['visits']))}")
     expect(visits.locator(hook("goal-pending"))).to_contain_text(words["pending"].format(waiting))
+    # Attainment and the time elapsed (working days gone by) side by side, each named.
+    row = progress["visits"]
+    gone = (row["working_days_total"] - row["working_days_left"]) / row["working_days_total"]
+    expect(visits.locator(hook("goal-standing"))).to_contain_text(
+        words["standing"].format(pct1(row["attainment"]), pct1(gone))
+    )
     for metric in COUNTS:
         whole_counts(phone.at("goal-progress", metric=metric).inner_text(), metric)
     shot(phone, f"words-goals-{locale}")
@@ -207,4 +215,9 @@ def test_a_rep_reads_words_and_figures_not_codes(live: Live, new_context: Any) -
     phone.at("lang-switch").click()
     expect(phone.at("lang-switch")).to_have_text("中文")
     read_screens(live, phone, "en", month, waiting)
+    # On a laptop the same words, in the width the screen takes.
+    phone.page.set_viewport_size({"width": 1280, "height": 800})
+    phone.go("#/goals")
+    expect(phone.at("goal-progress", metric="visits").locator(hook("goal-pending"))).to_be_visible()
+    shot(phone, "words-goals-en-1280")
     assert phone.errors == []

@@ -58,8 +58,10 @@ function provisional(queue, period, tz) {
 function card(p, extra, hook, pending) {
   const attainment = Number(p.attainment);
   const ratio = RATIOS.has(p.metric);
-  // For a sum the expected share of the target by today is the time elapsed; a ratio is expected at its target.
-  const elapsed = !ratio && Number(p.target) > 0 && p.expected_by_today != null ? Number(p.expected_by_today) / Number(p.target) : null;
+  // For a sum, the share of the period's working days gone by (what the expected figure is made of); a ratio
+  // is expected at its target on every day.
+  const elapsed = !ratio && p.working_days_total > 0 && p.working_days_left != null
+    ? (p.working_days_total - p.working_days_left) / p.working_days_total : null;
   const attained = p.attainment != null && Number.isFinite(attainment);
   const behind = ratio ? attained && attainment < 1 : elapsed !== null && attained && attainment < elapsed;
   const gap = elapsed !== null && attained ? (elapsed - attainment) * 100 : null;
@@ -78,10 +80,12 @@ function card(p, extra, hook, pending) {
       ratio ? null : attained ? t('th.attained', percent1(p.attainment)) : null,
       elapsed !== null ? t('th.elapsed', percent1(elapsed)) : null,
       gap !== null && gap > 0.05 ? t('th.gap', number(gap, 1)) : null,
-      p.forecast != null ? t('goals.forecast', show(p.metric, p.forecast)) : null,
+      // A ratio's forecast is the ratio so far: the figure above.
+      !ratio && p.forecast != null ? t('goals.forecast', show(p.metric, p.forecast)) : null,
       Number(p.needed_per_working_day) > 0 ? t('goals.needed', figure(p.metric, p.needed_per_working_day, { up: true })) : null,
       p.working_days_left != null ? t('goals.daysleft', p.working_days_left) : null,
-    ].filter(Boolean).join(' · ')),
+      // Each figure kept on one line (¥6.9万 never split from its 万).
+    ].filter(Boolean).flatMap((item, i) => [i ? ' · ' : null, h('span', { style: 'white-space:nowrap' }, item)])),
     pending ? h('p', { class: 'hint', 'data-test': 'goal-pending' }, t('goals.pending', pending)) : null,
     extra ? h('p', { class: 'provisional', 'data-test': 'goal-provisional' }, t('goals.provisional', show(p.metric, extra))) : null);
 }
