@@ -66,7 +66,7 @@ const zh = {
   'review.ack.at': '已于 {0} 确认',
   'plan.title': '改进计划', 'plan.exit': '结束条件', 'plan.due': '截止 {0}', 'plan.actions.offline': '联网后显示计划的行动项',
   'plan.kind.coaching': '辅导', 'plan.kind.training': '培训', 'plan.kind.role_change': '岗位调整',
-  'commission.title': '{0} 提成预估', 'commission.sofar': '销售额 {0} · 达成 {1}',
+  'commission.title': '{0} 提成预估', 'commission.sofar': '销售额 {0} · 达成率 {1}',
   'commission.next': '再卖 {0}，提成多 {1}（共 {2}）', 'commission.top': '已在最高档',
   'commission.asof': '更新于 {0}', 'commission.cached': '离线：显示 {0} 的数据',
   'commission.noplan': '暂无适用的提成方案', 'commission.none.offline': '离线：联网后显示提成预估',

@@ -4,7 +4,7 @@
 // the cached answer marked with its time). Leads find their team's tools here too: reviews, plans and the
 // approval desk; managers also the scorecard dimensions, commission plans and the audit trail.
 import { h } from '../ui.js';
-import { t, getLocale, dateTime, day, money, percent, periodName } from '../i18n.js';
+import { t, getLocale, dateTime, day, money, percent, percent1, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as push from '../push.js';
 import * as coaching from '../coaching.js';
@@ -31,7 +31,7 @@ export function figures(review) {
   const byMetric = new Map((review.figures || []).map((f) => [f.metric, f]));
   return (review.scorecard?.lines || review.dimensions || []).map((line) => {
     const dimension = (review.dimensions || []).find((d) => d.key === line.key) || line;
-    const value = line.source === 'kpi' ? percent(byMetric.get(line.metric)?.attainment)
+    const value = line.source === 'kpi' ? percent1(byMetric.get(line.metric)?.attainment)
       : review.ratings?.[line.key] ? `${'★'.repeat(review.ratings[line.key])} ${review.ratings[line.key]}/5` : '—';
     return h('p', { class: 'row', 'data-test': 'review-line', 'data-key': line.key },
       h('span', { class: 'row-main' }, dimensionName(dimension)), h('b', { class: 'row-side' }, value));
@@ -52,7 +52,7 @@ function reviewCard(review, ctx) {
   const closed = review.status === 'closed';
   return h('div', { class: 'card', 'data-test': 'review-card', 'data-id': review.id, 'data-status': review.status,
     'data-acknowledged': review.acknowledged_at ? 'yes' : 'no' },
-  h('div', { class: 'goal-head' }, h('strong', {}, t('review.title', review.period)),
+  h('div', { class: 'goal-head' }, h('strong', {}, t('review.title', periodName(review.period))),
     h('b', { class: 'big', 'data-test': 'review-score' }, review.score ?? review.scorecard?.total ?? '—')),
   h('p', { class: 'hint' }, t('review.shared', dateTime(review.shared_at)), ' ',
     h('span', { class: `chip ${closed ? 'chip-approved' : 'chip-submitted'}`, 'data-test': 'review-status', 'data-status': review.status },
@@ -140,9 +140,9 @@ function estimateCard(cached, offline) {
   const next = data.next;
   return h('div', { ...attrs, 'data-total': data.total, 'data-more-revenue': next?.more_revenue ?? '',
     'data-pays-extra': next?.pays_extra ?? '', 'data-pays-total': next?.pays_total ?? '', 'data-cached': offline ? 'yes' : 'no' },
-  h('div', { class: 'goal-head' }, h('strong', {}, t('commission.title', data.period)),
+  h('div', { class: 'goal-head' }, h('strong', {}, t('commission.title', periodName(data.period))),
     h('b', { class: 'big', 'data-test': 'commission-total' }, money(data.total))),
-  h('p', { class: 'hint' }, t('commission.sofar', money(data.revenue), percent(data.attainment))),
+  h('p', { class: 'hint' }, t('commission.sofar', money(data.revenue), percent1(data.attainment))),
   next ? h('p', { 'data-test': 'commission-next' }, t('commission.next', money(next.more_revenue), money(next.pays_extra), money(next.pays_total)))
     : h('p', { 'data-test': 'commission-next' }, t('commission.top')),
   when,
