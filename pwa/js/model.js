@@ -97,11 +97,23 @@ export async function logVisit({ customerId, checkInAt, position, outcome, satis
   return visitId;
 }
 
+/** Whether a field's value is unchanged: missing is null, and a list (`photos`) is compared by its items. */
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
 /** An edit of a visit: only the changed fields. A synced visit's edit is an update on the version in the
  * replica (SYNC.md rule 5), folded into an unsent update of it when there is one. A visit still on the phone
  * takes the edit into its queued create while that was never sent; once it may have been, into an update on
  * version 1, the version its create makes. */
-export async function editVisit(id, changes, { submit = false } = {}) {
+export async function editVisit(id, changes, { submit = false, added = [], removed = [] } = {}) {
+  // Photos taken in the edit are the visit's now (uploaded after the edit's receipt); the copies of those it
+  // no longer lists go once the edit is queued.
+  if (added.length) await db.attachPhotos(added, id);
+  const changed = await editFields(id, changes, { submit });
+  if (removed.length) await db.savePhotos([], removed);
+  return changed;
+}
+
+async function editFields(id, changes, { submit }) {
   const synced = await db.get('visit', id);
   if (!synced) return editLocalVisit(id, changes, { submit });
   // Changed from what the rep sees (the replica with queued edits laid over it), on the replica's base: a
@@ -110,7 +122,7 @@ export async function editVisit(id, changes, { submit = false } = {}) {
   const fields = {};
   const base = {};
   for (const [name, value] of Object.entries(changes)) {
-    if ((current[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = synced[name] ?? null; }
+    if (!same(current[name], value)) { fields[name] = value; base[name] = synced[name] ?? null; }
   }
   const mutations = [];
   const changed = Object.keys(fields).length;
@@ -137,7 +149,7 @@ async function editLocalVisit(id, changes, { submit }) {
   const fields = {};
   const base = {};
   for (const [name, value] of Object.entries(changes)) {
-    if ((current[name] ?? null) !== (value ?? null)) { fields[name] = value; base[name] = current[name] ?? null; }
+    if (!same(current[name], value)) { fields[name] = value; base[name] = current[name] ?? null; }
   }
   const mutations = [];
   const changed = Object.keys(fields).length;

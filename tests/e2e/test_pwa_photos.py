@@ -9,6 +9,7 @@ the bytes the phone held."""
 from __future__ import annotations
 
 import io
+import json
 import random
 import time
 import uuid
@@ -221,6 +222,92 @@ def test_photos_taken_offline_reach_the_server_once_and_the_lead_sees_them(live:
     assert rep.errors == [] and lead.errors == []
 
 
+def listed_on_server(live: Live, visit_id: str) -> list[str]:
+    """The visit's `photos` as the server stores them (JSON: a list on PostgreSQL, its text on SQLite)."""
+    rows = live.rows("SELECT photos FROM visit WHERE id = :v", v=visit_id)
+    value = rows[0][0] if rows else None
+    return [str(i) for i in (json.loads(value) if isinstance(value, str) else value or [])]
+
+
+def test_a_synced_visit_takes_a_photo_offline_and_drops_one(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep2", "补拍照片便利店")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep2"))
+    rep.wait_offline_ready()
+    puts: list[str] = []
+
+    def count(route: Any) -> None:
+        if route.request.method == "PUT":
+            puts.append(route.request.url.rsplit("/", 1)[-1])
+        route.continue_()
+
+    rep.context.route("**/api/v1/attachments/*", count)
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    choose(rep, ("aisle.jpg", photo_jpeg(seed=11)), ("counter.jpg", photo_jpeg(seed=12)))
+    expect(rep.at("visit-photo")).to_have_count(2)
+    rep.at("visit-notes").fill("先拍两张，之后补一张")
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    first = photos_on_phone(rep)
+    visit_id = next(iter(first.values()))["visit_id"]
+    pumped_until(rep, lambda: len(arrived(live, visit_id)) == 2, 60, "the first two photos on the server")
+    rep.wait_pending(0, timeout=30)
+
+    # Submitted and synced; offline, the rep adds a third photo on the visit's own screen.
+    rep.offline()
+    rep.go(f"#/visit/{visit_id}")
+    expect(rep.at("photo-thumb")).to_have_count(2)
+    choose(rep, ("shelf-later.jpg", photo_jpeg(1200, 1600, seed=13)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    wait_until(lambda: rep.at("visit-photo").locator("img").evaluate(LOADED), 20, "the new thumbnail")
+    shot(rep, "photos-edit-added-zh", rep.at("visit-photos"))
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    held = photos_on_phone(rep)
+    (added,) = set(held) - set(first)
+    assert held[added]["state"] == "waiting" and held[added]["visit_id"] == visit_id
+    edits = [m for m in rep.storage()["outbox"] if m["entity"] == "visit" and m["op"] == "update"]
+    assert [sorted(m["fields"]["photos"]) for m in edits] == [sorted([*first, added])]
+    rep.wait_pending(2)  # the visit's edit and the photo not yet uploaded
+
+    # Online: the edit goes first, then the photo, once; the server's visit lists three, all arrived.
+    rep.online()
+    rep.sync_now()
+    pumped_until(rep, lambda: len(arrived(live, visit_id)) == 3, 60, "the third photo on the server")
+    rep.wait_pending(0, timeout=30)
+    assert sorted(listed_on_server(live, visit_id)) == sorted([*first, added])
+    assert arrived(live, visit_id)[added] == held[added]["sha256"]
+    assert [p.name for p in files_kept(live, added)] == [f"{added}.jpg", f"{added}.thumb.jpg"]
+    rep.page.wait_for_timeout(500)
+    assert puts.count(added) == 1
+
+    # Dropping one: the thumbnail goes at once, the server's visit no longer lists it after the edit.
+    rep.go("#/")
+    rep.go(f"#/visit/{visit_id}")
+    expect(rep.at("photo-thumb")).to_have_count(3)
+    expect(rep.at("photo-uploading")).to_be_hidden()
+    gone = next(iter(first))
+    rep.at("photo-thumb", id=gone).locator(hook("photo-remove")).click()
+    expect(rep.at("photo-thumb")).to_have_count(2)
+    shot(rep, "photos-edit-removed-zh", rep.at("visit-photos"))
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    pumped_until(rep, lambda: len(listed_on_server(live, visit_id)) == 2, 30, "the edit on the server")
+    assert sorted(listed_on_server(live, visit_id)) == sorted(set(first) - {gone} | {added})
+    unlisted = live.rows("SELECT id FROM attachment WHERE unlisted_at IS NOT NULL AND visit_id = :v", v=visit_id)
+    assert [str(i) for (i,) in unlisted] == [gone]
+    assert gone not in photos_on_phone(rep)
+
+    rep.go("#/me")
+    rep.at("lang-switch").click()
+    rep.go(f"#/visit/{visit_id}")
+    expect(rep.at("photo-thumb")).to_have_count(2)
+    for img in rep.at("photo-thumb").locator("img").all():
+        wait_until(lambda img=img: img.evaluate(LOADED), 20, "a thumbnail")
+    shot(rep, "photos-edit-en", rep.at("visit-photos"))
+    assert rep.errors == []
+
+
 def test_an_upload_cut_midway_completes_without_a_duplicate(live: Live, new_context: Any) -> None:
     customer = live.add_customer("rep1", "Cut Line Hardware")
     rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
@@ -263,17 +350,24 @@ def test_an_upload_cut_midway_completes_without_a_duplicate(live: Live, new_cont
     expect(item.locator(hook("photo-uploading"))).to_have_text("Photos uploading (1)")
     shot(lead, "photos-uploading-en", item)
 
-    # The line comes back: the next try reaches the server but its answer is cut, and the one after is
-    # answered (the same bytes again: 200). Each sync starts the uploader at once instead of its backoff.
+    # The rep has the visit open meanwhile: it says its photo is uploading.
+    rep.go(f"#/visit/{visit_id}")
+    expect(rep.at("photo-thumb")).to_have_count(1)
+    expect(rep.at("photo-uploading")).to_be_visible()
+
+    # The line comes back: the next try (a sync starts the uploader at once) reaches the server but its answer
+    # is cut, and the one after, from the uploader's backoff timer, is answered (the same bytes again: 200).
     line["up"] = True
     tries = len(puts)
     rep.sync_now()
     pumped_until(rep, lambda: len(puts) > tries, 30, "an upload once the line is back")
     pumped_until(rep, lambda: arrived(live, visit_id), 30, "the photo on the server")
-    rep.sync_now()
     pumped_until(
-        rep, lambda: photos_on_phone(rep)[photo_id]["state"] == "sent", 60, "the phone to know it arrived"
+        rep, lambda: photos_on_phone(rep)[photo_id]["state"] == "sent", 120, "the phone to know it arrived"
     )
+    # The open screen follows without being opened again: the sync after the upload brings photos_arrived.
+    expect(rep.at("photo-uploading")).to_be_hidden(timeout=30_000)
+    expect(rep.at("visit-form")).to_be_visible()
     assert len(puts) >= 3
     assert arrived(live, visit_id) == {photo_id: held["sha256"]}
     assert [p.name for p in files_kept(live, photo_id)] == [f"{photo_id}.jpg", f"{photo_id}.thumb.jpg"]

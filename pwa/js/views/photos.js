@@ -3,7 +3,7 @@
 // its id (js/photos.js uploads it). `gallery()` shows a visit's photos from this phone, else from the server.
 import * as db from '../db.js';
 import { fetchFile } from '../api.js';
-import { on } from '../events.js';
+import { on, bus } from '../events.js';
 import { h } from '../ui.js';
 import { t } from '../i18n.js';
 import { isoWithOffset } from '../time.js';
@@ -50,10 +50,15 @@ on('screen', () => {
 });
 
 /** The form's photos: take, see, remove. `lines()` is the stamp when a photo is taken; `ids()` resolves
- * once every chosen photo is stored. */
-export function picker(lines, initial = []) {
+ * once every chosen photo is stored. Given a saved `visit`, its photos show first (as `gallery` does), each
+ * with a remove button: `ids()` is then what the visit will list, `added()` the photos taken here and
+ * `removed()` the visit's photos taken off it, whose copies on this phone go once the edit is saved. */
+export function picker(lines, initial = [], visit = null) {
   const kept = [];
-  const list = h('div', { class: 'photos' });
+  const listed = [...(visit?.photos || [])];
+  const dropped = [];
+  const shown = visit ? gallery(visit, (id) => { listed.splice(listed.indexOf(id), 1); dropped.push(id); }) : null;
+  const list = shown || h('div', { class: 'photos' });   // taken ones join the visit's in one row
   const message = h('p', { class: 'error', 'data-test': 'photo-error', role: 'alert' });
   const show = (record) => {
     kept.push(record.id);
@@ -61,7 +66,7 @@ export function picker(lines, initial = []) {
       h('img', { src: url(record.thumb), alt: '' }),
       h('button', { type: 'button', class: 'photo-remove', 'data-test': 'photo-remove', 'aria-label': t('photo.remove'),
         onclick: () => { kept.splice(kept.indexOf(record.id), 1); item.remove(); db.savePhotos([], [record.id]); } }, '×'));
-    list.append(item);
+    list.insertBefore(item, list.querySelector('small'));   // before the gallery's "uploading", if any
   };
   const take = async (file) => {
     const start = performance.now();
@@ -84,7 +89,7 @@ export function picker(lines, initial = []) {
       message.textContent = '';
       busy = busy.then(async () => {
         for (const file of files) {
-          if (kept.length >= MAX) { message.textContent = t('photo.max', MAX); break; }
+          if (listed.length + kept.length >= MAX) { message.textContent = t('photo.max', MAX); break; }
           await take(file);
         }
       });
@@ -94,7 +99,9 @@ export function picker(lines, initial = []) {
   return {
     node: h('div', { class: 'field' }, h('span', {}, t('visit.photos', MAX)), list,
       h('label', { class: 'btn btn-wide' }, input, t('photo.add')), message),
-    ids: () => busy.then(() => [...kept]),
+    ids: () => busy.then(() => [...listed, ...kept]),
+    added: () => busy.then(() => [...kept]),
+    removed: () => [...dropped],
   };
 }
 
@@ -120,26 +127,64 @@ async function open(id, arrived) {
 }
 
 /** A visit's photos as thumbnails (full size on tap), "photos uploading (n)" while the server has fewer than
- * the visit lists, and on the rep's phone which ones the server refused; null when it has none. */
-export function gallery(visit) {
+ * the visit lists, and on the rep's phone which ones the server refused; null when it has none. It keeps up
+ * while shown: when a sync brings the visit's `photos_arrived` or an upload ends, the count and the marks
+ * follow without the screen being drawn again. With `remove`, each thumbnail has a remove button that takes
+ * it off the screen and tells `remove(id)` (the visit form's edit). */
+export function gallery(visit, remove = null) {
   const ids = visit.photos || [];
-  const arrived = new Set(visit.photos_arrived || []);
-  let missing = ids.filter((id) => !arrived.has(id)).length;
-  const uploading = h('small', { class: 'hint', 'data-test': 'photo-uploading', hidden: !missing }, t('photo.uploading', missing));
+  let arrived = new Set(visit.photos_arrived || []);
+  const uploading = h('small', { class: 'hint', 'data-test': 'photo-uploading', hidden: true });
   const failed = h('small', { class: 'error', 'data-test': 'photo-failed', hidden: true }, t('photo.failed'));
-  return ids.length ? h('div', { class: 'photos', 'data-test': 'photo-gallery' },
-    ids.map((id) => {
-      const img = h('img', { alt: '' });
-      picture(id, arrived.has(id), true).then((blob) => { if (blob) img.src = url(blob); });
+  const thumbs = new Map();
+  const paint = async () => {
+    const states = await Promise.all([...thumbs.keys()].map((id) => db.photo(id).then((p) => [id, p?.state])));
+    const refused = states.filter(([, state]) => state === 'failed').map(([id]) => id);
+    // A photo this phone uploaded has arrived, whether or not a sync has said so yet.
+    for (const [id, state] of states) if (state === 'sent') arrived.add(id);
+    for (const [id, thumb] of thumbs) thumb.classList.toggle('failed', refused.includes(id));
+    const missing = [...thumbs.keys()].filter((id) => !arrived.has(id) && !refused.includes(id)).length;
+    uploading.textContent = t('photo.uploading', missing);
+    uploading.hidden = !missing;
+    failed.hidden = !refused.length;
+  };
+  const item = (id) => {
+    const img = h('img', { alt: '' });
+    picture(id, arrived.has(id), true).then((blob) => { if (blob) img.src = url(blob); });
+    const show = (event) => { event.preventDefault(); open(id, arrived.has(id)); };
+    if (!remove) {
       const button = h('button', { type: 'button', class: 'photo', 'data-test': 'photo-thumb', 'data-id': id,
-        'aria-label': t('photo.open'), onclick: (event) => { event.preventDefault(); open(id, arrived.has(id)); } }, img);
-      db.photo(id).then((p) => {
-        if (p?.state !== 'failed') return;
-        button.classList.add('failed');
-        failed.hidden = false;
-        uploading.textContent = t('photo.uploading', --missing);
-        uploading.hidden = !missing;
-      });
+        'aria-label': t('photo.open'), onclick: show }, img);
+      thumbs.set(id, button);
       return button;
-    }), uploading, failed) : null;
+    }
+    // A button cannot hold another: the picture opens on a tap of the image, the corner button removes it.
+    Object.assign(img, { tabIndex: 0, onclick: show,
+      onkeydown: (event) => { if (event.key === 'Enter' || event.key === ' ') show(event); } });
+    img.setAttribute('role', 'button');
+    img.setAttribute('aria-label', t('photo.open'));
+    const thumb = h('span', { class: 'photo', 'data-test': 'photo-thumb', 'data-id': id }, img,
+      h('button', { type: 'button', class: 'photo-remove', 'data-test': 'photo-remove', 'aria-label': t('photo.remove'),
+        onclick: () => { thumb.remove(); thumbs.delete(id); remove(id); paint(); } }, '×'));
+    thumbs.set(id, thumb);
+    return thumb;
+  };
+  if (!ids.length) return null;
+  const node = h('div', { class: 'photos', 'data-test': 'photo-gallery' }, ids.map(item), uploading, failed);
+  paint();
+  // A sync that brought the visit again (its photos arrived) or an upload that ended: the marks follow.
+  const made = Date.now();
+  const follow = async () => {
+    if (!node.isConnected) {
+      // Gone from the screen (or never put on it: a render that lost a race).
+      if (Date.now() - made > 5000) { bus.removeEventListener('data', follow); bus.removeEventListener('queue', follow); }
+      return;
+    }
+    const now = visit.id && await db.get('visit', visit.id);
+    if (now) arrived = new Set(now.photos_arrived || []);
+    paint();
+  };
+  bus.addEventListener('data', follow);
+  bus.addEventListener('queue', follow);
+  return node;
 }

@@ -66,7 +66,11 @@ export async function render(params, ctx) {
     position ? t('visit.accuracy', Math.round(position.accuracy_m ?? 0)) : '');
   const error = h('p', { class: 'error', 'data-test': 'form-error', role: 'alert' });
   // Stamped with what is known when each photo is taken: the check-in position and the chosen customer.
-  const pictures = editing ? null : photos.picker(() => photos.stamp(position, customer.value && customer.selectedOptions[0]?.textContent), prefill.photos || []);
+  // A saved visit the rep may still change takes photos and drops them like any field; an approved one shows
+  // its photos only.
+  const photosEditable = !editing || (visit && ['draft', 'submitted', 'rejected'].includes(status));
+  const pictures = photosEditable ? photos.picker(() => photos.stamp(position, customer.value && customer.selectedOptions[0]?.textContent),
+    editing ? [] : prefill.photos || [], editing ? visit : null) : null;
 
   const checkin = h('button', { type: 'button', class: 'btn btn-wide', 'data-test': 'visit-checkin', onclick: () => {
     if (!navigator.geolocation) { location.textContent = t('visit.geo.unsupported'); return; }
@@ -91,8 +95,15 @@ export async function render(params, ctx) {
     saveButton.disabled = true;
     try {
       if (editing) {
-        const changed = await model.editVisit(params.id, { outcome: outcome.value, satisfaction: score,
-          notes: notes.value, next_follow_up_on: next.value || null }, { submit: submit.checked && status !== 'submitted' });
+        const changes = { outcome: outcome.value, satisfaction: score, notes: notes.value, next_follow_up_on: next.value || null };
+        let added = [];
+        if (pictures) {
+          const listed = await pictures.ids();
+          changes.photos = listed.length ? listed : null;
+          added = await pictures.added();
+        }
+        const changed = await model.editVisit(params.id, changes, { submit: submit.checked && status !== 'submitted',
+          added, removed: pictures?.removed() || [] });
         toast(t(changed ? 'notice.saved' : 'notice.nochange'));
       } else {
         const name = customer.selectedOptions[0]?.textContent || '';
@@ -126,7 +137,7 @@ export async function render(params, ctx) {
     field(t('visit.outcome'), outcome),
     h('div', { class: 'field' }, h('span', {}, t('visit.satisfaction')), h('div', { class: 'stars-row' }, stars, satisfaction)),
     field(t('visit.notes'), notes),
-    pictures?.node, editing && visit?.photos?.length ? h('div', { class: 'field' }, h('span', {}, t('photo.title')), photos.gallery(visit)) : null,
+    pictures?.node, editing && !pictures && visit?.photos?.length ? h('div', { class: 'field' }, h('span', {}, t('photo.title')), photos.gallery(visit)) : null,
     field(t('visit.next'), next),
     editing ? null : h('label', { class: 'check' }, won, h('span', {}, t('visit.won'))),
     editing ? null : amountRow,
