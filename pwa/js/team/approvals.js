@@ -2,12 +2,24 @@
 // several at once) and amendments to approved visits (accept or refuse). Each decision is a queued action on
 // the version the lead is looking at, so a visit edited meanwhile comes back `stale_review`.
 import { h, empty, toast } from '../ui.js';
-import { t, dateTime } from '../i18n.js';
+import { t, dateTime, day, money } from '../i18n.js';
 import * as model from '../model.js';
 import { gallery } from '../views/photos.js';
 import { evidence } from '../views/common.js';
 
 export const live = true;
+
+/** A visit's field as the visit screen labels it, and its value in words (what the rep typed stays as typed). */
+const fieldLabel = (name) => (t(`field.${name}`) !== `field.${name}` ? t(`field.${name}`) : t('field.other'));
+function fieldValue(name, value) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (name === 'outcome') return t(`outcome.${value}`);
+  if (name === 'satisfaction') return '★'.repeat(Number(value));
+  if (name === 'amount') return money(value);
+  if (name === 'next_follow_up_on') return day(value);
+  if (/_at$/.test(name)) return dateTime(value);
+  return typeof value === 'object' ? '—' : String(value);
+}
 
 export async function render(_params, ctx) {
   const queue = await model.queue();
@@ -68,8 +80,8 @@ export async function render(_params, ctx) {
     const visit = visits.find((v) => v.id === a.visit_id);
     return h('div', { class: 'card', 'data-test': 'amendment-item', 'data-id': a.id },
       h('strong', {}, `${userName.get(a.proposed_by) || ''} · ${customerName.get(visit?.customer_id) || '—'}`),
-      Object.entries(a.fields || {}).map(([name, value]) => h('p', { class: 'hint' },
-        t('approve.change', name, visit?.[name] ?? '—', value ?? '—'))),
+      Object.entries(a.fields || {}).map(([name, value]) => h('p', { class: 'hint', 'data-test': 'amendment-change', 'data-field': name },
+        t('approve.change', fieldLabel(name), fieldValue(name, visit?.[name]), fieldValue(name, value)))),
       h('div', { class: 'actions' },
         h('button', { class: 'btn btn-primary', 'data-test': 'amendment-accept', onclick: async () => {
           await model.decideAmendment(a, true); ctx.refresh();
