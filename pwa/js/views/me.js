@@ -176,14 +176,19 @@ export async function render(_params, ctx) {
   const plan = plans.filter((p) => p.rep_id === user.id && p.status === 'open')
     .sort((a, b) => (b.starts_on || '').localeCompare(a.starts_on || ''))[0];
 
-  // The estimate: the cached answer now, the server's as soon as it comes (online only).
-  let estimate = estimateCard(cached, !navigator.onLine);
-  if (navigator.onLine) {
-    coaching.refreshEstimate().then(({ cached: fresh, offline }) => {
-      const next = estimateCard(fresh, offline);
+  // The estimate: the cached answer now, the server's as soon as it comes (online only). With nothing cached
+  // yet the screen waits for the server's answer (at most 2 s), so the card is drawn once instead of growing
+  // from a loading line and pushing the badges below it down.
+  const refresh = navigator.onLine ? coaching.refreshEstimate().catch(() => null) : null;
+  const first = refresh && !cached ? await Promise.race([refresh, new Promise((done) => setTimeout(done, 2000, null))]) : null;
+  let estimate = first ? estimateCard(first.cached, first.offline) : estimateCard(cached, !navigator.onLine);
+  if (refresh && !first) {
+    refresh.then((answer) => {
+      if (!answer) return;
+      const next = estimateCard(answer.cached, answer.offline);
       estimate.replaceWith(next);
       estimate = next;
-    }).catch(() => {});
+    });
   }
 
   return h('section', { class: 'screen', 'data-test': 'me' },
