@@ -163,7 +163,7 @@ const zh = {
   'rej.code.not_found': '{0}不存在，或已不由你负责', 'rej.code.forbidden': '你无权修改{0}', 'rej.code.taken': '{0}已被使用',
   'goals.rate': '目标 {0}',
   'goals.pending': '另有 {0} 条待审批，审批通过后计入',
-  'home.pending': '其中 {0} 条尚未审批，目标只计已审批的',
+  'home.pending': '其中 {0} 条还未通过审批，目标只计已通过的',
 };
 
 const en = {
@@ -327,7 +327,7 @@ const en = {
   'rej.code.not_found': 'The {0} does not exist or is no longer yours', 'rej.code.forbidden': 'You may not change the {0}', 'rej.code.taken': 'The {0} is already in use',
   'goals.rate': 'target {0}',
   'goals.pending': '{0} more waiting for approval; they count once approved',
-  'home.pending': '{0} of them not approved yet; goals count approved visits only',
+  'home.pending': '{0} of them not approved; goals count approved visits only',
 };
 
 const dictionaries = { 'zh-CN': zh, en };
