@@ -7,6 +7,7 @@ wording can change without breaking anyone.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LOCALES = ("zh-CN", "en")
@@ -228,6 +229,27 @@ def negotiate(accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+_PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2}))?$")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def period_words(key: str, locale: str) -> str:
+    """A period key as people say it: 2026-12 → 2026年12月 / Dec 2026; 2026-Q4 → 2026年第4季度 / Q4 2026;
+    2026 → 2026年 / 2026. Anything else as it came."""
+    found = _PERIOD.match(str(key))
+    if not found:
+        return str(key)
+    year, quarter, month = found.groups()
+    zh = locale == "zh-CN"
+    if month and 1 <= int(month) <= 12:
+        return f"{year}年{int(month)}月" if zh else f"{_MONTHS[int(month) - 1]} {year}"
+    if quarter:
+        return f"{year}年第{quarter}季度" if zh else f"Q{quarter} {year}"
+    if month:
+        return str(key)
+    return f"{year}年" if zh else year
+
+
 def message(code: str, locale: str, params: dict[str, Any] | None = None) -> str:
     templates = MESSAGES.get(code) or MESSAGES["validation_failed"]
     template = templates.get(locale) or templates["en"]
@@ -236,6 +258,8 @@ def message(code: str, locale: str, params: dict[str, Any] | None = None) -> str
         values["expected"] = EXPECTED.get(values["expected"], {}).get(locale, values["expected"])
     if "format" in values:
         values["format"] = FORMATS.get(values["format"], {}).get(locale, values["format"])
+    if "period" in values:
+        values["period"] = period_words(values["period"], locale)
     try:
         return template.format(**values)
     except (KeyError, IndexError):
