@@ -44,8 +44,10 @@ async function send() {
     if (status === 404) {
       // Its visit is gone (a deleted draft, a refused create the rep dismissed): it will never be listed.
       // (Looked up now: a visit saved meanwhile has queued its create by the time the answer is back.)
+      // Or an edit that added it to a visit approved meanwhile became an amendment, and the lead refused it.
       const gone = (m) => m.id !== next.visit_id && m.mutation?.id !== next.visit_id;
-      if (await db.get('visit', next.visit_id) || !(await peek()).every(gone) || !(await rejected()).every(gone)) {
+      const visit = await db.get('visit', next.visit_id);
+      if (visit ? !(await refusedOnly(visit, next.id)) : !(await peek()).every(gone) || !(await rejected()).every(gone)) {
         later.add(next.id);
       } else {
         await db.savePhotos([], [next.id]);
@@ -65,4 +67,14 @@ async function send() {
     if (status >= 300) emit('notice', { key: 'photo.failed' }); else sent++;
     emit('queue');
   }
+}
+
+/** Whether the only proposal that listed photo `id` for `visit` was an amendment its lead refused: the visit
+ * does not list it, no pending amendment, queued edit or refused edit the rep may send again does. */
+async function refusedOnly(visit, id) {
+  if ((visit.photos || []).includes(id)) return false;
+  const lists = (fields) => (fields?.photos || []).includes(id);
+  const mine = (await db.all('amendment')).filter((a) => a.visit_id === visit.id && lists(a.fields));
+  if (!mine.some((a) => a.status === 'refused') || mine.some((a) => a.status === 'pending')) return false;
+  return (await peek()).every((m) => !lists(m.fields)) && (await rejected()).every((r) => !lists(r.mutation?.fields));
 }

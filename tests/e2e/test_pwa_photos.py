@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
 from tests.support.server import wait_until
+from tests.sync.helpers import Phone as SyncClient
 
 pytestmark = pytest.mark.browser
 
@@ -305,6 +306,61 @@ def test_a_synced_visit_takes_a_photo_offline_and_drops_one(live: Live, new_cont
     for img in rep.at("photo-thumb").locator("img").all():
         wait_until(lambda img=img: img.evaluate(LOADED), 20, "a thumbnail")
     shot(rep, "photos-edit-en", rep.at("visit-photos"))
+    assert rep.errors == []
+
+
+def test_a_photo_added_to_a_visit_approved_meanwhile_goes_when_the_lead_refuses_it(
+    live: Live, new_context: Any
+) -> None:
+    customer = live.add_customer("rep2", "先批后补的超市")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep2"))
+    rep.wait_offline_ready()
+    rep.at("visit-new").click()
+    rep.at("visit-customer").select_option(customer)
+    choose(rep, ("before.jpg", photo_jpeg(seed=21)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    rep.at("visit-notes").fill("Approved before the extra photo")
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    (first,) = photos_on_phone(rep)
+    visit_id = photos_on_phone(rep)[first]["visit_id"]
+    pumped_until(rep, lambda: len(arrived(live, visit_id)) == 1, 60, "the first photo on the server")
+    rep.wait_pending(0, timeout=30)
+
+    rep.offline()
+    rep.go(f"#/visit/{visit_id}")
+    choose(rep, ("after.jpg", photo_jpeg(seed=22)))
+    expect(rep.at("visit-photo")).to_have_count(1)
+    rep.at("visit-save").click()
+    expect(rep.at("home")).to_be_visible()
+    (added,) = set(photos_on_phone(rep)) - {first}
+    rep.wait_pending(2)
+
+    # The lead approves before the edit arrives: the edit becomes an amendment, the photo waits for it.
+    ((version,),) = live.rows("SELECT version FROM visit WHERE id = :id", id=visit_id)
+    lead = live.api("lead1")
+    reviewed = lead.post(
+        "/api/v1/visits/review", json={"decisions": [{"id": visit_id, "base_version": version, "approve": True}]}
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    rep.online()
+    rep.sync_now()
+    amendments = pumped_until(
+        rep, lambda: live.rows("SELECT id FROM amendment WHERE visit_id = :v", v=visit_id), 30, "the amendment"
+    )
+    rep.wait_pending(1, timeout=30)  # the photo, not uploadable until the lead accepts
+    assert photos_on_phone(rep)[added]["state"] == "waiting"
+    assert listed_on_server(live, visit_id) == [first]
+
+    # Refused: no visit will list the photo, so the phone lets it go and nothing is unsent any longer.
+    decision = SyncClient(lead)
+    decision.queue_mutation("amendment", "action", str(amendments[0][0]), name="refuse", base_version=1, args={})
+    assert [r["status"] for body in decision.sync() for r in body["results"]] == ["applied"]
+    rep.sync_now()
+    pumped_until(rep, lambda: added not in photos_on_phone(rep), 30, "the refused photo dropped")
+    rep.wait_pending(0, timeout=30)
+    assert listed_on_server(live, visit_id) == [first]
+    assert list(arrived(live, visit_id)) == [first]
     assert rep.errors == []
 
 
