@@ -105,3 +105,31 @@ def test_lead_approves_in_the_app_and_the_rep_sees_it(live: Live, new_context: A
     rep.go("#/inbox")
     expect(rep.at("inbox-item")).not_to_have_count(0)
     assert rep.errors == [] and lead.errors == []
+
+
+def test_a_leads_refused_decision_shows_on_the_team_home(live: Live, new_context: Any) -> None:
+    customer = live.add_customer("rep1", "临平五金")
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep1"))
+    visit_id = rep.log_visit(customer, notes="decided while the period closes")
+    rep.wait_pending(0)
+
+    lead = Phone(new_context()).open().sign_in(live.org.email("lead1"))
+    lead.go("#/approvals")
+    item = lead.at("approve-item", id=visit_id)
+    expect(item).to_be_visible()
+    lead.offline()
+    item.locator(hook("approve")).click()
+    expect(lead.at("pending-count")).to_have_text("1")
+    # Closed on the server while the lead's approval waits on the phone: the server refuses it.
+    lock_periods(live, "team1", by="lead1")
+    lead.online()
+    lead.sync_now()
+    lead.wait_pending(0)
+
+    lead.go("#/")
+    expect(lead.at("home")).to_have_attribute("data-home", "team")
+    card = lead.at("rejected-item")
+    expect(card).to_have_count(1)
+    expect(card.locator(".reason")).to_contain_text(str(today_in().year))
+    assert live.rows("SELECT status FROM visit WHERE id = :id", id=visit_id) == [("submitted",)]
+    assert rep.errors == [] and lead.errors == []

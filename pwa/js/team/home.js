@@ -9,6 +9,7 @@ import { t, figure, percent1, periodName, dateTime, day, count, number } from '.
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { dayIn, periodsOf } from '../time.js';
+import { rejectedItem } from '../views/common.js';
 
 const PERIODS = ['month', 'quarter', 'year'];
 const SVG = 'http://www.w3.org/2000/svg';
@@ -144,7 +145,9 @@ export async function render(params, ctx) {
   const kind = unitId ? q.get('kind') || (await model.record('unit', unitId))?.kind : null;
   const team = user.role === 'lead' || kind === 'team';
   const path = `/api/v1/home/${team ? 'team' : 'units'}${coaching.queryString({ unit_id: unitId, period })}`;
-  const answer = await coaching.readKept(path, { onePage: true });
+  // What the lead's or manager's own phone sent and the server refused (a reject without its reason, a
+  // decision on a visit since moved): shown here as on a rep's home, or it would be seen nowhere.
+  const [answer, refused] = await Promise.all([coaching.readKept(path, { onePage: true }), model.rejected()]);
   const data = answer.ok || answer.cachedAt ? answer.data : null;
   const link = (hash, extra) => {
     const pairs = Object.entries(extra).filter(([, v]) => v);
@@ -160,6 +163,8 @@ export async function render(params, ctx) {
   return h('section', { class: 'screen team-home', 'data-test': 'home', 'data-home': team ? 'team' : 'units',
     'data-period': period, 'data-cached': answer.ok ? 'no' : 'yes' },
   h('h1', { 'data-test': 'home-title' }, data ? data.name : t('nav.home')),
+  refused.length ? h('div', { class: 'block' }, h('h2', {}, t('home.rejected')),
+    refused.map((r) => rejectedItem(r, ctx.navigate, ctx.refresh))) : null,
   tabs,
   notice,
   data ? h('p', { class: 'hint' }, `${periodName(data.period)} · ${t('th.asof', dateTime(data.as_of))}`) : null,
