@@ -39,7 +39,8 @@ function recordName(e) {
 
 /** The entry as one sentence: who did what to whom, when, to which record. */
 function sentence(e, actorName) {
-  const metric = e.metric ? say(`metric.${e.metric}`, '') : '';
+  const label = e.metric ? say(`metric.${e.metric}`, '') : '';
+  const metric = getLocale() === 'zh-CN' ? label : label.toLowerCase();
   const text = t(known(`audit.say.${e.action}`) ? `audit.say.${e.action}` : 'audit.say.other',
     actorName, e.subject_name || '', shortDay(e.record_at), recordName(e), metric);
   return text.replace(/\s+/g, ' ').replace(/ ([，。,.])/g, '$1').trim();
@@ -65,9 +66,10 @@ function changes(e, units) {
   const before = e.before || {};
   const after = e.after || {};
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((name) => !UNSAID.has(name) && JSON.stringify(before[name]) !== JSON.stringify(after[name]));
-  const creation = !Object.keys(before).length;
+    .filter((name) => !UNSAID.has(name) && JSON.stringify(before[name] ?? null) !== JSON.stringify(after[name] ?? null));
   return names.map((name) => {
+    // A field the entry had no value for before (a creation, a reject's reason) is said as set, not changed.
+    const creation = !(name in before);
     const label = say(`audit.field.${name}`, say(`field.${name}`, t('field.other')));
     const line = COMPOUND.has(name) || (typeof after[name] === 'object' && after[name] !== null)
       ? t('audit.changed', label)
