@@ -69,7 +69,7 @@ function planEditor(plan, units, live, save, ctx) {
     const answer = await save(body);
     submit.disabled = false;
     if (answer.ok) { toast(t('reviews.saved')); ctx.refresh(); return; }
-    message.textContent = problems(answer);
+    message.textContent = planProblems(answer);
   } }, plan ? t('payplans.save') : t('payplans.create'));
   return h('div', { class: 'card form', 'data-test': plan ? 'payplan' : 'payplan-new', 'data-id': plan?.id || '' },
     field(t('payplans.name'), name), unit ? field(t('dimensions.unit'), unit) : null, field(t('payplans.mode'), mode),
@@ -77,6 +77,20 @@ function planEditor(plan, units, live, save, ctx) {
     h('p', { class: 'hint' }, t('payplans.tiers')), list,
     live ? h('button', { class: 'btn', type: 'button', 'data-test': 'tier-add', onclick: () => add({ up_to_attainment: null, rate: '0' }) }, t('payplans.add')) : null,
     submit, message);
+}
+
+/** The server's refusal naming the tier and the field as the form labels them (`tiers.1.rate` → Tier 2 · Rate). */
+function planProblems(answer) {
+  const errors = answer.data?.errors || [];
+  if (!errors.length) return problems(answer);
+  const labels = { name: 'payplans.name', mode: 'payplans.mode', tiers: 'payplans.tiers', unit_id: 'dimensions.unit',
+    up_to_attainment: 'payplans.upto', rate: 'payplans.rate' };
+  return errors.map((e) => {
+    const [, index, name] = /^tiers\.(\d+)\.(\w+)$/.exec(e.field || '') || [];
+    const where = index !== undefined ? t('payplans.err.tier', Number(index) + 1, t(labels[name] || 'field.other'))
+      : t(labels[e.field] || 'field.other');
+    return t('payplans.err.field', where, e.message || t('field.other'));
+  }).join('；');
 }
 
 export async function render(_params, ctx) {

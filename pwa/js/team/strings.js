@@ -220,3 +220,6 @@ addStrings('en', {
   'audit.action.customer.position': 'placed a customer', 'audit.action.channel.create': 'added a robot',
   'audit.action.channel.delete': 'removed a robot', 'audit.action.push_subscription.move': 'moved notifications',
 });
+
+addStrings('zh-CN', { 'payplans.err.tier': '第 {0} 档 · {1}', 'payplans.err.field': '{0}：{1}' });
+addStrings('en', { 'payplans.err.tier': 'Tier {0} · {1}', 'payplans.err.field': '{0}: {1}' });
