@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.live import Live, today_in
+from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone, hook
+from tests.e2e.test_pwa_screens import shot
 from tests.support.server import wait_until
 from tests.sync.helpers import Phone as SyncClient
 
@@ -37,6 +38,8 @@ def test_reject_queues_nothing_until_its_reason_is_written(live: Live, new_conte
     item.locator(hook("reject")).click()
     expect(item.locator(hook("reject-message"))).to_have_text("Say why you reject them")
     expect(reason).to_have_attribute("aria-invalid", "true")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shot(lead, "approvals-reject-reason")
     assert lead.storage()["outbox"] == []
     assert lead.pending() == 0
 
