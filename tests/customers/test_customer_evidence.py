@@ -4,7 +4,7 @@ approved check-in, which a lead or manager over its owner confirms."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,7 @@ from backend.audit.models import AuditEntry
 from backend.customers.models import Customer
 from backend.customers.pinyin import initials
 from backend.db import make_engine
-from tests.conftest import database
-from tests.sync.helpers import Phone, assert_bodies_current
+from tests.sync.helpers import Phone, checked_database, phones
 from tests.test_migrations import _OLD_ROWS, _run
 
 CST = timezone(timedelta(hours=8))
@@ -27,21 +26,12 @@ SHANGHAI = (31.2304, 121.4737)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    databases = database(request.param, tmp_path)
-    built = next(databases)
-    try:
-        yield built
-        assert_bodies_current(built)
-    finally:
-        next(databases, None)
+    yield from checked_database(request.param, tmp_path)
 
 
 @pytest.fixture
-def phone(sign_in: Any):
-    def _phone(who: str) -> Phone:
-        return Phone(sign_in(f"{who}@example.com"))
-
-    return _phone
+def phone(sign_in: Any) -> Callable[[str], Phone]:
+    return phones(sign_in)
 
 
 @pytest.mark.parametrize(

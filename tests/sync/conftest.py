@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import database
-from tests.sync.helpers import Phone, assert_bodies_current
+from tests.sync.helpers import Phone, checked_database, phones
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """Every sync test runs on both databases (PostgreSQL skips without it, fails under strict mode); after
-    it, every body the change log keeps must still equal its record rendered afresh."""
-    databases = database(request.param, tmp_path)
-    built = next(databases)
-    try:
-        yield built
-        assert_bodies_current(built)
-    finally:
-        next(databases, None)
+    """Every sync test runs on both databases; see `checked_database`."""
+    yield from checked_database(request.param, tmp_path)
 
 
 @pytest.fixture
-def phone(sign_in: Any):
-    """`phone("rep1")` → a fresh app install signed in as that user."""
-
-    def _phone(who: str) -> Phone:
-        return Phone(sign_in(f"{who}@example.com"))
-
-    return _phone
+def phone(sign_in: Any) -> Callable[[str], Phone]:
+    return phones(sign_in)
 
 
 def new_id() -> str:

@@ -6,8 +6,10 @@ import functools
 import json
 import typing
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,7 +20,7 @@ from backend.sync.changelog import render_changes
 from backend.sync.models import ChangeLog
 from backend.sync.registry import ENTITIES, Change
 from backend.sync.schemas import ENVELOPE_FIELDS, documented_answer
-from tests.conftest import Api
+from tests.conftest import Api, database
 
 
 @dataclass
@@ -150,3 +152,20 @@ def assert_bodies_current(engine: Engine) -> None:
     }
     assert not stale, f"change-log bodies that differ from their records: {stale}"
     assert all(json.loads(r.body)["version"] == r.version for r in rows if r.body is not None)
+
+
+def checked_database(kind: str, tmp_path: Path) -> Iterator[Engine]:
+    """A test database of `kind` (PostgreSQL skips without one, fails under strict mode); after the test, every
+    body the change log keeps must still equal its record rendered afresh (`assert_bodies_current`)."""
+    databases = database(kind, tmp_path)
+    built = next(databases)
+    try:
+        yield built
+        assert_bodies_current(built)
+    finally:
+        next(databases, None)
+
+
+def phones(sign_in: Any) -> Callable[[str], Phone]:
+    """`phones(sign_in)("rep1")` → a fresh app install signed in as that user."""
+    return lambda who: Phone(sign_in(f"{who}@example.com"))

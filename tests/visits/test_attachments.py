@@ -26,20 +26,14 @@ from backend.storage import FileStorage
 from backend.visits import photos
 from backend.visits.models import Attachment, Visit
 from backend.worker import Worker
-from tests.conftest import Api, database
+from tests.conftest import Api
 from tests.kpi.helpers import actor
-from tests.sync.helpers import Phone, assert_bodies_current
+from tests.sync.helpers import Phone, checked_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    databases = database(request.param, tmp_path)
-    built = next(databases)
-    try:
-        yield built
-        assert_bodies_current(built)
-    finally:
-        next(databases, None)
+    yield from checked_database(request.param, tmp_path)
 
 
 def new_id() -> str:

@@ -5,7 +5,7 @@ check-in arrives late, moves or goes, never changing a status; check-out through
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from backend.settings import Settings
 from backend.visits.evidence import distance_m
 from backend.visits.models import Visit
-from tests.conftest import database
-from tests.sync.helpers import Phone, assert_bodies_current
+from tests.sync.helpers import Phone, checked_database, phones
 
 CST = timezone(timedelta(hours=8))
 SHANGHAI = (31.2304, 121.4737)
@@ -27,15 +26,7 @@ BEIJING = (39.9042, 116.4074)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """On both databases; afterwards every body the change log keeps equals its record (a neighbour whose
-    flags changed without a new version would leave a stale one)."""
-    databases = database(request.param, tmp_path)
-    built = next(databases)
-    try:
-        yield built
-        assert_bodies_current(built)
-    finally:
-        next(databases, None)
+    yield from checked_database(request.param, tmp_path)
 
 
 @pytest.fixture
@@ -46,11 +37,8 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-def phone(sign_in: Any):
-    def _phone(who: str) -> Phone:
-        return Phone(sign_in(f"{who}@example.com"))
-
-    return _phone
+def phone(sign_in: Any) -> Callable[[str], Phone]:
+    return phones(sign_in)
 
 
 def north_of(place: tuple[float, float], metres: float) -> tuple[float, float]:
