@@ -31,6 +31,7 @@ from typing import Any
 
 from PIL import Image
 
+from bench.pwa_bench import TIME_VISIT_SAVE
 from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT
 from tests.factories import PASSWORD
 from tests.support.server import ServerPool, TestDatabase
@@ -61,29 +62,6 @@ def camera_jpeg(seed: int, width: int = 4000, height: int = 3000) -> bytes:
     Image.blend(base, noise, 0.3).save(out, "JPEG", quality=92)
     return out.getvalue()
 
-
-# Tap "save" and wait until the outbox holds one more mutation than before; ms from the tap.
-TIME_SAVE = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const open = indexedDB.open('fieldgoal');
-    open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
-  });
-  const count = () => new Promise((resolve, reject) => {
-    const request = db.transaction('outbox').objectStore('outbox').count();
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const before = await count();
-  const start = performance.now();
-  document.querySelector('[data-test="visit-save"]').click();
-  while ((await count()) === before) {
-    if (performance.now() - start > 10000) throw new Error('the visit never reached the outbox');
-  }
-  const elapsed = performance.now() - start;
-  db.close();
-  return elapsed;
-}"""
 
 # The steps of photos.js `prepare` apart, on the file the input holds: decode, draw shrunk, encode.
 STEPS = """async () => {
@@ -141,7 +119,7 @@ def one_run(page: Any, customer_id: str, photos: list[bytes], n: int) -> tuple[l
     page.select_option(hook("visit-customer"), customer_id)
     page.fill(hook("visit-notes"), f"bench visit {n}: 货架照片")
     if not photos:  # the reference: the same visit without photos
-        saved = float(page.evaluate(TIME_SAVE))
+        saved = float(page.evaluate(TIME_VISIT_SAVE))
         page.wait_for_selector(hook("home"))
         return [], saved
     page.set_input_files(
@@ -152,7 +130,7 @@ def one_run(page: Any, customer_id: str, photos: list[bytes], n: int) -> tuple[l
         "(n) => document.querySelectorAll('[data-test=\"visit-photo\"]').length === n", arg=len(photos)
     )
     took = page.evaluate("() => performance.getEntriesByName('fieldgoal-photo').map((m) => m.duration)")
-    saved = float(page.evaluate(TIME_SAVE))
+    saved = float(page.evaluate(TIME_VISIT_SAVE))
     page.wait_for_selector(hook("home"))
     return [float(ms) for ms in took], saved
 
