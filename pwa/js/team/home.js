@@ -139,11 +139,13 @@ function unitsScreen(data, span, link) {
 export async function render(params, ctx) {
   const q = params.query;
   const user = ctx.user;
-  const span = PERIODS.includes(q.get('period')) ? q.get('period') : 'month';
-  const period = periodsOf(dayIn(ctx.timeZone))[span];
   const unitId = user.role === 'lead' ? null : q.get('unit');
   const kind = unitId ? q.get('kind') || (await model.record('unit', unitId))?.kind : null;
   const team = user.role === 'lead' || kind === 'team';
+  // A team works to months; the units above it to years (a region's goal is often set for the year only, as
+  // in the demo company): each home opens on the period its goals are most likely set for.
+  const span = PERIODS.includes(q.get('period')) ? q.get('period') : team ? 'month' : 'year';
+  const period = periodsOf(dayIn(ctx.timeZone))[span];
   const path = `/api/v1/home/${team ? 'team' : 'units'}${coaching.queryString({ unit_id: unitId, period })}`;
   // What the lead's or manager's own phone sent and the server refused (a reject without its reason, a
   // decision on a visit since moved): shown here as on a rep's home, or it would be seen nowhere.
