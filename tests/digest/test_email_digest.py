@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -28,6 +29,9 @@ from backend.visits.models import Visit
 from backend.worker import Worker
 from tests.conftest import Clock
 from tests.kpi.helpers import actor, customer, goal, visit
+
+# rep1's zone: the digest names the rep's local day.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Inbox:
@@ -125,10 +129,13 @@ def test_an_opted_in_rep_gets_one_digest_with_yesterdays_figures_and_what_is_nee
 
     [(to, message)] = inbox.messages
     assert to == [org.email("rep1")]
-    assert message["Subject"] == "Fieldgoal daily digest, 2026-11-20"
+    today = clock.now.astimezone(SHANGHAI).date()
+    assert message["Subject"] == f"Fieldgoal daily digest, {today}"
     parts = _parts(message)
     text = parts["text/plain"]
-    assert "Yesterday (2026-11-19)\n- 2 visits, 0 deals won, ¥0.00 revenue, 0 new customers" in text
+    assert (
+        f"Yesterday ({today - timedelta(days=1)})\n- 2 visits, 0 deals won, ¥0.00 revenue, 0 new customers" in text
+    )
     assert "- visits 2026-11: 2 of 20, " in text and "a day for the" in text
     assert "Follow-ups due today\n- 华东五金" in text
     assert "<li>华东五金</li>" in parts["text/html"]
@@ -247,4 +254,5 @@ def test_the_digest_goes_over_starttls_or_implicit_tls_with_a_login(
         controller.stop()
     assert logins == [(b"fieldgoal", b"smtp-pass")]
     [(to, message)] = inbox.messages
-    assert to == [org.email("rep1")] and message["Subject"] == "Fieldgoal daily digest, 2026-11-20"
+    today = clock.now.astimezone(SHANGHAI).date()
+    assert to == [org.email("rep1")] and message["Subject"] == f"Fieldgoal daily digest, {today}"

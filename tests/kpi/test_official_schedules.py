@@ -19,7 +19,7 @@ from tests.kpi.helpers import actor, customer, deal, goal
 FEB_3_2027 = datetime(2027, 2, 3, 2, 0, tzinfo=UTC)
 # A notice as the State Council might publish it: Fri 5 to Fri 12 off, Saturday 20 worked instead.
 NOTICE_2027 = {
-    "days_off": ["2027-01-01", *(f"2027-02-{d:02d}" for d in range(5, 13)), "2027-10-01"],
+    "days_off": [f"{FEB_3_2027.year}-01-01", *(f"2027-02-{d:02d}" for d in range(5, 13)), "2027-10-01"],
     "make_up_workdays": ["2027-02-20"],
 }
 

@@ -83,7 +83,7 @@ def test_parse_period_gives_its_days(text: str, kind: str, start: date, end: dat
         " 2026",
         "2026 ",
         "2026\n",
-        "2026-11-01",
+        "2030-11-01",  # a day is not a period
         "2026/11",
         "２０２６",  # full-width digits
         "2026-H1",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -157,15 +157,14 @@ def test_an_accepted_amendment_moves_the_visit_to_its_new_day(org, engine):
 
         record = session.get(Visit, visit_id)
         assert record is not None
-        amendment = propose_amendment(
-            session, rep, record, {"check_in_at": datetime(2026, 11, 2, 2, tzinfo=UTC), "satisfaction": 5}, NOW
-        )
+        moved_to = NOW.replace(day=2)  # into the goal's month, from the last day of the month before
+        amendment = propose_amendment(session, rep, record, {"check_in_at": moved_to, "satisfaction": 5}, NOW)
         session.flush()
         decide_amendment(session, lead, session.get(Amendment, amendment.id), True, NOW)  # type: ignore[arg-type]
         session.commit()
         days = {(d.day.isoformat(), d.satisfaction_sum) for d in session.scalars(select(DailyActivity))}
         stored = session.get(Progress, progress_id("user", rep.id, "satisfaction", "2026-11"))
-    assert days == {("2026-11-02", 5)}
+    assert days == {(moved_to.date().isoformat(), 5)}
     assert stored is not None and stored.actual == 5
 
 
@@ -284,22 +283,21 @@ def test_an_admins_calendar_override_changes_working_days_below_it(org, engine, 
     rep = sign_in("rep1@example.com")
     before = _progress(rep).json()[0]
     admin = sign_in("admin@example.com")
-    # East works Saturday 28 November (a trade fair) and takes Monday 30 off; team1 inherits both.
-    changed = admin.patch(
-        f"/api/v1/calendars/{org.unit('east')}", json={"days": {"2026-11-28": True, "2026-11-30": False}}
-    )
+    # East works the Saturday after next (a trade fair) and takes the Monday after it off; team1 inherits both.
+    saturday = (NOW.date() + timedelta(days=(5 - NOW.weekday()) % 7 + 7)).isoformat()
+    monday = (date.fromisoformat(saturday) + timedelta(days=2)).isoformat()
+    changed = admin.patch(f"/api/v1/calendars/{org.unit('east')}", json={"days": {saturday: True, monday: False}})
     assert changed.status_code == 200, changed.text
-    team = admin.get(f"/api/v1/calendars/{org.unit('team1')}", params={"year": 2026}).json()
+    team = admin.get(f"/api/v1/calendars/{org.unit('team1')}", params={"year": NOW.year}).json()
     sources = {d["date"]: (d["working"], d["source"]) for d in team["days"]}
-    assert sources["2026-11-28"] == (True, "inherited") and sources["2026-11-30"] == (False, "inherited")
+    assert sources[saturday] == (True, "inherited") and sources[monday] == (False, "inherited")
     assert sources["2026-10-10"] == (True, "official")  # 调休
     # The total is unchanged (one more, one less), but the Saturday counts as a day left.
     after = _progress(rep).json()[0]
     assert after["working_days_total"] == before["working_days_total"]
     # Team1 takes the Saturday back: one working day fewer for its reps, and the synced record follows.
     assert (
-        admin.patch(f"/api/v1/calendars/{org.unit('team1')}", json={"days": {"2026-11-28": False}}).status_code
-        == 200
+        admin.patch(f"/api/v1/calendars/{org.unit('team1')}", json={"days": {saturday: False}}).status_code == 200
     )
     assert _progress(rep).json()[0]["working_days_total"] == before["working_days_total"] - 1
     with Session(engine) as session:
