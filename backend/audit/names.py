@@ -7,16 +7,15 @@ Looked up for a page of entries at once (one query per kind of record), so that 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
 from backend.audit.models import AuditEntry
 from backend.audit.schemas import AuditEntryPublic
 from backend.coaching.models import ImprovementPlan, Review
 from backend.customers.models import Customer
+from backend.db import rows_by_id
 from backend.goals.models import Goal
 from backend.org.models import Unit, User
 from backend.rewards.models import CommissionPlan
@@ -24,30 +23,23 @@ from backend.versioning import wire
 from backend.visits.models import Visit
 
 
-def _by_id(session: Session, model: Any, ids: Iterable[str]) -> dict[str, Any]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {row.id: row for row in session.scalars(select(model).where(col(model.id).in_(wanted))).all()}
-
-
 def audit_named(session: Session, entries: list[AuditEntry]) -> list[AuditEntryPublic]:
     """The entries as the wire has them, each with the names it is read by."""
     records: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
         records[entry.entity].add(entry.record_id)
-    visits = _by_id(session, Visit, records["visit"])
-    goals = _by_id(session, Goal, records["goal"])
-    reviews = _by_id(session, Review, records["review"])
-    plans = _by_id(session, ImprovementPlan, records["plan"])
-    commission_plans = _by_id(session, CommissionPlan, records["commission_plan"])
-    customers = _by_id(session, Customer, records["customer"] | {v.customer_id for v in visits.values()})
+    visits = rows_by_id(session, Visit, records["visit"])
+    goals = rows_by_id(session, Goal, records["goal"])
+    reviews = rows_by_id(session, Review, records["review"])
+    plans = rows_by_id(session, ImprovementPlan, records["plan"])
+    commission_plans = rows_by_id(session, CommissionPlan, records["commission_plan"])
+    customers = rows_by_id(session, Customer, records["customer"] | {v.customer_id for v in visits.values()})
     user_ids = {e.actor_id for e in entries} | records["user"]
     user_ids |= {v.rep_id for v in visits.values()} | {r.rep_id for r in reviews.values()}
     user_ids |= {p.rep_id for p in plans.values()}
     user_ids |= {g.subject_id for g in goals.values() if g.subject_type == "user"}
-    users = _by_id(session, User, user_ids)
-    units = _by_id(session, Unit, {g.subject_id for g in goals.values() if g.subject_type == "unit"})
+    users = rows_by_id(session, User, user_ids)
+    units = rows_by_id(session, Unit, {g.subject_id for g in goals.values() if g.subject_type == "unit"})
 
     def name_of(table: dict[str, Any], key: str | None) -> str | None:
         row = table.get(key) if key else None

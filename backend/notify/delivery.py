@@ -23,14 +23,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from backend.db import due_rows, session_scope
+from backend.db import due_rows, rows_by_id, session_scope
 from backend.notify.models import Delivery, Notification, PushSubscription
 from backend.org.models import DEFAULT_TIMEZONE, User
 from backend.push import sender
@@ -139,7 +138,6 @@ class Claimed:
 
 
 Outcome = sender.SendResult | Exception
-_Row = TypeVar("_Row", Notification, PushSubscription, Delivery)
 
 
 def deliver_due(
@@ -167,8 +165,8 @@ def claim(session: Session, settings: Settings, now: datetime, worker_id: str) -
     rows = due_rows(session, Delivery, now, settings.push_batch_size)
     if not rows:
         return []
-    notifications = _by_id(session, Notification, {r.notification_id for r in rows})
-    subscriptions = _by_id(session, PushSubscription, {r.subscription_id for r in rows if r.subscription_id})
+    notifications = rows_by_id(session, Notification, {r.notification_id for r in rows})
+    subscriptions = rows_by_id(session, PushSubscription, {r.subscription_id for r in rows if r.subscription_id})
     zones = dict(
         session.execute(
             select(User.id, User.timezone).where(col(User.id).in_({n.user_id for n in notifications.values()}))
@@ -240,7 +238,7 @@ def settle(
 ) -> None:
     """Record what each push service answered (step 3)."""
     results = list(results)
-    rows = _by_id(session, Delivery, {item.delivery_id for item, _ in results})
+    rows = rows_by_id(session, Delivery, {item.delivery_id for item, _ in results})
     gone: set[str] = set()
     for item, outcome in results:
         row = rows.get(item.delivery_id)
@@ -297,9 +295,3 @@ def forget_subscription(session: Session, subscription_id: str) -> None:
     if subscription is not None:
         session.delete(subscription)
     session.flush()
-
-
-def _by_id(session: Session, model: type[_Row], ids: set[str]) -> dict[str, _Row]:
-    if not ids:
-        return {}
-    return {row.id: row for row in session.scalars(select(model).where(col(model.id).in_(ids)))}
