@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -60,10 +61,19 @@ def goal_tree(
     units = list(session.scalars(select(Unit).where(col(Unit.path).startswith(root.path, autoescape=True))))
     units.sort(key=lambda u: (u.path.count("/"), u.name, u.id))
     unit_ids = [u.id for u in units]
+    # The goals set for exactly this period, of the subtree's units and of the people in them.
+    in_subtree = or_(
+        and_(col(Goal.subject_type) == "unit", col(Goal.subject_id).in_(unit_ids)),
+        and_(
+            col(Goal.subject_type) == "user",
+            col(Goal.subject_id).in_(select(User.id).where(col(User.unit_id).in_(unit_ids))),
+        ),
+    )
     stored = {
         (g.subject_type, g.subject_id): g
-        for g in session.scalars(select(Goal).where(Goal.metric == metric_name, Goal.period == period_key))
-        if g.subject_type == "user" or g.subject_id in set(unit_ids)
+        for g in session.scalars(
+            select(Goal).where(Goal.metric == metric_name, Goal.period == period_key, in_subtree)
+        )
     }
     members = session.scalars(
         select(User).where(col(User.unit_id).in_(unit_ids)).order_by(col(User.name), col(User.id))
