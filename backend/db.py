@@ -180,8 +180,8 @@ def rows_by_id(session: Session, model: type[_Row], ids: Iterable[str]) -> dict[
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    id_column: Any = model.id  # type: ignore[attr-defined]
-    return {row.id: row for row in session.scalars(select(model).where(id_column.in_(wanted)))}  # type: ignore[attr-defined]
+    rows: list[Any] = list(session.scalars(select(model).where(inspect(model).primary_key[0].in_(wanted))))
+    return {row.id: row for row in rows}
 
 
 def insert_rows(
