@@ -234,9 +234,10 @@ function chrome() {
 /** On a laptop (≥ 1024 px) the navigation is at the side, with room for the screens a lead or manager reaches
  * from Me on a phone; app.css hides these links below that width. */
 function sideLinks(role) {
-  const link = (hash, key) => h('a', { href: hash, class: 'side', 'data-test': `side-${key}` }, h('span', {}, t(`${key}.title`)));
+  const link = (hash, key, label = `${key}.title`) => h('a', { href: hash, class: 'side', 'data-test': `side-${key}` }, h('span', {}, t(label)));
   return [
-    ...(LEADS.has(role) ? [link('#/reviews', 'reviews'), link('#/plans', 'plans'), link('#/desk', 'desk'), link('#/reports', 'reports')] : []),
+    // The goal tree is reached from the goals tab on a phone; at a laptop it is a side link of its own.
+    ...(LEADS.has(role) ? [link('#/goals/tree', 'goaltree', 'goals.tree'), link('#/reviews', 'reviews'), link('#/plans', 'plans'), link('#/desk', 'desk'), link('#/reports', 'reports')] : []),
     ...(MANAGERS.has(role) ? [link('#/dimensions', 'dimensions'), link('#/payplans', 'payplans'), link('#/audit', 'audit'), link('#/channels', 'channels')] : []),
     ...(role === 'admin' ? [link('#/calendar', 'calendar')] : []),
   ];

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
 from tests.e2e.phone import Phone
+from tests.e2e.test_pwa_goal_tree import expected_cells, shown_cells
 from tests.sync.helpers import Phone as SyncClient
 
 pytestmark = pytest.mark.browser
@@ -122,4 +123,50 @@ def test_a_leads_phone_keeps_the_bottom_tabs(live: Live, context: Any) -> None:
     phone.at("nav-approve").click()
     expect(phone.at("approvals")).to_contain_text("待审批拜访")
     shot(phone, "phone-lead-approvals-zh-cn")
+    assert phone.errors == []
+
+
+def test_a_manager_at_a_laptop_opens_the_goal_tree_from_the_side(live: Live, new_context: Any) -> None:
+    """The goal tree is a side link for leads and managers at a laptop: the manager reaches it there and reads
+    the company's figures as GET /goals/tree answers them (formatted here, in Chinese)."""
+    year = today_in().strftime("%Y")
+    boss, org = live.api("boss"), live.org
+    created = boss.post(
+        "/api/v1/goals",
+        json={
+            "subject_type": "unit",
+            "subject_id": org.unit("company"),
+            "metric": "revenue",
+            "period": year,
+            "target": "1200000",
+        },
+    )
+    assert created.status_code == 201, created.text
+    body = {"allocations": [{"subject_type": "unit", "subject_id": org.unit("east"), "target": "450000"}]}
+    allocated = boss.post(f"/api/v1/goals/{created.json()['id']}/allocate", json=body)
+    assert allocated.status_code == 200, allocated.text
+
+    phone = Phone(new_context())
+    phone.page.set_viewport_size(LAPTOP)
+    phone.open()
+    phone.at("login-lang").and_(phone.page.locator('[data-locale="zh-CN"]')).click()
+    phone.sign_in(org.email("boss"))
+    expect(phone.at("side-goaltree")).to_have_text("目标分解")
+    phone.at("side-goaltree").click()
+    expect(phone.at("goal-tree")).to_be_visible()
+    expect(phone.at("side-goaltree")).to_have_class("side on")
+    expect(phone.at("nav-goals")).not_to_have_class("on")
+
+    answer = boss.get("/api/v1/goals/tree", params={"period": year})
+    assert answer.status_code == 200, answer.text
+    (company,) = [n for n in answer.json()["nodes"] if n["subject_id"] == org.unit("company")]
+    expected = expected_cells(company, "zh-CN")
+    assert (
+        expected["target"] == "¥120万" and expected["allocated"] == "¥45万" and expected["unallocated"] == "¥75万"
+    )
+    expect(phone.at("gt-node", subject=org.unit("company"))).to_be_visible()
+    expect(phone.at("gt-figure", key="target").locator("b")).to_have_text(expected["target"])
+    assert shown_cells(phone) == expected
+    expect(phone.at("gt-tree-item", subject=org.unit("east"))).to_be_visible()
+    shot(phone, "laptop-manager-goal-tree-zh-cn")
     assert phone.errors == []
