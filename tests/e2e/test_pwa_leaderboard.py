@@ -6,6 +6,7 @@ API's values, never with the app's formatter."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -221,3 +222,53 @@ def test_a_manager_ranks_the_teams_of_their_region_and_opens_one(live: Live, new
     board_matches(lead, siblings, "en")
     expect(lead.at("leaderboard-row", id=live.org.unit("team1"))).to_have_attribute("data-me", "yes")
     assert lead.errors == []
+
+
+def test_a_rep_without_goals_reaches_the_leaderboard_from_the_goals_screen(live: Live, new_context: Any) -> None:
+    """A rep new to team3, whose goals (and their team's) are not set yet: the goals screen says so and still
+    leads to the team's leaderboard, which shows the team as GET /leaderboard answers it for them."""
+    month = today_in().strftime("%Y-%m")
+    goal(live, "boss", "user", "rep4", month, "200000")  # the teammate ranked on the board
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    body = {
+        "email": email,
+        "name": "新来的",
+        "role": "rep",
+        "unit_id": live.org.unit("team3"),
+        "password": "first-password-1",
+    }
+    created = live.api("admin").post("/api/v1/users", json=body)
+    assert created.status_code == 201, created.text
+    newcomer = created.json()["id"]
+    # The password an admin set is replaced first, as the app asks.
+    changed = live.server.sign_in(email, "first-password-1").patch(
+        "/api/v1/me", json={"current_password": "first-password-1", "password": "own-password-2"}
+    )
+    assert changed.status_code == 200, changed.text
+    api = live.server.sign_in(email, "own-password-2")
+    assert api.get("/api/v1/goals", params={"subject_id": newcomer}).json() == []
+
+    rep = Phone(new_context())
+    rep.page.set_viewport_size(PHONE)
+    rep.open()
+    rep.at("login-lang").and_(rep.page.locator('[data-locale="zh-CN"]')).click()
+    rep.sign_in(email, "own-password-2")
+    rep.at("nav-goals").click()
+    expect(rep.page.locator("#view .empty")).to_have_text("暂无目标数据，同步后显示")
+    expect(rep.at("goal-progress")).to_have_count(0)
+    expect(rep.at("nav-leaderboard")).to_have_text("排行榜")
+    shot(rep, "leaderboard-rep-no-goals-goals-zh")
+    rep.at("nav-leaderboard").click()
+    expect(rep.at("leaderboard")).to_have_attribute("data-cached", "no")
+    expect(rep.at("leaderboard")).to_have_attribute("data-period", month)
+    rows = api.get("/api/v1/leaderboard", params={"metric": "revenue", "period": month}).json()
+    assert live.org.user("rep4") in {r["user_id"] for r in rows}
+    board_matches(rep, rows, "zh-CN")
+    no_raw_values(rep)
+    shot(rep, "leaderboard-rep-no-goals-zh")
+    rep.page.set_viewport_size(LAPTOP)
+    rep.go("#/goals")
+    rep.at("nav-leaderboard").click()
+    board_matches(rep, rows, "zh-CN")
+    shot(rep, "leaderboard-rep-no-goals-zh-laptop")
+    assert rep.errors == []

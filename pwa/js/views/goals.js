@@ -101,7 +101,11 @@ export async function render(params, ctx) {
   // Leads and managers cascade goals down the org on the goal tree (js/team/goaltree.js).
   const tree = ['lead', 'manager', 'admin'].includes(user.role)
     ? h('a', { class: 'btn btn-wide', href: '#/goals/tree', 'data-test': 'goal-tree-open' }, t('goals.tree')) : null;
-  if (!primary.length) return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')), empty(t('goals.none')), tree);
+  // Goals not set yet: the team's leaderboard is still there to see.
+  if (!primary.length) {
+    return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')), empty(t('goals.none')),
+      h('a', { class: 'btn btn-wide', href: '#/leaderboard', 'data-test': 'nav-leaderboard' }, t('nav.leaderboard')), tree);
+  }
 
   const today = dayIn(ctx.timeZone);
   const periods = [...new Set(primary.map((p) => p.period))].sort();
