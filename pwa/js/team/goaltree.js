@@ -209,6 +209,13 @@ export async function render(params, ctx) {
       breadcrumb(path, select),
       detail(chosen, children.get(chosen.subject_id) || [], tree, nodes, { live, select, redraw, ctx }))),
   h('p', { class: 'hint' }, w('asof', dateTime(tree.as_of))));
+  // `data-drawn` (performance.now()) once the figures are in the page and laid out, as a report chart marks
+  // itself drawn: the time from the answer arriving to the tree on screen can be read off the page.
+  requestAnimationFrame(() => {
+    if (!screen.isConnected) return;
+    screen.getBoundingClientRect();
+    screen.dataset.drawn = String(performance.now());
+  });
   return screen;
 }
 
