@@ -135,6 +135,30 @@ REGIONS = (
     ),
 )
 
+# The province (or municipality) of each city the regions above draw customers from.
+PROVINCE_OF = {
+    "上海": "上海",
+    "杭州": "浙江",
+    "宁波": "浙江",
+    "苏州": "江苏",
+    "南京": "江苏",
+    "无锡": "江苏",
+    "合肥": "安徽",
+    "广州": "广东",
+    "深圳": "广东",
+    "东莞": "广东",
+    "佛山": "广东",
+    "珠海": "广东",
+    "厦门": "福建",
+    "福州": "福建",
+    "北京": "北京",
+    "天津": "天津",
+    "石家庄": "河北",
+    "济南": "山东",
+    "青岛": "山东",
+    "太原": "山西",
+}
+
 # Year targets split into months by this profile: the Spring Festival and National Day are slow, December
 # closes the year.
 SEASONALITY = tuple(
@@ -816,6 +840,7 @@ class _Seeder:
             "address": f"{city}市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
             "contact": self._person() + rng.choice(TITLES),
             "phone": f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}",
+            "province": PROVINCE_OF[city],
             "city": city,
             "lat": lat,
             "lon": lon,

@@ -137,6 +137,11 @@ def test_every_rep_owns_fifty_customers_in_real_cities(demo: Engine) -> None:
         for _, _, low_lat, high_lat, low_lon, high_lon in owned
     )
     assert all(city for (city,) in _rows(demo, "SELECT city FROM customer"))
+    # Each city lies in its own province: the regions report's grid groups cities under the right one.
+    places = set(_rows(demo, "SELECT province, city FROM customer"))
+    assert ("浙江", "杭州") in places and ("广东", "深圳") in places and ("上海", "上海") in places
+    assert all(province for province, _ in places)
+    assert len({city for _, city in places}) == len(places)  # one province per city
     # Written in bulk around the ORM, they carry the initials the server gives a name too.
     assert all(found == initials(name) for name, found in _rows(demo, "SELECT name, initials FROM customer"))
 

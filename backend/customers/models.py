@@ -20,6 +20,8 @@ class Customer(SQLModel, table=True):
     address: str | None = None
     contact: str | None = None
     phone: str | None = Field(default=None, max_length=64)
+    # The province (or municipality) the customer is in, as its people name it ("浙江", "上海").
+    province: str | None = Field(default=None, max_length=64)
     city: str | None = Field(default=None, max_length=64)
     lat: float | None = None
     lon: float | None = None

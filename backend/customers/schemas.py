@@ -11,6 +11,7 @@ class CustomerPublic(msgspec.Struct):
     address: str | None
     contact: str | None
     phone: str | None
+    province: str | None
     city: str | None
     lat: float | None
     lon: float | None

@@ -28,6 +28,8 @@ CUSTOMER_FIELDS = {
     "address": Text(),
     "contact": Text(max_len=200),
     "phone": Text(max_len=64),
+    # A rep adding a prospect knows its province; the city stays the office's to set.
+    "province": Text(max_len=64),
     "lat": Number(min=-90, max=90),
     "lon": Number(min=-180, max=180),
 }
@@ -48,6 +50,7 @@ def customer_public(customer: Customer) -> CustomerPublic:
         address=customer.address,
         contact=customer.contact,
         phone=customer.phone,
+        province=customer.province,
         city=customer.city,
         lat=customer.lat,
         lon=customer.lon,

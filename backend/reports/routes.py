@@ -110,7 +110,8 @@ def regions(
     format: FromQuery[str | None] = None,
     table: FromQuery[str | None] = None,
 ) -> Response[RegionsReport]:
-    """Child units with their KPIs, customers by city, and customers' coordinates (tables: regions, cities, points)."""
+    """Child units with their KPIs, customers by city, the grid by province → city, and customers' coordinates
+    (tables: regions, cities, city_revenue, provinces, province_cities, points)."""
     return render(service.regions(db, actor, now, unit_id, period), format, table)
 
 

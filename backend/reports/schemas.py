@@ -191,6 +191,29 @@ class CityRevenueRow(msgspec.Struct):
     revenue: str
 
 
+class ProvinceRow(msgspec.Struct):
+    """One province ("" for none given): all its customers, and the deals won in the period and their amount."""
+
+    province: str
+    # The province, or "no province given" in the reader's words.
+    province_name: str
+    customers: int
+    won_deals: int
+    revenue: str
+
+
+class ProvinceCityRow(msgspec.Struct):
+    """One city within a province (either "" for none given): its figures, which add up to the province's."""
+
+    province: str
+    province_name: str
+    city: str
+    city_name: str
+    customers: int
+    won_deals: int
+    revenue: str
+
+
 class PointRow(msgspec.Struct):
     customer_id: str
     name: str
@@ -217,6 +240,18 @@ class CityRevenueTable(msgspec.Struct):
     rows: list[CityRevenueRow]
 
 
+class ProvinceTable(msgspec.Struct):
+    title: str
+    columns: list[ColumnPublic]
+    rows: list[ProvinceRow]
+
+
+class ProvinceCityTable(msgspec.Struct):
+    title: str
+    columns: list[ColumnPublic]
+    rows: list[ProvinceCityRow]
+
+
 class PointTable(msgspec.Struct):
     title: str
     columns: list[ColumnPublic]
@@ -227,6 +262,9 @@ class RegionsTables(msgspec.Struct):
     regions: RegionTable
     cities: CityTable
     city_revenue: CityRevenueTable
+    # The grid by province → city.
+    provinces: ProvinceTable
+    province_cities: ProvinceCityTable
     points: PointTable
 
 

@@ -580,10 +580,11 @@ REGIONS_QUERY = {"unit_id": Uuid(), "period": PeriodKey()}
 
 def _revenue_by_city(
     session: Session, unit: Unit, children: list[tuple[str, str, str]], the_period: Period
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], list[Any]]]:
     """Won deals and their amount by region (child unit) and customer city: the revenue KPI's own rule (won,
     not deleted, closed on the owner's local days of the period), so a region's cities add up to its
-    revenue actual. People of the unit outside every child count under the unit itself."""
+    revenue actual. People of the unit outside every child count under the unit itself. Also the same deals
+    by the customer's (province, city), "" for none given: [won deals, amount]."""
     region_of = {child_id: name for _, child_id, name in children}
     people = session.execute(
         select(User.id, User.timezone, Unit.path)
@@ -597,12 +598,17 @@ def _revenue_by_city(
         region_by_rep[user_id] = next((u for u in path.split("/") if u in region_of), unit.id)
     region_of[unit.id] = unit.name
     cells: dict[tuple[str, str], list[Any]] = {}
+    places: dict[tuple[str, str], list[Any]] = {}
     for zone, rep_ids in by_zone.items():
         start, end = the_period.bounds(ZoneInfo(zone))
         for at in range(0, len(rep_ids), 500):
             won = (
                 sa_select(
-                    col(Opportunity.owner_id), col(Customer.city), func.count(), func.sum(col(Opportunity.amount))
+                    col(Opportunity.owner_id),
+                    col(Customer.province),
+                    col(Customer.city),
+                    func.count(),
+                    func.sum(col(Opportunity.amount)),
                 )
                 .join(Customer, col(Customer.id) == Opportunity.customer_id, isouter=True)
                 .where(
@@ -612,23 +618,81 @@ def _revenue_by_city(
                     col(Opportunity.closed_at) >= start,
                     col(Opportunity.closed_at) < end,
                 )
-                .group_by(col(Opportunity.owner_id), col(Customer.city))
+                .group_by(col(Opportunity.owner_id), col(Customer.province), col(Customer.city))
             )
-            for owner_id, city, count, amount in session.execute(won):
-                cell = cells.setdefault((region_by_rep[owner_id], city or ""), [0, Decimal(0)])
-                cell[0] += int(count)
-                cell[1] += Decimal(amount or 0)
+            for owner_id, province, city, count, amount in session.execute(won):
+                for cell in (
+                    cells.setdefault((region_by_rep[owner_id], city or ""), [0, Decimal(0)]),
+                    places.setdefault((province or "", city or ""), [0, Decimal(0)]),
+                ):
+                    cell[0] += int(count)
+                    cell[1] += Decimal(amount or 0)
     rows = [
         {"region_id": r, "region": region_of[r], "city": c, "won_deals": n, "revenue": _money(a)}
         for (r, c), (n, a) in cells.items()
     ]
-    return sorted(rows, key=lambda row: (row["region"], -Decimal(row["revenue"]), row["city"]))
+    return sorted(rows, key=lambda row: (row["region"], -Decimal(row["revenue"]), row["city"])), places
+
+
+def _by_province(
+    session: Session, actor: Actor, live: tuple[Any, ...], won: dict[tuple[str, str], list[Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The grid by province → city: customers, won deals and revenue of each province, and of each city within
+    it ("" for none given, named in the reader's words). Provinces and their cities by revenue, then customers,
+    then name; the ones without a name last."""
+    cells: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    customers = (
+        select(Customer.province, Customer.city, func.count())
+        .where(*live)
+        .group_by(col(Customer.province), col(Customer.city))
+    )
+    for province, city, count in session.execute(customers):
+        cells[(province or "", city or "")][0] += int(count)
+    for place, (deals, amount) in won.items():
+        cells[place][1] += deals
+        cells[place][2] += amount
+    totals: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for (province, _), figures in cells.items():
+        totals[province] = [a + b for a, b in zip(totals[province], figures, strict=True)]
+
+    def order(name: str, figures: list[Any]) -> tuple[Any, ...]:
+        return (name == "", -figures[2], -figures[0], name)
+
+    no_province = _label(actor, "未填省份", "No province given")
+    no_city = _label(actor, "未填城市", "No city given")
+    provinces = [
+        {
+            "province": p,
+            "province_name": p or no_province,
+            "customers": n,
+            "won_deals": d,
+            "revenue": _money(a),
+        }
+        for p, (n, d, a) in sorted(totals.items(), key=lambda item: order(*item))
+    ]
+    rank = {row["province"]: i for i, row in enumerate(provinces)}
+    cities = [
+        {
+            "province": p,
+            "province_name": p or no_province,
+            "city": c,
+            "city_name": c or no_city,
+            "customers": n,
+            "won_deals": d,
+            "revenue": _money(a),
+        }
+        for (p, c), (n, d, a) in sorted(
+            cells.items(), key=lambda item: (rank[item[0][0]], *order(item[0][1], item[1]))
+        )
+    ]
+    return provinces, cities
 
 
 def regions(
     session: Session, actor: Actor, now: datetime, unit_id: str | None = None, period: str | None = None
 ) -> Report:
-    """The unit's child units (its regions, or teams) with their KPIs; customers by city; customers' points."""
+    """The unit's child units (its regions, or teams) with their KPIs; customers by city; the grid
+    by province → city; customers' points."""
     query = validate(_given(unit_id=unit_id, period=period), REGIONS_QUERY)
     unit = get_unit(session, actor, query.get("unit_id", actor.unit_id))
     the_period = _period(query.get("period"), unit.timezone, now)
@@ -664,13 +728,14 @@ def regions(
         cities.setdefault(city, {"city": city or "", "customers": 0, "new_customers": 0})["new_customers"] = int(
             count
         )
-    city_revenue = _revenue_by_city(session, unit, children, the_period)
+    city_revenue, won_by_place = _revenue_by_city(session, unit, children, the_period)
     for row in city_revenue:
         city = cities.setdefault(row["city"] or None, {"city": row["city"], "customers": 0, "new_customers": 0})
         city["revenue"] = _money(Decimal(city.get("revenue", 0)) + Decimal(row["revenue"]))
     for city in cities.values():
         city.setdefault("revenue", _money(None))
     city_rows = sorted(cities.values(), key=lambda r: (-r["customers"], r["city"]))
+    province_rows, province_city_rows = _by_province(session, actor, live, won_by_place)
     placed = (*live, col(Customer.lat).is_not(None), col(Customer.lon).is_not(None))
     points_total = session.execute(select(func.count()).select_from(Customer).where(*placed)).scalar_one()
     point_rows = [
@@ -691,7 +756,13 @@ def regions(
     label = words.period_label(the_period, actor.locale)
     title = _label(actor, f"{unit.name} {label} 区域分布", f"{unit.name} {label}: regions")
     city_column = Column("city", _label(actor, "城市", "City"), display_key="city_name")
+    province_column = Column("province", _label(actor, "省份", "Province"), display_key="province_name")
     money = _unit(actor, "money")
+    place_figures = [
+        Column("customers", _label(actor, "客户数", "Customers"), _unit(actor, "customers"), "integer"),
+        Column("won_deals", _label(actor, "赢单数", "Won deals"), _unit(actor, "deals"), "integer"),
+        Column("revenue", _label(actor, "销售额", "Revenue"), money, "money"),
+    ]
     return Report(
         "regions",
         title,
@@ -736,6 +807,20 @@ def regions(
                 _label(actor, "各区域城市销售额", "Revenue by city"),
             ),
             Table(
+                "provinces",
+                _label(actor, "各省份客户与销售额", "Customers and revenue by province"),
+                [province_column, *place_figures],
+                province_rows,
+                _label(actor, "省份", "Provinces"),
+            ),
+            Table(
+                "province_cities",
+                _label(actor, "各省份城市客户与销售额", "Customers and revenue by province and city"),
+                [province_column, city_column, *place_figures],
+                province_city_rows,
+                _label(actor, "省份城市", "Provinces and cities"),
+            ),
+            Table(
                 "points",
                 _label(actor, "客户位置", "Customer locations"),
                 [
@@ -771,6 +856,12 @@ def regions(
                 "Revenue by city: deals won in the period by their customer's city, counted by the revenue KPI's "
                 "rule (closed on the owner's local days of the period), so each region's cities add up to its "
                 "revenue actual.",
+            ),
+            _label(
+                actor,
+                "省份与城市：全部客户数，以及本期赢单数和销售额（规则同上），每个省份等于其各城市之和。",
+                "Provinces and cities: all customers, and the deals won in the period and their amount (the same "
+                "rule), each province the sum of its cities.",
             ),
         ],
         locale=actor.locale,

@@ -249,3 +249,60 @@ def test_each_report_is_a_chart_at_both_widths_goes_down_a_level_and_reads_offli
     _drawn(manager, "trend")
     manager.online()
     assert manager.errors == []
+
+
+# The province grid's cells as drawn: per series (provinces' customers, provinces' revenue, cities' customers,
+# cities' revenue), each cell's row label and figure.
+GRID_CELLS = """(el) => {
+  const option = el.chart.getOption();
+  const labels = option.yAxis[0].data;
+  return option.series.map((s) => s.data.map((d) => [labels[d.value[1]], d.value[2]]));
+}"""
+
+
+def test_the_province_grid_shows_the_apis_customers_and_revenue_by_province_and_city(
+    live: Live, new_context: Any
+) -> None:
+    month = today_in().strftime("%Y-%m")
+    hangzhou = live.add_customer("rep1", "Hangzhou Pumps Ltd.", province="浙江", city="杭州")
+    live.add_customer("rep1", "Ningbo Valves Ltd.", province="浙江", city="宁波")
+    nowhere = live.add_customer("rep1", "Unplaced Tools Ltd.")
+    _deal(live, hangzhou, "64000", ["qualified", "won"], "Best delivery time")
+    _deal(live, nowhere, "1500.50", ["won"], "Price")
+    api = live.api("eastmgr")
+    body = api.get("/api/v1/reports/regions", params={"period": month}).json()
+    provinces, cities = body["tables"]["provinces"]["rows"], body["tables"]["province_cities"]["rows"]
+    zhejiang = next(r for r in provinces if r["province"] == "浙江")
+    assert (zhejiang["customers"], zhejiang["revenue"]) == (2, "64000.00")
+    assert provinces[-1]["province"] == "" and Decimal(provinces[-1]["revenue"]) >= Decimal("1500.50")
+
+    manager = Phone(new_context())
+    manager.page.set_viewport_size({"width": 1280, "height": 800})
+    manager.open().sign_in(live.org.email("eastmgr"))
+    manager.go(f"#/reports?report=regions&period={month}")
+    chart = _drawn(manager, "provinces")
+    drawn = chart.evaluate(GRID_CELLS)
+    assert drawn == [
+        [[r["province_name"], r["customers"]] for r in provinces],
+        [[r["province_name"], float(r["revenue"])] for r in provinces],
+        [[r["city_name"], r["customers"]] for r in cities],
+        [[r["city_name"], float(r["revenue"])] for r in cities],
+    ]
+    # "No province given" in words, on the chart and in its table twin; the tooltip says the API's figures.
+    lang = manager.page.evaluate("document.documentElement.lang")
+    none_given = provinces[-1]["province_name"]
+    assert none_given == ("未填省份" if lang == "zh-CN" else "No province given")
+    tip = _tooltip(chart, 1, provinces.index(zhejiang))
+    assert "浙江" in tip and _yuan(zhejiang["revenue"], lang) in tip, tip
+    twin = manager.at("report-table", table="province_cities").locator(hook("report-row"))
+    expect(twin).to_have_count(len(cities))
+    shown = twin.evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => [td.textContent, td.dataset.value]))"
+    )
+    assert [[cell[1] for cell in row] for row in shown] == [
+        [r["province"], r["city"], str(r["customers"]), str(r["won_deals"]), r["revenue"]] for r in cities
+    ]
+    assert [row[0][0] for row in shown] == [r["province_name"] for r in cities]
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shot(manager, "reports-regions-provinces-1280")
+    assert manager.errors == []

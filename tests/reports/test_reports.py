@@ -279,7 +279,14 @@ def test_xlsx_is_a_workbook_with_a_sheet_per_table(work, sign_in):
     response = lead.get("/api/v1/reports/regions", params={"format": "xlsx"})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Regions", "Cities", "Revenue by city", "Customer locations"]
+    assert book.sheetnames == [
+        "Regions",
+        "Cities",
+        "Revenue by city",
+        "Provinces",
+        "Provinces and cities",
+        "Customer locations",
+    ]
     bad = lead.get("/api/v1/reports/trend", params={"format": "pdf"})
     assert bad.status_code == 422
 
@@ -336,7 +343,7 @@ def test_an_unknown_format_or_table_names_the_choices(work, sign_in):
         {
             "field": "table",
             "code": "invalid_choice",
-            "message": "must be one of: regions, cities, city_revenue, points",
+            "message": "must be one of: regions, cities, city_revenue, provinces, province_cities, points",
         }
     ]
 
@@ -369,6 +376,58 @@ def test_revenue_by_city_adds_up_to_each_regions_revenue_and_the_progress_api(wo
     teams = boss.get("/api/v1/reports/regions", params={"unit_id": work.unit("east"), "period": "2026-11"}).json()
     team1 = _progress(boss, "unit", work.unit("team1"))["revenue"]["actual"]
     assert _revenue_by_region(teams)["team1"] == Decimal(team1) == Decimal("15000.50")
+
+
+def test_the_grid_by_province_and_city_adds_up_and_names_what_was_not_given(work, sign_in, engine):
+    from backend.customers.models import Customer
+
+    places = {
+        "杭州机电": ("浙江", "杭州"),
+        "杭州电器": ("浙江", "杭州"),
+        "宁波五金": ("浙江", "宁波"),
+        "南京电子": (None, "南京"),
+    }
+    with Session(engine, expire_on_commit=False) as session:
+        rep2, rep3 = (actor(session, work.user(k)) for k in ("rep2", "rep3"))
+        hz, nb = customer(session, rep2, NOW, "杭州电器"), customer(session, rep3, NOW, "宁波五金")
+        nj = customer(session, rep3, NOW, "南京电子")
+        deal(session, rep2, hz, "3000", "won", "2026-11-09T03:00:00+00:00", NOW)
+        deal(session, rep3, nb, "500.50", "won", "2026-11-10T03:00:00+00:00", NOW)
+        deal(session, rep3, nb, "700", "lost", "2026-11-10T04:00:00+00:00", NOW, "价格")
+        deal(session, rep3, nj, "100", "won", "2026-11-12T03:00:00+00:00", NOW)
+        for found in session.query(Customer).all():
+            found.province, found.city = places.get(found.name, ("上海", None))
+        session.commit()
+    boss = sign_in("boss@example.com")
+    body = boss.get("/api/v1/reports/regions", params={"period": "2026-11"}).json()
+    provinces = [
+        (r["province"], r["province_name"], r["customers"], r["won_deals"], r["revenue"])
+        for r in body["tables"]["provinces"]["rows"]
+    ]
+    # By revenue; no province given last, in words. rep1's 12,000.50 in November is a Shanghai customer's.
+    assert provinces == [
+        ("上海", "上海", 2, 1, "12000.50"),
+        ("浙江", "浙江", 3, 2, "3500.50"),
+        ("", "No province given", 1, 1, "100.00"),
+    ]
+    cities = [
+        (r["province_name"], r["city_name"], r["customers"], r["won_deals"], r["revenue"])
+        for r in body["tables"]["province_cities"]["rows"]
+    ]
+    assert cities == [
+        ("上海", "No city given", 2, 1, "12000.50"),
+        ("浙江", "杭州", 2, 1, "3000.00"),
+        ("浙江", "宁波", 1, 1, "500.50"),
+        ("No province given", "南京", 1, 1, "100.00"),
+    ]
+    # The grid's revenue is the company's revenue actual, as the regions' cities are.
+    total = sum(Decimal(r["revenue"]) for r in body["tables"]["provinces"]["rows"])
+    assert total == Decimal(_company_revenue(boss, work.unit("company")))
+    book = load_workbook(io.BytesIO(boss.get("/api/v1/reports/regions", params={"format": "xlsx"}).content))
+    sheet = book["Provinces and cities"]
+    header = ["Province", "City", "Customers (customers)", "Won deals (deals)", "Revenue (CNY)"]
+    assert [c.value for c in sheet[2]] == header
+    assert [c.value for c in sheet[6]] == ["No province given", "南京", 1, 1, 100]
 
 
 def _revenue_by_region(body: dict[str, Any]) -> dict[str, Decimal]:

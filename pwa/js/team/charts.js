@@ -1,7 +1,7 @@
 // team/charts.js: the report screens' charts, drawn on a canvas by the trimmed Apache ECharts (./echarts.js,
 // built by pwa/tools/echarts/): the trend as lines (actual against target), the comparison as sorted bars
 // with each target marked, the funnel of the period's new deals with the conversion between stages, and the
-// regions as a grid of revenue by region and city. Every figure is formatted by its column's `format` from
+// regions as a grid of revenue by region and city and a grid by province → city. Every figure is formatted by its column's `format` from
 // the server (money, percent, integer, decimal), every word is the server's or i18n's. Tooltips are plain
 // HTML with classes (no style attributes: the page's CSP refuses them); the container has a fixed height
 // given before the chart is drawn, so nothing moves when it appears. `data-series` and `data-points` say what
@@ -219,6 +219,54 @@ export function regionsOption(report, grid = regionsGrid(report)) {
     series: [{ name: regions.map(([, name]) => name).join(' · '), type: 'heatmap', data: cells,
       label: { show: true, fontSize: 11, formatter: (p) => tick(p.value[2], format) },
       emphasis: { itemStyle: { borderColor: INK, borderWidth: 1 } } }],
+  };
+}
+
+const PLACE_MEASURES = [['customers', 'integer'], ['revenue', 'money']];
+const PROVINCE_COLOURS = ['#e6f4f1', '#5eb3a6', '#0f766e', '#134e4a'];
+const CITY_COLOURS = ['#f1f5f9', '#cbd5e1', '#94a3b8', '#64748b'];
+
+/** The grid by province → city: a row per province (in bold) followed by a row per city of it, a column of
+ *  customers and one of the period's won revenue. Provinces are coloured against provinces, cities against
+ *  cities: one heatmap series for each level and column (provinces' customers, provinces' revenue, cities'
+ *  customers, cities' revenue). */
+export function provincesGrid(report) {
+  const provinces = report.tables.provinces;
+  const cities = report.tables.province_cities;
+  const rows = [];
+  for (const p of provinces.rows) {
+    rows.push({ label: p.province_name, row: p, province: true });
+    for (const c of cities.rows) if (c.province === p.province) rows.push({ label: c.city_name, row: c, province: false });
+  }
+  const measures = PLACE_MEASURES.map(([key, format]) => ({ key, format, label: column(provinces, key).label }));
+  const series = [true, false].flatMap((province) => measures.map((m, x) => ({ province, ...m,
+    cells: rows.flatMap((r, y) => (r.province === province ? [{ value: [x, y, Number(r.row[m.key])], row: r.row }] : [])) })));
+  const tip = (r) => `<div class="chart-tip-title">${escape(r.province_name)}${r.city_name !== undefined ? ` · ${escape(r.city_name)}` : ''}</div>${
+    line(0, column(provinces, 'customers').label, formatted(r.customers, 'integer'))}${
+    line(1, column(provinces, 'won_deals').label, formatted(r.won_deals, 'integer'))}${
+    line(2, column(provinces, 'revenue').label, formatted(r.revenue, 'money'))}`;
+  return { rows, measures, series, tip };
+}
+
+export const provincesHeight = (rows) => Math.max(3, rows) * 28 + 48;
+
+export function provincesOption(report, grid = provincesGrid(report)) {
+  const { rows, measures, series, tip } = grid;
+  return {
+    ...base(),
+    grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: measures.map((m) => m.label), position: 'top', splitArea: { show: true },
+      axisLabel: { color: INK, fontSize: 12, interval: 0 } },
+    // By index: a city's name may be another province's city's too.
+    yAxis: { type: 'category', data: rows.map((r) => r.label), inverse: true, splitArea: { show: true },
+      axisLabel: { interval: 0, fontSize: 12, formatter: (value, index) => (rows[index]?.province ? `{p|${value}}` : `{c|${value}}`),
+        rich: { p: { color: INK, fontWeight: 'bold', fontSize: 12 }, c: { color: MUTED, fontSize: 12 } } } },
+    visualMap: series.map((s, i) => ({ type: 'continuous', show: false, seriesIndex: i, dimension: 2, min: 0,
+      max: Math.max(1, ...s.cells.map((c) => c.value[2])), inRange: { color: s.province ? PROVINCE_COLOURS : CITY_COLOURS } })),
+    tooltip: { ...base().tooltip, trigger: 'item', formatter: (item) => tip(item.data.row) },
+    series: series.map((s) => ({ name: s.label, type: 'heatmap', data: s.cells,
+      label: { show: true, fontSize: 11, formatter: (p) => tick(p.value[2], s.format) },
+      emphasis: { itemStyle: { borderColor: INK, borderWidth: 1 } } })),
   };
 }
 

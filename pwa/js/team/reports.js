@@ -2,7 +2,7 @@
 // unit below one's own &unit_id= or &subject_id=, for the comparison &by=team|rep and &metric=): a period
 // picker (month, quarter or year, and the periods either side), the report's chart drawn by ./charts.js
 // (trend as lines, comparison as sorted bars with targets, the funnel with conversions, regions as a grid
-// by city), every table with the server's column labels and each figure formatted by its column's format,
+// by city, and by province → city), every table with the server's column labels and each figure formatted by its column's format,
 // and the CSV, XLSX and SVG exports. Rows that are a unit or a person go one level down (the server's
 // `drill`): company → region → team → rep → that rep's approved visits on the desk. The last answer of each
 // report is kept (coaching.readKept), so offline the screen shows it marked with its time. Cells keep the
@@ -189,15 +189,34 @@ function chartPart(report, body, state, ctx) {
   }
   if (report === 'regions') {
     const grid = charts.regionsGrid(body);
-    if (!grid.cells.length) return { nodes: [empty(t('reports.empty'))], draw: (onDrawn) => onDrawn() };
-    const box = chartBox('regions', charts.regionsHeight(grid.cities.length), body);
-    const pick = (event) => {
-      const id = event.componentType === 'xAxis' ? grid.regions.find(([, name]) => name === event.value)?.[0]
-        : event.data?.row?.region_id;
-      const href = drillHref(body.tables.regions.rows.find((r) => r.unit_id === id)?.drill, state);
-      if (href) ctx.navigate(href);
-    };
-    return { nodes: [box], draw: (onDrawn) => charts.draw(box, charts.regionsOption(body, grid), { onPick: pick, onDrawn }) };
+    const nodes = [];
+    const draws = [];
+    if (grid.cells.length) {
+      const box = chartBox('regions', charts.regionsHeight(grid.cities.length), body);
+      const pick = (event) => {
+        const id = event.componentType === 'xAxis' ? grid.regions.find(([, name]) => name === event.value)?.[0]
+          : event.data?.row?.region_id;
+        const href = drillHref(body.tables.regions.rows.find((r) => r.unit_id === id)?.drill, state);
+        if (href) ctx.navigate(href);
+      };
+      nodes.push(box);
+      draws.push((done) => charts.draw(box, charts.regionsOption(body, grid), { onPick: pick, onDrawn: done }));
+    } else {
+      nodes.push(empty(t('reports.empty')));
+    }
+    // The grid by province → city, under the regions'; its table twin is listed with the others.
+    const places = body.tables.provinces ? charts.provincesGrid(body) : { rows: [] };
+    if (places.rows.length) {
+      const title = body.tables.province_cities.title;
+      const box = chartBox('provinces', charts.provincesHeight(places.rows.length), { title });
+      nodes.push(h('p', { class: 'hint' }, title), box);
+      draws.push((done) => charts.draw(box, charts.provincesOption(body, places), { onDrawn: done }));
+    }
+    return { nodes, draw: (onDrawn) => {
+      let left = draws.length;
+      if (!left) { onDrawn(); return; }
+      for (const start of draws) start(() => { left -= 1; if (!left) onDrawn(); });
+    } };
   }
   return { nodes: [], draw: (onDrawn) => onDrawn() };
 }
