@@ -14,25 +14,57 @@ export const live = true;
 let here = null;
 let query = '';
 
+// A manager's phone holds thousands of customers: drawing them all at once held a mid-range phone's screen for
+// over a second. The list draws a screenful, then a page more each time its end comes into view (or "show
+// more" is tapped); search and "nearby" still go over every customer. How far it was drawn is kept when a sync
+// redraws the list in place, and starts again at one page when the list is opened anew or the search changes.
+const PAGE = 50;
+let limit = PAGE;
+let drawn = null;     // the last list drawn: still in the page when this is a redraw in place
+let watching = null;  // its IntersectionObserver
+// One collator for the whole sort (zh-CN: Chinese names in pinyin order), not one looked up per comparison.
+const collator = new Intl.Collator('zh-CN');
+
 export async function render(params, ctx) {
   if (params.id === 'new') return form(params, ctx);
-  const list = (await model.customers()).sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
-  const rows = h('div', {});
+  const list = (await model.customers()).sort((a, b) => collator.compare(a.name || '', b.name || ''));
+  if (!drawn?.isConnected) limit = PAGE;
+  watching?.disconnect();
+  const rows = drawn = h('div', {});
   const hint = h('p', { class: 'hint', 'data-test': 'customer-hint', role: 'status' });
   const search = h('input', { type: 'search', placeholder: t('cust.search'), 'data-test': 'customer-search',
-    autocomplete: 'off', value: query, oninput: () => { query = search.value; draw(); } });
+    autocomplete: 'off', value: query, oninput: () => { query = search.value; limit = PAGE; draw(); } });
   const row = ({ c, away }) => h('a', { class: 'row', 'data-test': 'customer-item', 'data-id': c.id,
     'data-distance': away == null ? '' : String(Math.round(away)), href: `#/customer/${encodeURIComponent(c.id)}` },
   h('div', { class: 'row-main' }, h('strong', {}, c.name), h('small', {}, c.address || c.contact || '')),
   h('div', { class: 'row-side' }, here ? h('small', { class: 'hint' }, away == null ? t('cust.nopos') : distance(away)) : null,
     chip(c.status, c.pending)));
+  let shown = [];  // the customers matching the search, in order
+  let count = 0;   // how many of them are drawn
+  const more = h('button', { type: 'button', class: 'btn btn-wide', 'data-test': 'customer-more', hidden: true,
+    onclick: () => { limit += PAGE; fill(); } });
+  const fill = () => {
+    rows.append(...shown.slice(count, limit).map(row));
+    count = Math.min(limit, shown.length);
+    more.hidden = count >= shown.length;
+    more.textContent = t('cust.more', shown.length - count);
+  };
   const draw = () => {
     const ordered = here ? byDistance(list, here) : list.map((c) => ({ c, away: null }));
-    const shown = ordered.filter(({ c }) => customerMatches(c, search.value));
-    rows.replaceChildren(...(shown.length ? shown.map(row) : [empty(t('cust.none'))]));
+    shown = ordered.filter(({ c }) => customerMatches(c, search.value));
+    count = 0;
+    rows.replaceChildren(...(shown.length ? [] : [empty(t('cust.none'))]));
+    fill();
   };
+  if ('IntersectionObserver' in window) {
+    watching = new IntersectionObserver((seen) => {
+      if (seen.some((e) => e.isIntersecting) && !more.hidden) { limit += PAGE; fill(); }
+    }, { rootMargin: '0px 0px 600px 0px' });
+    watching.observe(more);
+  }
   const nearby = h('button', { type: 'button', class: `btn${here ? ' btn-primary' : ''}`, 'data-test': 'customer-nearby',
     'aria-pressed': here ? 'true' : 'false', onclick: async () => {
+      limit = PAGE;
       if (here) { here = null; ctx.refresh(); return; }
       nearby.disabled = true;
       hint.textContent = t('visit.locating');
@@ -48,7 +80,7 @@ export async function render(params, ctx) {
   return h('section', { class: 'screen' },
     h('div', { class: 'bar' }, search),
     h('div', { class: 'bar' }, nearby, h('a', { class: 'btn btn-primary', href: '#/customers/new', 'data-test': 'customer-new' }, `+ ${t('cust.new')}`)),
-    hint, rows);
+    hint, rows, more);
 }
 
 function form(params, ctx) {
