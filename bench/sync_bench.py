@@ -1,10 +1,27 @@
-"""Sync throughput and latency, over HTTP with one connection, beside the raw database doing the same work.
+"""Sync throughput and latency over HTTP, ours beside other sync servers and the raw databases, on the same records.
 
-    .venv/bin/python -m bench.sync_bench [--runs 3] [--visits 10000] [--database-url URL]
+    .venv/bin/python -m bench.sync_bench [--runs 3] [--visits 10000] [--only SERVERS] [--json FILE]
 
-One `fieldgoal serve` process (SQLite by default, in a fresh temporary folder) and, in the same run, plain
-sqlite3 doing the equivalent inserts and selects (sqlite3 also when the server runs on --database-url).
-Prints the median of the runs and the ratio ours/raw of each figure. Not a test: it asserts nothing and is not part of `make test`.
+Runs one server at a time, each alone on the machine, each fresh for every workload that needs a fresh one
+(bench/sync_peers.py has the peers and the workloads):
+
+- fieldgoal-sqlite: `fieldgoal serve` on SQLite in a fresh temporary folder (WAL, `synchronous=FULL`);
+- fieldgoal-pg: `fieldgoal serve` on PostgreSQL, database `fieldgoal_bench` dropped and created for every
+  fresh server (`synchronous_commit=on`), then plain psycopg `executemany` of the same visit rows (raw pg);
+- pouchdb: pouchdb-server 4.2 on LevelDB (bench/peers, `npm ci` when node_modules is missing);
+- kinto: Kinto 26 on PostgreSQL (database `kinto_bench`), in a virtual environment of its own created
+  under ~/.cache/fieldgoal-bench when missing;
+- raw-sqlite: the older comparison, ours on SQLite beside plain sqlite3 doing the same inserts and
+  selects, on a small table and on a copy of our schema, with the idle sync and the round trip
+  (--database-url runs ours on another database there; gzip on, as a phone asks for it).
+
+The workloads, on visits made once from a fixed seed (10,000 visits at 2,090 customers, notes of 40 to 120
+characters, each visit at its own time): push creates in batches of 100 and of 500 (and 1,000 for
+pouchdb-server), each on a fresh server; on the server of batches of 500, a full pull in pages of 1,000,
+100 offline edits in one push, and a pull of 100 changes repeated 20 times. One HTTP connection, no
+compression (`Accept-Encoding: identity`) for the comparison. A receipt of ours that is not `applied`, or a
+peer's answer that is not ok, stops the run. Prints the median of the runs and ratios taken within each
+run. Not a test: it asserts nothing and is not part of `make test`.
 
 The raw sqlite3 baselines run WAL with `synchronous=FULL`, as the server does (backend/db.py): every commit
 of both sides waits for the WAL's fsync, so the comparison stays like-for-like. Figures taken before the
@@ -26,12 +43,28 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.sync_peers import (
+    HEADERS,
+    PG_SERVER,
+    BadResponse,
+    Records,
+    Table,
+    best_push,
+    kinto,
+    make_records,
+    pg_durability,
+    pouchdb,
+    raw_pg,
+    recreate_database,
+    run_workloads,
+)
 
 ADMIN = ("bench-admin@example.com", "bench-password-1")
 BATCH = 500
@@ -60,7 +93,7 @@ def server(database_url: str | None):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -389,12 +422,159 @@ def measure_raw_schema(database: Path, visits: int) -> dict[str, float]:
     return {"push": push_rate, "pull": pull_rate}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--visits", type=int, default=10_000)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
-    args = parser.parse_args()
+FIELDGOAL_PG = f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://')}/fieldgoal_bench"
+
+
+class FieldgoalDriver:
+    """Our sync protocol (docs/sync.md) as a rep's phone speaks it: every receipt must be `applied`."""
+
+    def __init__(self, client: httpx.Client):
+        self.client = client
+        self.versions: dict[str, int] = {}
+
+    def setup(self, records: Records) -> None:
+        admin, team = bench_team(self.client)
+        self.phone = new_rep(self.client, admin, team, "writer")
+        self.reader = Phone(self.client, self.phone.headers["Authorization"].split()[1])
+        for at in range(0, len(records.customers), BATCH):
+            self._settle(
+                [
+                    {
+                        "entity": "customer",
+                        "op": "create",
+                        "id": c["id"],
+                        "fields": {k: v for k, v in c.items() if k != "id"},
+                    }
+                    for c in records.customers[at : at + BATCH]
+                ]
+            )
+
+    def _settle(self, mutations: list[dict[str, Any]]) -> None:
+        sent = []
+        for mutation in mutations:
+            self.phone.mid += 1
+            sent.append({"mid": self.phone.mid, **mutation})
+        results = self.phone.sync(sent, limit=0)["results"]
+        for receipt in results:
+            if receipt["status"] != "applied":
+                raise BadResponse(f"receipt not applied: {receipt}")
+            self.versions[receipt["id"]] = receipt["version"]
+        if len(results) != len(sent):
+            raise BadResponse(f"{len(results)} receipts for {len(sent)} mutations")
+
+    def push(self, visits: Sequence[dict[str, Any]]) -> None:
+        self._settle(
+            [
+                {
+                    "entity": "visit",
+                    "op": "create",
+                    "id": v["id"],
+                    "fields": {k: x for k, x in v.items() if k != "id"},
+                }
+                for v in visits
+            ]
+        )
+
+    def pull_all(self, page: int) -> int:
+        self.reader.cursor = None
+        pulled = 0
+        while True:
+            answer = self.reader.sync([], limit=page)
+            for change in answer["changes"]:
+                self.versions[change["id"]] = change["version"]
+            pulled += len(answer["changes"])
+            if not answer["has_more"]:
+                return pulled
+
+    def edit(self, edits: Sequence[tuple[str, str]]) -> None:
+        self._settle(
+            [
+                {
+                    "entity": "visit",
+                    "op": "update",
+                    "id": record_id,
+                    "base_version": self.versions[record_id],
+                    "fields": {"notes": notes},
+                }
+                for record_id, notes in edits
+            ]
+        )
+
+    def mark(self) -> str:
+        while self.reader.sync([])["has_more"]:
+            pass
+        return str(self.reader.cursor)
+
+    def pull_since(self, mark: str, page: int) -> int:
+        self.reader.cursor = mark
+        return len(self.reader.sync([], limit=page)["changes"])
+
+
+@contextmanager
+def fieldgoal(database_url: str | None) -> Iterator[FieldgoalDriver]:
+    """A fresh server of ours on a fresh database: a temporary SQLite file, or `fieldgoal_bench` recreated."""
+    if database_url is not None:
+        recreate_database("fieldgoal_bench")
+    with server(database_url) as (base, _), httpx.Client(base_url=base, timeout=300, headers=HEADERS) as client:
+        yield FieldgoalDriver(client)
+
+
+SERVERS = {
+    "fieldgoal-sqlite": "Fieldgoal SQLite",
+    "fieldgoal-pg": "Fieldgoal PG",
+    "pouchdb": "pouchdb-server",
+    "kinto": "Kinto",
+    "raw-pg": "raw pg",
+}
+ROWS = (
+    ("push_100", "push create, batches of 100 (rec/s)"),
+    ("push_500", "push create, batches of 500 (rec/s)"),
+    ("push_1000", "push create, batches of 1,000 (rec/s)"),
+    ("edits", "100 offline edits, one push (rec/s)"),
+    ("pull", "full pull, pages of 1,000 (rec/s)"),
+    ("pulled", "records in the full pull"),
+    ("changes_p50", "pull of 100 changes p50 (ms)"),
+    ("changes_p95", "pull of 100 changes p95 (ms)"),
+)
+RATIOS: tuple[tuple[str, tuple[str, Any], tuple[str, Any]], ...] = (
+    (
+        "Fieldgoal SQLite push (500) / pouchdb-server best batch",
+        ("fieldgoal-sqlite", "push_500"),
+        ("pouchdb", best_push),
+    ),
+    (
+        "Fieldgoal SQLite push (100) / pouchdb-server best batch",
+        ("fieldgoal-sqlite", "push_100"),
+        ("pouchdb", best_push),
+    ),
+    ("Fieldgoal SQLite edits / pouchdb-server", ("fieldgoal-sqlite", "edits"), ("pouchdb", "edits")),
+    ("Fieldgoal SQLite full pull / Kinto", ("fieldgoal-sqlite", "pull"), ("kinto", "pull")),
+    ("Fieldgoal PG full pull / Kinto", ("fieldgoal-pg", "pull"), ("kinto", "pull")),
+    ("Fieldgoal PG push (500) / pouchdb-server best batch", ("fieldgoal-pg", "push_500"), ("pouchdb", best_push)),
+    ("Fieldgoal PG edits / pouchdb-server", ("fieldgoal-pg", "edits"), ("pouchdb", "edits")),
+    ("Fieldgoal PG push (100) / raw pg executemany (100)", ("fieldgoal-pg", "push_100"), ("raw-pg", "push_100")),
+    ("Fieldgoal PG push (500) / raw pg executemany (500)", ("fieldgoal-pg", "push_500"), ("raw-pg", "push_500")),
+)
+
+
+def durability(only: set[str]) -> list[str]:
+    lines = []
+    if "fieldgoal-sqlite" in only:
+        lines.append(
+            "Fieldgoal SQLite: WAL, synchronous=FULL (the WAL fdatasync'd at every commit; backend/db.py)"
+        )
+    if "fieldgoal-pg" in only:
+        lines.append(f"Fieldgoal PostgreSQL: {pg_durability('fieldgoal_bench')} (the WAL flushed at every commit)")
+        lines.append("raw pg: the same server and database, one commit per batch")
+    if "pouchdb" in only:
+        lines.append("pouchdb-server: LevelDB (leveldown) with its default writes: no fsync per write")
+    if "kinto" in only:
+        lines.append(f"Kinto: PostgreSQL, {pg_durability('kinto_bench')}, one transaction per batch request")
+    return lines
+
+
+def compare_raw_sqlite(args: argparse.Namespace) -> None:
+    """The older comparison: ours on SQLite (or --database-url), gzip on, beside plain sqlite3."""
     ours, raw, schema = [], [], []
     for run in range(args.runs):
         with server(args.database_url) as (base, folder):
@@ -407,7 +587,9 @@ def main() -> None:
     def med(results: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in results)
 
-    print(f"\nmedian of {args.runs} runs, {args.visits} visits, batches of {BATCH}, pages of {PAGE}")
+    print(
+        f"\nours against raw sqlite3: median of {args.runs} runs, {args.visits} visits, batches of {BATCH}, pages of {PAGE}"
+    )
     print(f"{'figure':<34}{'ours':>12}{'raw db':>12}{'ours/raw':>10}")
     for key, label, unit in (
         ("push", "push (mutations/s)", ""),
@@ -424,6 +606,76 @@ def main() -> None:
         for key, label in (("push", "push (mutations/s)"), ("pull", "full pull (records/s)")):
             ratio = statistics.median(o[key] / r[key] for o, r in zip(ours, schema, strict=True))
             print(f"{label:<34}{med(ours, key):>12.1f}{med(schema, key):>12.1f}{ratio:>10.2f}")
+
+
+def compare_servers(args: argparse.Namespace, only: set[str]) -> Table:
+    records = make_records(args.visits)
+    table = Table()
+    for run in range(args.runs):
+        figures: dict[str, dict[str, float]] = {}
+        if "fieldgoal-sqlite" in only:
+            figures["fieldgoal-sqlite"] = run_workloads(lambda batch: fieldgoal(None), records, (100, 500))
+            print(f"run {run + 1}: fieldgoal-sqlite {figures['fieldgoal-sqlite']}", flush=True)
+        if "fieldgoal-pg" in only:
+            figures["fieldgoal-pg"] = run_workloads(lambda batch: fieldgoal(FIELDGOAL_PG), records, (100, 500))
+            # The last fresh database is still there, with our schema: the raw floor writes beside it.
+            figures["raw-pg"] = raw_pg("fieldgoal_bench", records, (100, 500))
+            print(f"run {run + 1}: fieldgoal-pg {figures['fieldgoal-pg']} raw-pg {figures['raw-pg']}", flush=True)
+        if "pouchdb" in only:
+            figures["pouchdb"] = run_workloads(pouchdb, records, (100, 500, 1000))
+            print(f"run {run + 1}: pouchdb {figures['pouchdb']}", flush=True)
+        if "kinto" in only:
+            figures["kinto"] = run_workloads(kinto, records, (100, 500))
+            print(f"run {run + 1}: kinto {figures['kinto']}", flush=True)
+        table.runs.append(figures)
+
+    servers = [name for name in SERVERS if any(name in run for run in table.runs)]
+    print(
+        f"\nmedian of {args.runs} runs, {len(records.visits)} visits at {len(records.customers)} customers,"
+        " one HTTP connection, Accept-Encoding: identity (no gzip on any server)"
+    )
+    print(f"{'workload':<40}" + "".join(f"{SERVERS[name]:>17}" for name in servers))
+    for key, label in ROWS:
+        cells = []
+        for name in servers:
+            value = table.median(name, key)
+            digits = 1 if key.startswith("changes_") else 0
+            cells.append(f"{'-' if value is None else f'{value:,.{digits}f}':>17}")
+        print(f"{label:<40}" + "".join(cells))
+    print("\nratios (median of the runs' ratios, each within one run)")
+    for label, a, b in RATIOS:
+        value = table.ratio(a, b)
+        if value is not None:
+            print(f"  {label:<56}{value:>8.2f}")
+    print("\ndurability")
+    for line in durability(only):
+        print(f"  {line}")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--visits", type=int, default=10_000)
+    choices = ("fieldgoal-sqlite", "fieldgoal-pg", "pouchdb", "kinto", "raw-sqlite")
+    parser.add_argument(
+        "--only", default=",".join(choices), help=f"a comma-separated subset of {','.join(choices)} (default: all)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write every run's figures to this file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="raw-sqlite only: ours on this database (default: a fresh SQLite file per run)",
+    )
+    args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if unknown := only - set(choices):
+        parser.error(f"unknown in --only: {', '.join(sorted(unknown))}")
+    table = compare_servers(args, only) if only - {"raw-sqlite"} else Table()
+    if "raw-sqlite" in only:
+        compare_raw_sqlite(args)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"visits": args.visits, "runs": table.runs}, indent=1))
 
 
 if __name__ == "__main__":
