@@ -16,6 +16,7 @@ from backend.rewards.schemas import (
     BadgePublic,
     CommissionPlanPublic,
     EstimatePublic,
+    NoPlanEstimate,
     StatementPublic,
 )
 from backend.validation import Uuid, validate
@@ -75,8 +76,12 @@ def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]])
 
 
 @get("/commissions/estimate", sync_to_thread=True, opt=also_answers(409))
-def estimate(db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None) -> EstimatePublic:
-    """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month."""
+def estimate(
+    db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None
+) -> EstimatePublic | NoPlanEstimate:
+    """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month. With no
+    commission plan applying to the caller: `plan` null and no figures (NoPlanEstimate), not an error; 409
+    `no_revenue_goal` when a plan applies but the period has no revenue target."""
     return service.estimate(db, actor, period, now)
 
 

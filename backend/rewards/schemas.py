@@ -125,10 +125,12 @@ class NextStepPublic(msgspec.Struct):
 
 
 class EstimatePublic(msgspec.Struct):
-    """The caller's commission so far in a period, and what the next tier takes (null in the top tier)."""
+    """The caller's commission so far in a period under the plan that applies to them, and what the next tier
+    takes (null in the top tier)."""
 
     user_id: str
     period: str
+    plan: PlanSnapshot
     mode: str
     target: str
     revenue: str
@@ -139,6 +141,16 @@ class EstimatePublic(msgspec.Struct):
     total: str
     lines: list[StatementLine]
     next: NextStepPublic | None
+    as_of: str
+
+
+class NoPlanEstimate(msgspec.Struct):
+    """The estimate of someone no commission plan applies to (a lead or manager, usually): a normal answer,
+    not an error. `plan` is null and there are no figures; a client tells it from EstimatePublic by `plan`."""
+
+    user_id: str
+    period: str
+    plan: None
     as_of: str
 
 

@@ -38,6 +38,8 @@ from backend.rewards.schemas import (
     AssignmentPublic,
     CommissionPlanPublic,
     EstimatePublic,
+    NoPlanEstimate,
+    PlanSnapshot,
     StatementLine,
     StatementPublic,
     TierPublic,
@@ -384,10 +386,15 @@ def _sum(lines: list[dict[str, Any]], kind: str) -> Decimal:
     return sum((Decimal(line["amount"]) for line in lines if line["kind"] == kind), ZERO)
 
 
-def _draft(session: Session, rep: User, period: Period, now: datetime) -> dict[str, Any]:
+def _plan_of(session: Session, rep: User) -> CommissionPlan:
+    """The plan a statement computes with; none is a conflict there (the estimate answers it instead)."""
     plan = plan_for_rep(session, rep)
     if plan is None:
         raise Conflict("no_commission_plan")
+    return plan
+
+
+def _draft(session: Session, rep: User, period: Period, now: datetime, plan: CommissionPlan) -> dict[str, Any]:
     goal = _revenue_goal(session, rep.id, period.key)
     figures = kpi.compute(session, [goal], now)[goal.id]
     revenue = (figures.actual if figures.actual is not None else ZERO).quantize(CENT)
@@ -478,7 +485,7 @@ def get_statement(
     ).first()
     if issued is not None:
         return statement_public(issued)
-    return _wire(_draft(session, rep, key, now))
+    return _wire(_draft(session, rep, key, now, _plan_of(session, rep)))
 
 
 def issue_statement(session: Session, actor: Actor, data: Any, now: datetime) -> Statement:
@@ -494,7 +501,7 @@ def issue_statement(session: Session, actor: Actor, data: Any, now: datetime) ->
         select(Statement.id).where(Statement.rep_id == rep.id, Statement.period == period.key)
     ).first():
         raise Conflict("statement_issued", period=period.key)
-    draft = _draft(session, rep, period, now)
+    draft = _draft(session, rep, period, now, _plan_of(session, rep))
     statement = Statement(
         rep_id=rep.id,
         period=period.key,
@@ -518,18 +525,23 @@ def issue_statement(session: Session, actor: Actor, data: Any, now: datetime) ->
 # --- the phone's estimate -----------------------------------------------------------------------------------
 
 
-def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> EstimatePublic:
+def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> EstimatePublic | NoPlanEstimate:
     """The caller's own commission so far this period, from their provisional revenue as the engine counts
-    it now, and what the next tier takes: "¥more_revenue more pays ¥pays_total" (None in the top tier)."""
+    it now, and what the next tier takes: "¥more_revenue more pays ¥pays_total" (None in the top tier).
+    Someone no plan applies to gets that as the answer (`plan` null, no figures), not a conflict."""
     rep = _rep_in_view(session, actor, None)
     key = _period(session, rep, period, now)
-    draft = _draft(session, rep, key, now)
+    applies = plan_for_rep(session, rep)
+    if applies is None:
+        return NoPlanEstimate(user_id=rep.id, period=key.key, plan=None, as_of=wire(now))
+    draft = _draft(session, rep, key, now, applies)
     plan = draft["plan"]
     tiers: list[Tier] = parse_tiers(plan["tiers"])
     step = next_step(plan["mode"], tiers, draft["revenue"], draft["target"])
     return EstimatePublic(
         user_id=rep.id,
         period=key.key,
+        plan=msgspec.convert(plan, PlanSnapshot),
         mode=plan["mode"],
         target=amount_text("revenue", draft["target"]),
         revenue=str(draft["revenue"]),

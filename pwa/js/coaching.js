@@ -65,7 +65,8 @@ export async function acknowledgeReview(id, comment) {
   return answer;
 }
 
-/** The cached estimate: `{data, fetched_at}` or `{error, fetched_at}` (no plan), or undefined. */
+/** The cached estimate: `{data, fetched_at}` (`data.plan` null: no plan applies) or `{error, fetched_at}` (a
+ * refusal's code, e.g. `no_revenue_goal`; an older app cached `no_commission_plan` so), or undefined. */
 export async function cachedEstimate() {
   return (await getMeta('commission_estimate')).commission_estimate;
 }

@@ -166,6 +166,10 @@ def test_estimate_follows_the_reps_progress_this_month(org, engine, sign_in):
     rep_api = sign_in("rep1@example.com")
     before = rep_api.get("/api/v1/commissions/estimate").json()
     assert (before["period"], before["revenue"], before["commission"]) == ("2026-11", "0.00", "0.00")
+    assert (before["plan"]["name"], before["plan"]["mode"]) == ("Field 2026", "marginal")
+    assert [
+        (Decimal(t["up_to_attainment"] or "Infinity"), Decimal(t["rate"])) for t in before["plan"]["tiers"]
+    ] == [(Decimal(t["up_to_attainment"] or "Infinity"), Decimal(t["rate"])) for t in TIERS]
     assert before["next"] == {
         "tier": 2,
         "at_attainment": "0.8000",
@@ -221,11 +225,21 @@ def test_plan_tiers_must_ascend_and_end_open(org, sign_in):
     }
 
 
-def test_no_plan_or_no_target_is_a_conflict_not_a_zero(org, engine, sign_in):
-    rep_api = sign_in("rep1@example.com")
-    assert rep_api.get("/api/v1/commissions/estimate").json()["code"] == "no_commission_plan"
+@both_databases
+def test_no_plan_is_an_answer_and_no_target_a_conflict_never_a_zero(org, engine, sign_in, clock):
+    # No plan applies: a normal answer saying so (200, `plan` null), with no figures at all rather than zeros.
+    for email, user in (("rep1@example.com", "rep1"), ("lead1@example.com", "lead1")):
+        response = sign_in(email).get("/api/v1/commissions/estimate")
+        assert (response.status_code, response.json()) == (
+            200,
+            {"user_id": org.user(user), "period": "2026-11", "plan": None, "as_of": clock.now.isoformat()},
+        ), response.text
+    # The statement has nothing to compute with: still a conflict there.
+    statement = _statement(sign_in("rep1@example.com"))
+    assert (statement.status_code, statement.json()["code"]) == (409, "no_commission_plan")
+    # A plan without a revenue target for the period: a conflict, not a zero.
     _plan(sign_in("boss@example.com"), org)
-    response = rep_api.get("/api/v1/commissions/estimate")
+    response = sign_in("rep1@example.com").get("/api/v1/commissions/estimate")
     assert (response.status_code, response.json()["code"]) == (409, "no_revenue_goal")
 
 

@@ -133,9 +133,12 @@ function estimateCard(cached, offline) {
   }
   const when = h('p', { class: 'hint', 'data-test': 'commission-as-of' },
     (offline ? t('commission.cached', dateTime(cached.fetched_at)) : t('commission.asof', dateTime(cached.fetched_at))));
-  if (!data) {
-    return h('div', attrs, h('strong', {}, t('commission.title', '').trim()),
-      h('p', { class: 'hint' }, cached.error === 'no_commission_plan' ? t('commission.noplan') : estimateProblem(cached.error)), when);
+  // No plan applies: the server answers so (`plan: null`, no figures); a phone may still hold the older
+  // answer, a 409 cached as `error: 'no_commission_plan'`.
+  const noPlan = data ? data.plan === null : cached.error === 'no_commission_plan';
+  if (!data || noPlan) {
+    return h('div', { ...attrs, 'data-plan': noPlan ? 'none' : '' }, h('strong', {}, t('commission.title', '').trim()),
+      h('p', { class: 'hint', 'data-test': 'commission-why' }, noPlan ? t('commission.noplan') : estimateProblem(cached.error)), when);
   }
   const next = data.next;
   return h('div', { ...attrs, 'data-total': data.total, 'data-more-revenue': next?.more_revenue ?? '',
