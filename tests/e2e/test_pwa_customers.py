@@ -312,3 +312,32 @@ def test_lead_sees_distance_time_on_site_and_flag_chips(live: Live, new_context:
     expect(row.locator('[data-test="flag-chip"][data-flag="far"]')).to_have_text("⚠ 远离客户")
     shot(lead, "desk-evidence-zh-laptop")
     assert lead.errors == []
+
+
+def test_a_rep_adds_a_prospect_with_its_province_and_its_page_shows_where_it_is(
+    live: Live, new_context: Any
+) -> None:
+    phone = Phone(new_context()).open().sign_in(live.org.email("rep3"))  # reads English
+    phone.go("#/customers/new")
+    form = phone.page.locator("form.form")
+    expect(form).to_contain_text("Province")
+    phone.at("customer-name").fill("宁波五金行")
+    phone.at("customer-province").fill("浙江")
+    phone.at("customer-save").click()
+    phone.sync_now()
+    phone.wait_pending(0)
+    assert [tuple(r) for r in live.rows("SELECT province, city FROM customer WHERE name = '宁波五金行'")] == [
+        ("浙江", None)
+    ]
+    customer_id = live.rows("SELECT id FROM customer WHERE name = '宁波五金行'")[0][0]
+    # The lead gives it its city; the rep's page then says both.
+    changed = live.api("lead2").patch(f"/api/v1/customers/{customer_id}", json={"city": "宁波"})
+    assert changed.status_code == 200, changed.text
+    phone.sync_now()
+    phone.go(f"#/customer/{customer_id}")
+    expect(phone.at("customer-place")).to_have_text("Located in 浙江 · 宁波")
+
+    chinese = Phone(new_context()).open().sign_in(live.org.email("rep2"))
+    chinese.go("#/customers/new")
+    expect(chinese.page.locator("form.form")).to_contain_text("省份")
+    assert phone.errors == [] and chinese.errors == []

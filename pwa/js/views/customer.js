@@ -1,6 +1,7 @@
 // views/customer.js: one customer's page (#/customer/{id}), all from the replica and the queue, so offline
-// too: who to ask for and a call link, the address opening a maps app, the open follow-up, the visits newest
-// first, and the deals, each movable to its next stage (or lost, with the reason) through the outbox.
+// too: the province and city it is in, who to ask for and a call link, the address opening a maps app, the
+// open follow-up, the visits newest first, and the deals, each movable to its next stage (or lost, with the
+// reason) through the outbox.
 import { h, empty, toast } from '../ui.js';
 import { t, money, day } from '../i18n.js';
 import * as model from '../model.js';
@@ -21,12 +22,14 @@ export async function render(params, ctx) {
   const today = dayIn(ctx.timeZone);
   // The open follow-up is the one the latest visit set: a later visit answers the earlier ones.
   const followUp = mine[0]?.next_follow_up_on;
+  const place = [c.province, c.city].filter(Boolean).join(' · ');
   const where = c.lat != null && c.lon != null ? mapLink(c.lat, c.lon, c.name)
     : c.address ? `https://uri.amap.com/search?keyword=${encodeURIComponent(c.address)}` : null;
 
   return h('section', { class: 'screen', 'data-test': 'customer-page', 'data-id': c.id },
     h('div', { class: 'bar' }, h('h1', {}, c.name), h('span', {}, chip(c.status, c.pending))),
     h('div', { class: 'card' },
+      place ? h('p', { 'data-test': 'customer-place' }, h('span', { class: 'hint' }, `${t('cust.place')} `), place) : null,
       c.contact ? h('p', {}, c.contact) : null,
       c.phone ? h('a', { class: 'btn btn-wide', href: `tel:${c.phone.replace(/[^\d+]/g, '')}`, 'data-test': 'customer-call' },
         t('cust.call', c.phone)) : null,

@@ -1,6 +1,6 @@
 // views/customers.js: the rep's customers at hand: found by name or pinyin initials, or nearest first
 // ("nearby": distance from where the phone is), each opening its page (views/customer.js); and adding a
-// prospect offline (`name` required).
+// prospect offline (`name` required, its province if the rep knows it).
 import { h, field, empty, toast } from '../ui.js';
 import { t, distance } from '../i18n.js';
 import * as model from '../model.js';
@@ -94,6 +94,7 @@ function form(params, ctx) {
   const input = (name, attrs = {}) => h('input', { type: 'text', 'data-test': `customer-${name}`, value: prefill[name] || '', ...attrs });
   const name = input('name', { maxlength: 200, required: true });
   const address = input('address', { maxlength: 4000 });
+  const province = input('province', { maxlength: 64 });
   const contact = input('contact', { maxlength: 200 });
   const phone = input('phone', { type: 'tel', maxlength: 50 });
   let position = prefill.lat != null ? { lat: prefill.lat, lon: prefill.lon } : null;
@@ -112,7 +113,7 @@ function form(params, ctx) {
     event.preventDefault();
     if (!name.value.trim()) { error.textContent = t('err.name'); return name.focus(); }
     const fields = { name: name.value.trim() };
-    for (const [key, el] of Object.entries({ address, contact, phone })) if (el.value.trim()) fields[key] = el.value.trim();
+    for (const [key, el] of Object.entries({ province, address, contact, phone })) if (el.value.trim()) fields[key] = el.value.trim();
     if (position) Object.assign(fields, position);
     await model.addCustomer(fields);
     if (fixKey !== undefined) {
@@ -124,7 +125,7 @@ function form(params, ctx) {
   };
   return h('form', { class: 'screen form', onsubmit: save, novalidate: true },
     h('h1', {}, t('cust.new')),
-    field(t('cust.name'), name), field(t('cust.address'), address), field(t('cust.contact'), contact),
+    field(t('cust.name'), name), field(t('cust.province'), province), field(t('cust.address'), address), field(t('cust.contact'), contact),
     field(t('cust.phone'), phone), h('div', { class: 'field' }, locate, where), error,
     h('button', { type: 'submit', class: 'btn btn-primary btn-wide', 'data-test': 'customer-save' }, t('cust.save')));
 }
