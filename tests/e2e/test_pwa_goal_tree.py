@@ -143,6 +143,8 @@ def test_a_lead_walks_the_team_on_a_phone_and_allocates_to_a_rep(live: Live, new
     shot(lead, "goal-tree-rep-360-en")
     lead.at("gt-crumb", subject=org.unit("team1")).click()
     expect(lead.at("gt-node", subject=org.unit("team1"))).to_be_visible()
+    # Seasonality is a manager's rule: a lead has no editor for it.
+    expect(lead.at("gt-weights-form")).to_have_count(0)
 
     # An allocation typed on the phone is the server's after saving, and the screen shows what it answered.
     lead.at("gt-alloc-input", subject=org.user("rep1")).fill("210000")
@@ -224,3 +226,70 @@ def test_a_manager_reads_the_tree_beside_the_node_on_a_laptop_and_over_allocatin
     expect(boss.at("gt-node", subject=org.unit("east"))).to_be_visible()
     boss.online()
     assert boss.errors == []
+
+
+def test_a_manager_edits_a_units_seasonality_weights_and_the_split_follows_them(
+    live: Live, new_context: Any
+) -> None:
+    org, year = live.org, "2030"  # a year no other test sets goals or weights for
+    team2 = org.unit("team2")
+    api = live.api("eastmgr")
+    created = api.post(
+        "/api/v1/goals",
+        json={
+            "subject_type": "unit",
+            "subject_id": team2,
+            "metric": "revenue",
+            "period": year,
+            "target": "1300000",
+        },
+    )
+    assert created.status_code == 201, created.text
+    manager = Phone(new_context())
+    manager.page.set_viewport_size(LAPTOP)
+    manager.open().sign_in(org.email("eastmgr"))  # the factories' manager reads English
+    manager.go(f"#/goals/tree?period={year}&node={team2}")
+    expect(manager.at("gt-node", subject=team2)).to_be_visible()
+    form = manager.at("gt-weights-form")
+    form.locator("summary").click()
+    expect(manager.at("gt-weights-source")).to_have_text("No weights set: the split is even")
+    expect(manager.at("gt-weight-input")).to_have_count(12)
+    expect(form).to_contain_text("January")
+    expect(form).to_contain_text("December")
+    expect(manager.at("gt-weights-sum")).to_have_text("Weights total 12")
+
+    # A weight below zero: the server's refusal at April's field, in words; nothing is saved.
+    manager.at("gt-weight-input", month="12").fill("2")
+    manager.at("gt-weight-input", month="4").fill("-1")
+    expect(manager.at("gt-weights-sum")).to_have_text("Weights total 11")
+    manager.at("gt-weights-save").click()
+    expect(manager.at("gt-weight-error", month="4")).to_have_text("Each month's weight is from 0 to 1,000,000")
+    expect(manager.at("gt-weight-input", month="4")).to_have_attribute("aria-invalid", "true")
+    assert api.get(f"/api/v1/seasonality/{team2}").json()["set_on"] is None
+    shot(manager, "goal-tree-weights-refused-1280-en")
+
+    # Fixed and saved: December weighs double, and the server holds exactly that.
+    manager.at("gt-weight-input", month="4").fill("1")
+    expect(manager.at("gt-weights-sum")).to_have_text("Weights total 13")
+    manager.at("gt-weights-save").click()
+    expect(manager.at("gt-weights-source")).to_have_text("These are team2's own weights")
+    expect(manager.at("gt-weight-error", month="4")).to_have_text("")
+    stored = api.get(f"/api/v1/seasonality/{team2}").json()
+    assert (stored["set_on"], [float(x) for x in stored["weights"]]) == (team2, [1.0] * 11 + [2.0])
+
+    # The year's split uses them: each month the API's goal, December twice the others.
+    manager.at("gt-split-form").locator("summary").click()
+    manager.at("gt-split").click()
+    months = manager.at("gt-month")
+    expect(months).to_have_count(12)
+    shown = {m.get_attribute("data-period"): m.locator("b").inner_text() for m in months.all()}
+    targets = {}
+    for key in shown:
+        found = api.get("/api/v1/goals", params={"subject_id": team2, "period": key}).json()
+        assert len(found) == 1, found
+        targets[key] = found[0]["target"]
+        assert shown[key] == money(targets[key], "en"), key
+    assert targets[f"{year}-12"] == "200000.00"
+    assert all(v == "100000.00" for k, v in targets.items() if k != f"{year}-12")
+    shot(manager, "goal-tree-weights-split-1280-en")
+    assert manager.errors == []

@@ -1,7 +1,7 @@
 // team/goaltree.js: the goal tree (#/goals/tree), the method's first chapter on screen: company → region →
 // team → rep, each with its target, what it has allocated to the level below and what it has not, its
 // attainment and the time elapsed. In place: allocate to the children, change a target, split a year or a
-// quarter into months by seasonality, read a goal's history. One GET /goals/tree answer draws every level;
+// quarter into months by seasonality, edit a unit's seasonality weights (managers), read a goal's history. One GET /goals/tree answer draws every level;
 // its last copy is kept (coaching.readKept) so the tree reads offline, marked with its time, without writes.
 // On a phone one level at a time under a breadcrumb; from 1024 px the whole tree beside the chosen node.
 import { h, toast } from '../ui.js';
@@ -44,6 +44,11 @@ const WORDS = {
     'err.forbidden': '你不能修改这个目标', 'err.not_found': '这个目标已不存在，请刷新', 'err.taken': '这一期已有目标，请刷新',
     'err.not_a_child': '只能分配给直属的下级', 'err.other': '保存失败：{0}', 'err.offline': '当前离线：修改目标需要联网',
     tree: '组织', open: '查看 {0}',
+    weightsTitle: '编辑季节性权重', weightsHint: '年度或季度目标按每个月的权重拆到各月；下级单位没有自己的权重时沿用这里的',
+    weightsSum: '权重合计 {0}', weightsOwn: '这是 {0} 自己的权重', weightsFrom: '沿用 {0} 的权重，保存后 {1} 有自己的权重',
+    weightsFlat: '还没有设置权重：按月平均拆分', weightsSave: '保存权重', weightsLoading: '正在读取权重…', weightsAbove: '上级单位',
+    'err.weight': '请输入不小于 0 的数字，最多四位小数，如 1.2', 'err.weight.range': '每个月的权重须在 0 到 1,000,000 之间',
+    'err.weights.zero': '至少要有一个月的权重大于 0', 'err.weights.forbidden': '你不能修改这个单位的季节性权重',
   },
   en: {
     title: 'Goal tree', metric: 'Metric', period: 'Period', month: 'Month', quarter: 'Quarter', year: 'Year',
@@ -69,6 +74,11 @@ const WORDS = {
     'err.forbidden': 'You may not change this goal', 'err.not_found': 'This goal is gone; refresh', 'err.taken': 'This period has a target already; refresh',
     'err.not_a_child': 'Only the units and reps directly below can be allocated to', 'err.other': 'Not saved: {0}',
     'err.offline': 'You are offline: changing goals needs a connection', tree: 'Organisation', open: 'Open {0}',
+    weightsTitle: 'Edit the seasonality weights', weightsHint: 'A year\'s or a quarter\'s target is split into months by each month\'s weight; units below without weights of their own use these',
+    weightsSum: 'Weights total {0}', weightsOwn: 'These are {0}\'s own weights', weightsFrom: 'Inherited from {0}; saving gives {1} weights of its own',
+    weightsFlat: 'No weights set: the split is even', weightsSave: 'Save weights', weightsLoading: 'Reading the weights…', weightsAbove: 'a unit above',
+    'err.weight': 'Enter a number of at least 0 with at most four decimals, such as 1.2', 'err.weight.range': 'Each month\'s weight is from 0 to 1,000,000',
+    'err.weights.zero': 'At least one month needs a weight above 0', 'err.weights.forbidden': 'You may not change this unit\'s seasonality weights',
   },
 };
 function w(key, ...args) {
@@ -297,6 +307,8 @@ function detail(n, below, tree, nodes, env) {
     childList(n, below, tree, env),
     env.live && n.goal && n.subject_type === 'unit' && below.length ? allocationForm(n, below, metric, env) : null,
     env.live && n.goal && kindOf(tree.period) !== 'month' ? splitForm(n, tree, env) : null,
+    // Seasonality is a manager's rule (PUT /seasonality: managers and admins, for the units they run).
+    env.live && n.subject_type === 'unit' && ['manager', 'admin'].includes(env.ctx.user?.role) ? weightsForm(n, tree, env) : null,
     n.goal ? historyPanel(n, metric) : null);
 }
 
@@ -428,9 +440,9 @@ function splitForm(n, tree, env) {
   const error = h('p', { class: 'error', role: 'alert', 'data-test': 'gt-split-error' });
   const weights = h('p', { class: 'hint', 'data-test': 'gt-weights' });
   const unitId = n.subject_type === 'unit' ? n.subject_id : n.parent_id;
+  // Read each time it opens: the weights may have been edited since.
   const panel = h('details', { class: 'card gt-split', 'data-test': 'gt-split-form', ontoggle: async () => {
-    if (!panel.open || weights.dataset.loaded) return;
-    weights.dataset.loaded = '1';
+    if (!panel.open) return;
     const answer = await coaching.request('GET', `/api/v1/seasonality/${enc(unitId)}`);
     if (answer.ok) weights.textContent = `${w('weights')}: ${answer.data.weights.map((x) => number(x, 2)).join(' · ')}`;
   } },
@@ -451,6 +463,71 @@ function splitForm(n, tree, env) {
 }
 
 const nodes = (tree) => new Map(tree.nodes.map((x) => [x.subject_id, x]));
+
+/** A refused weight (or the weights as a whole) in words, never a code. */
+function weightError(answer, error) {
+  if (answer.offline) return w('err.offline');
+  if (answer.status === 403 || answer.status === 404) return w('err.weights.forbidden');
+  const code = error?.code;
+  if (error?.field === 'weights' && code === 'out_of_range') return w('err.weights.zero');
+  if (code === 'out_of_range') return w('err.weight.range');
+  if (code === 'wrong_type' || code === 'required') return w('err.weight');
+  return w('err.other', error?.message || answer.message || shared('coach.failed'));
+}
+
+/** The unit's twelve month weights (its own, or those it inherits), edited in place: a number per month under
+ *  the month's name, their total as typed, saved with PUT /seasonality/{unit}; a refusal is shown at the month
+ *  it names (`weights.3` is April), or under the form for the weights as a whole. */
+function weightsForm(n, tree, env) {
+  const monthName = (i) => new Intl.DateTimeFormat(getLocale(), { month: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2001, i, 1)));
+  const inputs = Array.from({ length: 12 }, (_, i) => h('input', { type: 'number', min: '0', step: 'any', inputmode: 'decimal',
+    'data-test': 'gt-weight-input', 'data-month': String(i + 1), 'aria-describedby': `gt-weight-error-${n.subject_id}-${i + 1}` }));
+  const errors = inputs.map((_, i) => h('p', { class: 'error', id: `gt-weight-error-${n.subject_id}-${i + 1}`,
+    'data-test': 'gt-weight-error', 'data-month': String(i + 1) }));
+  const sum = h('p', { class: 'gt-total', 'data-test': 'gt-weights-sum', role: 'status' });
+  const source = h('p', { class: 'hint', 'data-test': 'gt-weights-source' }, w('weightsLoading'));
+  const error = h('p', { class: 'error', role: 'alert', 'data-test': 'gt-weights-error' });
+  const recount = () => {
+    const total = inputs.reduce((s, i) => s + (i.value !== '' && Number.isFinite(Number(i.value)) ? Number(i.value) : 0), 0);
+    sum.textContent = w('weightsSum', number(total, 4));
+    sum.dataset.value = String(total);
+  };
+  const clear = () => { for (const e of [...errors, error]) e.textContent = ''; for (const i of inputs) i.removeAttribute('aria-invalid'); };
+  const show = (profile) => {
+    profile.weights.forEach((x, i) => { inputs[i].value = String(Number(x)); });
+    const from = profile.set_on ? nodes(tree).get(profile.set_on)?.name || w('weightsAbove') : null;
+    source.textContent = from === null ? w('weightsFlat') : profile.set_on === n.subject_id ? w('weightsOwn', n.name) : w('weightsFrom', from, n.name);
+    panel.dataset.loaded = '1';
+    recount();
+  };
+  for (const input of inputs) input.addEventListener('input', recount);
+  const save = h('button', { class: 'btn btn-primary btn-wide', 'data-test': 'gt-weights-save', onclick: async () => {
+    clear();
+    save.disabled = true;
+    const answer = await coaching.request('PUT', `/api/v1/seasonality/${enc(n.subject_id)}`, { weights: inputs.map((i) => i.value.trim()) });
+    save.disabled = false;
+    if (answer.ok) { toast(w('saved')); show(answer.data); return; }
+    for (const e of answer.data?.errors?.length ? answer.data.errors : [null]) {
+      const at = /^weights\.(\d+)$/.exec(e?.field || '');
+      if (at && inputs[Number(at[1])]) {
+        errors[Number(at[1])].textContent = weightError(answer, e);
+        inputs[Number(at[1])].setAttribute('aria-invalid', 'true');
+      } else error.textContent = weightError(answer, e);
+    }
+  } }, w('weightsSave'));
+  const panel = h('details', { class: 'card gt-weights', 'data-test': 'gt-weights-form', ontoggle: async () => {
+    if (!panel.open || panel.dataset.loaded) return;
+    const answer = await coaching.request('GET', `/api/v1/seasonality/${enc(n.subject_id)}`);
+    if (answer.ok) show(answer.data); else source.textContent = weightError(answer, answer.data?.errors?.[0]);
+  } },
+  h('summary', {}, w('weightsTitle')),
+  h('p', { class: 'hint' }, w('weightsHint')),
+  source,
+  h('div', { class: 'gt-weights-grid' }, inputs.map((input, i) => h('label', { class: 'field gt-weight' },
+    h('span', {}, monthName(i)), input, errors[i]))),
+  sum, error, save);
+  return panel;
+}
 
 /** Who changed the goal's target, when, from what to what: names, never ids. Fetched when opened. */
 function historyPanel(n, metric) {
