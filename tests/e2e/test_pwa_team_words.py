@@ -1,7 +1,11 @@
 """A walk over every screen a lead, a manager and an admin reach, on a small demo company (backend/demo.py),
 in Chinese and in English, at 360 px and at 1280 px: each screen, once its figures are drawn, shows no code
 (snake_case), no `undefined`, `NaN` or `null`, no raw ISO timestamp and no missing translation (i18n.js's `t()`
-shows the key itself, e.g. `audit.title`). Each screen's problems are gathered, so one run names them all."""
+shows the key itself, e.g. `audit.title`). Each role also opens the detail screens those lead to, by the links
+on screen (`details`): a customer's page, a visit, a unit's home, a review and a plan where the demo has them,
+the goal tree's nodes down to a rep, and a report's drill-down to a rep's visits; in Chinese on a phone and in
+English at a laptop, to keep the walk's time down. Each screen's problems are gathered, so one run names them
+all."""
 
 from __future__ import annotations
 
@@ -128,19 +132,30 @@ def decide(server: ServerProcess, database: TestDatabase) -> None:
     assert changed.status_code == 200, changed.text
 
 
+# The screen drawn in the view: a <section>, or the visit's <form>.
+SCREEN = "#view > *"
+
+
 def settled(phone: Phone, route: str) -> str:
     """The page's text once the screen is drawn and stops changing (figures arrive after the first paint)."""
     # The screen before is marked, so that the wait is for the new one.
     if phone.page.evaluate("() => location.hash || '#/'") != route:
-        phone.page.evaluate("() => document.querySelector('#view > section')?.setAttribute('data-walked', '')")
+        mark(phone)
         phone.go(route)
-    phone.page.locator("#view > section:not([data-walked])").first.wait_for()
+    phone.page.locator(f"{SCREEN}:not([data-walked])").first.wait_for()
     if route in FIGURES:
         # A screen without them is named below, with its other problems.
         with contextlib.suppress(PlaywrightTimeout):
-            phone.page.wait_for_function(
-                "() => /\\d/.test(document.querySelector('#view > section')?.innerText || '')"
-            )
+            phone.page.wait_for_function("() => /\\d/.test(document.querySelector('#view > *')?.innerText || '')")
+    return steady(phone)
+
+
+def mark(phone: Phone) -> None:
+    phone.page.evaluate("() => document.querySelector('#view > *')?.setAttribute('data-walked', '')")
+
+
+def steady(phone: Phone) -> str:
+    """The page's text once it stops changing."""
     text = ""
     for _ in range(40):
         phone.page.wait_for_timeout(250)
@@ -149,6 +164,76 @@ def settled(phone: Phone, route: str) -> str:
             break
         text = now
     return text
+
+
+def opened(phone: Phone, link: Any, ready: str | None = None) -> str:
+    """Follow a link (or a button) on the screen: the next screen's text once it is drawn; `ready` is a
+    selector that shows it is complete (a report's tables come after its chart)."""
+    mark(phone)
+    link.click()
+    phone.page.locator(f"{SCREEN}:not([data-walked])").first.wait_for()
+    if ready:
+        phone.page.locator(ready).first.wait_for()
+    return steady(phone)
+
+
+def details(phone: Phone, role: str) -> Iterator[tuple[str, str]]:
+    """The detail screens a role opens from the others, each as (what it is, its text), following the links
+    on screen: a customer's page and one of their visits, a unit's home from the team home, a review's and an
+    improvement plan's page, the goal tree's nodes down to a rep, and a report from its top level down to a
+    rep's visits on the desk (company → region → team → rep for a manager; team → rep for a lead)."""
+    settled(phone, "#/customers")
+    customers = [a.get_attribute("href") for a in phone.at("customer-item").all()[:10]]
+    assert customers, "no customer on the customers screen"
+    for href in customers:
+        text = settled(phone, href)
+        if phone.at("visit-item").count():
+            break
+    expect(phone.at("customer-page")).to_be_visible()
+    yield "customer", text
+    visit = phone.at("visit-item").first
+    assert visit.count(), "no customer of the first ten has a visit on their page"
+    visit_id = visit.get_attribute("data-id")
+    yield "visit", opened(phone, visit, hook("visit-form"))
+    assert phone.page.evaluate("() => location.hash") == f"#/visit/{visit_id}"
+
+    settled(phone, "#/")
+    if phone.at("home-unit").count():
+        yield "unit home", opened(phone, phone.at("home-unit").first, hook("home"))
+    for screen, item in (("#/reviews", "review-item"), ("#/plans", "plan-item")):
+        settled(phone, screen)
+        if phone.at(item).count():
+            yield f"{screen} item", opened(phone, phone.at(item).first)
+
+    settled(phone, "#/goals/tree")
+    for depth in range(1, 4):
+        child = phone.at("gt-child").first
+        if not child.count():
+            break
+        subject = str(child.get_attribute("data-subject"))
+        text = opened(phone, child, hook("gt-node", subject=subject))
+        yield f"goal tree node {depth}", text
+    assert phone.at("gt-node").get_attribute("data-kind") in ("rep", "lead", "manager"), (
+        "the goal tree ends above a rep"
+    )
+
+    # A team's lead compares its reps; a manager starts from the units under theirs.
+    settled(phone, "#/reports" if role == "lead" else "#/reports?report=comparison&by=team")
+    for level in range(1, 5):
+        link = phone.at("report-drill").first
+        link.wait_for()
+        href = str(link.get_attribute("href"))
+        at_desk = href.startswith("#/desk")
+        yield (
+            f"report level {level}",
+            opened(phone, link, hook("desk") if at_desk else '[data-test="report-tables"][data-filled]'),
+        )
+        if at_desk:
+            rep = re.search(r"rep_id=([\w-]+)", href)
+            assert rep, href
+            expect(phone.at("desk-rep")).to_have_value(rep.group(1))
+            return
+    raise AssertionError("the report's drill-down never reached a rep's visits")
 
 
 EMAILS = {role: email for role, email, _ in demo_sign_ins()}
@@ -191,13 +276,25 @@ def test_every_team_screen_reads_in_words(live: Demo, new_context: Any, role: st
             if route == "#/audit":
                 said_as_sentences(phone, live.server.sign_in(EMAILS[role], DEMO_PASSWORD), locale)
             bad = problems(text)
-            if route in FIGURES and not re.search(r"\d", phone.page.locator("#view > section").first.inner_text()):
+            if route in FIGURES and not re.search(r"\d", phone.page.locator(SCREEN).first.inner_text()):
                 bad.append("no figures")
             name = f"team-words-{role}-{locale}-{width}-{route.strip('#/').replace('/', '-') or 'home'}"
             if bad:
                 found[f"{width} {route}"] = bad
                 shot(phone, name)
             elif width == "phone" or route in ("#/", "#/audit", "#/approvals", "#/desk"):
+                shot(phone, name)
+        # The detail screens once per language, in Chinese on a phone and in English at a laptop.
+        if (width == "phone") == (locale == "zh-CN"):
+            for what, text in details(phone, role):
+                bad = problems(text)
+                if (what.startswith(("goal tree", "report")) or what == "customer") and not re.search(
+                    r"\d", phone.page.locator(SCREEN).first.inner_text()
+                ):
+                    bad.append("no figures")
+                name = f"team-words-{role}-{locale}-{width}-{what.replace(' ', '-').replace('#/', '')}"
+                if bad:
+                    found[f"{width} {what}"] = bad
                 shot(phone, name)
         assert phone.errors == [], phone.errors
     assert not found, "\n".join(f"{where}: {', '.join(bad)}" for where, bad in found.items())
