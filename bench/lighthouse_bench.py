@@ -9,7 +9,8 @@ Lighthouse's own settings: simulated throttling (mobile: a mid-range phone on sl
 connection), its default categories.
 
 Prints, per screen, the median of --runs runs of each category's score (performance, accessibility, best
-practices, SEO), the median layout shift, and the audits scored below 0.9 in at least half the runs.
+practices, SEO), the median layout shift and total blocking time (ms), and the audits scored below 0.9 in at
+least half the runs.
 Target: every score ≥ 95. Needs `npm install` in bench/lighthouse once (its package.json pins lighthouse@12).
 Figures are printed, never asserted: benches are not part of `make test`.
 """
@@ -83,11 +84,14 @@ def summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter(audit for s in steps for audit in s["failing"])
     failing = sorted(audit for audit, n in counts.items() if 2 * n >= len(steps))
     shifts = [s["cls"] for s in steps if s["cls"] is not None]
+    blocking = [s["tbt"] for s in steps if s.get("tbt") is not None]
     return {
         "scores": scores,
         "failing": failing,
         "cls": statistics.median(shifts) if shifts else None,
+        "tbt": statistics.median(blocking) if blocking else None,
         "runs": [[s["scores"][c] for c in CATEGORIES] for s in steps],
+        "tbt_runs": [s.get("tbt") for s in steps],
     }
 
 
@@ -147,7 +151,8 @@ def main() -> None:
         f"medians of {args.runs} runs; target ≥ {TARGET} in each category"
     )
     print(
-        f"{'role':8s} {'form':7s} {'screen':14s} {'perf':>4s} {'a11y':>4s} {'bp':>4s} {'seo':>4s} {'CLS':>6s}  failing"
+        f"{'role':8s} {'form':7s} {'screen':14s} {'perf':>4s} {'a11y':>4s} {'bp':>4s} {'seo':>4s} {'CLS':>6s}"
+        f" {'TBT ms':>6s}  failing"
     )
     below = 0
     for (role, form_factor, screen), steps in results.items():
@@ -156,8 +161,9 @@ def main() -> None:
         low = any(v is not None and v < TARGET for v in row["scores"].values())
         below += low
         cls = "—" if row["cls"] is None else f"{row['cls']:.3f}"
+        tbt = "—" if row["tbt"] is None else f"{row['tbt']:.0f}"
         print(
-            f"{role:8s} {form_factor:7s} {screen:14s} {figures} {cls:>6s}  "
+            f"{role:8s} {form_factor:7s} {screen:14s} {figures} {cls:>6s} {tbt:>6s}  "
             f"{', '.join(row['failing']) or '—'}{'  ← below target' if low else ''}"
         )
     print(

@@ -1,7 +1,7 @@
 // One Lighthouse 12 user flow for bench/lighthouse_bench.py: sign in through the form, then one navigation step
 // per screen (the app boots signed in from its stored session, as it does when a person reopens it).
 // Usage: node flow.mjs '{"base": ..., "email": ..., "password": ..., "formFactor": "mobile"|"desktop", "screens": ["#/", ...]}'
-// Prints one JSON line: [{screen, scores: {performance, accessibility, best-practices, seo}, failing: [ids], cls}].
+// Prints one JSON line: [{screen, scores: {performance, accessibility, best-practices, seo}, failing: [ids], cls, tbt}] (tbt: total blocking time, ms).
 import puppeteer from 'puppeteer-core';
 import { startFlow, desktopConfig } from 'lighthouse';
 
@@ -45,6 +45,7 @@ try {
       scores: Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c]?.score == null ? null : Math.round(lhr.categories[c].score * 100)])),
       failing,
       cls: lhr.audits['cumulative-layout-shift']?.numericValue ?? null,
+      tbt: lhr.audits['total-blocking-time']?.numericValue ?? null,
       errors: lhr.runtimeError ? [lhr.runtimeError.code] : [],
     };
   });
