@@ -179,10 +179,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_a_team": {"en": "is not a team", "zh-CN": "不是团队"},
     # an official holiday schedule (backend/kpi/schedules.py)
     "not_in_year": {"en": "must be a date in {year}", "zh-CN": "必须是 {year} 年内的日期"},
-    "duplicate": {"en": "repeats {first}", "zh-CN": "与 {first} 重复"},
+    # A list's rows counted from 1, as a form shows them (never a field path: messages are read by people).
+    "duplicate": {"en": "repeats row {row}", "zh-CN": "与第 {row} 行重复"},
     "in_both_lists": {
-        "en": "is also in {other}: a day is off or working, not both",
-        "zh-CN": "也在 {other} 中：同一天不能既放假又上班",
+        "en": "is also a day off (row {row} of the days off): a day is off or working, not both",
+        "zh-CN": "也在放假日期中（第 {row} 行）：同一天不能既放假又上班",
     },
 }
 

@@ -109,8 +109,8 @@ def _validated(data: Any, year: int) -> tuple[frozenset[date], frozenset[date]]:
     found = {name: _dates(data.get(name), name, year, errors) for name in LISTS}
     for day, index in found["make_up_workdays"].items():
         if day in found["days_off"]:
-            other = f"days_off[{found['days_off'][day]}]"
-            errors.append(FieldError(f"make_up_workdays[{index}]", "in_both_lists", {"other": other}))
+            row = found["days_off"][day] + 1
+            errors.append(FieldError(f"make_up_workdays[{index}]", "in_both_lists", {"row": row}))
     if errors:
         raise InvalidInput(errors=errors)
     return frozenset(found["days_off"]), frozenset(found["make_up_workdays"])
@@ -142,7 +142,7 @@ def _dates(value: Any, name: str, year: int, errors: list[FieldError]) -> dict[d
         if day.year != year:
             errors.append(FieldError(key, "not_in_year", {"year": year}))
         elif day in found:
-            errors.append(FieldError(key, "duplicate", {"first": f"{name}[{found[day]}]"}))
+            errors.append(FieldError(key, "duplicate", {"row": found[day] + 1}))
         else:
             found[day] = index
     return found

@@ -22,6 +22,9 @@ from tests.sync.helpers import Phone as SyncClient
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 800}
+# A field path or code as the server writes it (`make_up_workdays[0]`, `exit_criteria.0.period`, `too_many`):
+# never on a screen, which names the field as its form labels it.
+RAW_PATH = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z_]+(\.\d+|\[\d+\])")
 
 
 def month_key(offset: int = 0) -> str:
@@ -285,6 +288,12 @@ def test_plans_scorecard_commission_plans_and_audit_screens(live: Live, new_cont
     expect(form.locator(hook("plan-open-min"))).to_have_value("70")
     SCREENS.mkdir(parents=True, exist_ok=True)
     shot(lead, "plans-suggested")
+    # A period the server cannot read: refused, naming the field as the form labels it.
+    form.locator(hook("plan-open-period")).fill("2026-13")
+    form.locator(hook("plan-open")).click()
+    refused = form.locator(hook("plan-open-message"))
+    expect(refused).to_contain_text("Period: must be a period like 2026, 2026-Q4, 2026-11")
+    assert not RAW_PATH.search(refused.inner_text()), refused.inner_text()
     form.locator(hook("plan-open-period")).fill(month_key())
     form.locator(hook("plan-open")).click()
     detail = lead.at("plan-detail")
@@ -344,6 +353,7 @@ def test_plans_scorecard_commission_plans_and_audit_screens(live: Live, new_cont
     editor.locator(hook("payplan-save")).click()
     expect(editor.locator(hook("payplan-message"))).to_contain_text("Tier 2 · Up to attainment (%): ")
     expect(editor.locator(hook("payplan-message"))).not_to_contain_text("tiers.1")
+    assert not RAW_PATH.search(editor.locator(hook("payplan-message")).inner_text())
     editor.locator(hook("tier-up-to")).nth(1).fill("100")
     editor.locator(hook("payplan-mode")).select_option("whole")
     shot(boss, "payplans")
@@ -393,7 +403,8 @@ def test_an_admin_sees_an_estimated_year_and_enters_its_official_holidays(live: 
     expect(admin.at("calendar-days-off")).to_have_value(re.compile("2027-02-05"))  # the estimate, to correct
     admin.at("calendar-make-up").fill("2027-02-05")  # also a day off: refused, naming the field
     admin.at("calendar-save").click()
-    expect(admin.at("calendar-error")).to_contain_text("make_up_workdays[0]")
+    expect(admin.at("calendar-error")).to_contain_text("Make-up workdays, row 1: ")
+    assert not RAW_PATH.search(admin.at("calendar-error").inner_text()), admin.at("calendar-error").inner_text()
     admin.at("calendar-make-up").fill("2027-02-20")
     admin.at("calendar-save").click()
     expect(admin.at("calendar-official")).to_contain_text("entered here")

@@ -187,6 +187,11 @@ def test_a_schedule_error_names_the_rule_in_the_callers_language(org, sign_in):
     assert refused.json()["title"] == "您无权执行此操作"
     admin = sign_in("admin@example.com")
     both = _put(admin, 2027, {"days_off": ["2027-02-20"], "make_up_workdays": ["2027-02-20"]})
-    assert both.json()["errors"][0]["message"] == "is also in days_off[0]: a day is off or working, not both"
+    # The message names the other list's row as a form counts it, never its path (`days_off[0]`).
+    assert both.json()["errors"][0]["message"] == (
+        "is also a day off (row 1 of the days off): a day is off or working, not both"
+    )
+    twice = _put(admin, 2027, {"days_off": ["2027-02-05", "2027-02-06", "2027-02-05"], "make_up_workdays": []})
+    assert [(e["field"], e["message"]) for e in twice.json()["errors"]] == [("days_off[2]", "repeats row 1")]
     outside = _put(admin, 2027, {"days_off": ["2028-01-01"], "make_up_workdays": []})
     assert outside.json()["errors"][0]["message"] == "must be a date in 2027"

@@ -40,7 +40,12 @@ export async function render(params, ctx) {
     const saved = await coaching.request('PUT', `/api/v1/calendars/official/${year}`,
       { days_off: dates(daysOff.value), make_up_workdays: dates(makeUp.value) });
     save.disabled = false;
-    if (!saved.ok) { message.textContent = problems(saved); return; }
+    if (!saved.ok) {
+      // `make_up_workdays.0`: the first date of that box, "调休上班日期第 1 行" / "Make-up workdays, row 1".
+      message.textContent = problems(saved, { days_off: t('audit.field.days_off'), 'days_off.*': t('audit.field.days_off'),
+        make_up_workdays: t('audit.field.make_up_workdays'), 'make_up_workdays.*': t('audit.field.make_up_workdays') });
+      return;
+    }
     toast(t('calendar.saved', year));
     ctx.refresh();
   } }, t('calendar.save', year));

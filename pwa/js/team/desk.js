@@ -75,7 +75,7 @@ export async function render(params, ctx) {
     const answered = await coaching.reviewVisits(chosen.map((v) => ({ id: v.id, base_version: v.version, approve,
       comment: approve ? null : comment.value.trim() })));
     for (const button of [approveButton, rejectButton]) button.disabled = false;
-    if (!answered.ok) { message.textContent = problems(answered); return; }
+    if (!answered.ok) { message.textContent = problems(answered, { decisions: t('desk.err.decisions') }); return; }
     const results = answered.data.results || [];
     let done = 0;
     for (const receipt of results) {

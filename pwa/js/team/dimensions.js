@@ -11,6 +11,10 @@ import { heading, keptNotice, problems, shown } from '../views/common.js';
 
 const METRICS = ['revenue', 'visits', 'conversion', 'satisfaction', 'new_customers'];
 const KEY = /^[a-z][a-z0-9_]{0,31}$/;
+/** A row's fields as the form labels them, for the server's refusals (views/common.js `problems`). */
+const DIMENSION_LABELS = () => ({ unit_id: t('dimensions.unit'), key: t('dimensions.key'), source: t('dimensions.source'),
+  metric: t('dimensions.metric'), name_zh: t('audit.field.name_zh'), name_en: t('audit.field.name_en'), weight: t('dimensions.weight'),
+  active: t('dimensions.active') });
 
 /** The units the user manages: their own and every one below it (admins: all). */
 export function managedUnits(units, user) {
@@ -85,7 +89,7 @@ export async function render(params, ctx) {
     save.disabled = true;
     for (const r of rows) {
       const saved = await coaching.setDimension(r.values(unitId));
-      if (!saved.ok) { r.error.textContent = problems(saved); failed += 1; }
+      if (!saved.ok) { r.error.textContent = problems(saved, DIMENSION_LABELS()); failed += 1; }
     }
     save.disabled = false;
     if (failed) { message.textContent = t('dimensions.failed', failed); return; }

@@ -80,18 +80,12 @@ function planEditor(plan, units, live, save, ctx) {
 }
 
 /** The server's refusal naming the tier and the field as the form labels them (`tiers.1.rate` → Tier 2 · Rate). */
-function planProblems(answer) {
-  const errors = answer.data?.errors || [];
-  if (!errors.length) return problems(answer);
-  const labels = { name: 'payplans.name', mode: 'payplans.mode', tiers: 'payplans.tiers', unit_id: 'dimensions.unit',
-    up_to_attainment: 'payplans.upto', rate: 'payplans.rate' };
-  return errors.map((e) => {
-    const [, index, name] = /^tiers\.(\d+)\.(\w+)$/.exec(e.field || '') || [];
-    const where = index !== undefined ? t('payplans.err.tier', Number(index) + 1, t(labels[name] || 'field.other'))
-      : t(labels[e.field] || 'field.other');
-    return t('payplans.err.field', where, e.message || t('field.other'));
-  }).join('；');
-}
+const planProblems = (answer) => problems(answer, {
+  name: t('payplans.name'), mode: t('payplans.mode'), tiers: t('audit.field.tiers'), unit_id: t('dimensions.unit'),
+  'tiers.*': (n) => t('payplans.err.tier', n, t('audit.field.tiers')),
+  'tiers.*.up_to_attainment': (n) => t('payplans.err.tier', n, t('payplans.upto')),
+  'tiers.*.rate': (n) => t('payplans.err.tier', n, t('payplans.rate')),
+});
 
 export async function render(_params, ctx) {
   const [answer, units] = await Promise.all([coaching.commissionPlans(), model.replica('unit')]);

@@ -28,6 +28,14 @@ function addDays(ymd, days) {
   return date.toISOString().slice(0, 10);
 }
 
+/** The fields of each form as the screens label them, for the server's refusals (views/common.js `problems`). */
+const OPEN_LABELS = () => ({ rep_id: t('reviews.rep'), goal: t('plans.goal'), starts_on: t('plans.starts'), ends_on: t('plans.ends'),
+  exit_criteria: t('plan.exit'), 'exit_criteria.0.metric': t('plans.metric'), 'exit_criteria.0.period': t('plans.period'),
+  'exit_criteria.0.min_attainment': t('plans.min') });
+const ACTION_LABELS = () => ({ kind: t('plans.kind'), title: t('plans.action.title'), due_on: t('plans.due'), done_on: t('plans.done'),
+  notes: t('plans.notes') });
+const CLOSE_LABELS = () => ({ outcome: t('plans.outcome'), note: t('plans.outcome.note') });
+
 /** A percent typed by a person ("70" or "72.5") as the fraction the API takes (0.7, 0.725). */
 const fraction = (text) => (PERCENT.test(text.trim()) ? Number(text.trim()) / 100 : NaN);
 
@@ -55,7 +63,7 @@ function openForm(reps, ctx, suggestion) {
     });
     button.disabled = false;
     if (answer.ok) { toast(t('plans.opened')); ctx.navigate(`#/plans/${answer.data.id}`); return; }
-    message.textContent = problems(answer);
+    message.textContent = problems(answer, OPEN_LABELS());
   } }, suggestion ? t('plans.accept') : t('plans.open'));
   return h('div', { class: 'card form', 'data-test': 'plan-open-form', 'data-rep': suggestion?.rep_id || '' },
     h('strong', {}, suggestion ? t('plans.accept.title') : t('plans.new')),
@@ -120,7 +128,7 @@ function actionItem(plan, a, editable, ctx) {
     save.disabled = true;
     const answer = await coaching.updateAction(plan.id, a.id, { done_on: done.value || null, notes: notes.value.trim() || null });
     save.disabled = false;
-    if (answer.ok) { toast(t('reviews.saved')); ctx.refresh(); } else message.textContent = problems(answer);
+    if (answer.ok) { toast(t('reviews.saved')); ctx.refresh(); } else message.textContent = problems(answer, ACTION_LABELS());
   } }, t('reviews.save'));
   return h('div', { class: 'card', 'data-test': 'plan-action', 'data-id': a.id, 'data-kind': a.kind, 'data-done': a.done_on || '' },
     h('div', { class: 'goal-head' }, h('strong', {}, `${t(`plan.kind.${a.kind}`)} · ${a.title}`),
@@ -140,7 +148,7 @@ function actionForm(plan, ctx) {
     const answer = await coaching.addAction(plan.id, { kind: kind.value, title: title.value.trim(), due_on: due.value,
       notes: notes.value.trim() || null });
     add.disabled = false;
-    if (answer.ok) { toast(t('plans.action.added')); ctx.refresh(); } else message.textContent = problems(answer);
+    if (answer.ok) { toast(t('plans.action.added')); ctx.refresh(); } else message.textContent = problems(answer, ACTION_LABELS());
   } }, t('plans.action.add'));
   return h('div', { class: 'card form', 'data-test': 'action-form' }, h('strong', {}, t('plans.action.new')),
     h('div', { class: 'pair' }, field(t('plans.kind'), kind), field(t('plans.due'), due)),
@@ -155,7 +163,7 @@ function closeForm(plan, ctx) {
     close.disabled = true;
     const answer = await coaching.closePlan(plan.id, { outcome: outcome.value, note: note.value.trim() || null });
     close.disabled = false;
-    if (answer.ok) { toast(t('plans.closed')); ctx.refresh(); } else message.textContent = problems(answer);
+    if (answer.ok) { toast(t('plans.closed')); ctx.refresh(); } else message.textContent = problems(answer, CLOSE_LABELS());
   } }, t('plans.close'));
   return h('div', { class: 'card form', 'data-test': 'plan-close-form' }, h('strong', {}, t('plans.outcome')),
     field(t('plans.outcome'), outcome), field(t('plans.outcome.note'), note), close, message);

@@ -88,7 +88,9 @@ async function detail(id, ctx) {
     const closed = await coaching.closeReview(review.id);
     if (closed.ok) { toast(t('reviews.closed')); ctx.refresh(); return; }
     closeButton.disabled = false;
-    message.textContent = problems(closed);
+    // `ratings.{key}` names a dimension left unrated; `status` the review's state.
+    message.textContent = problems(closed, { status: t('reviews.err.review'),
+      ...Object.fromEntries((review.dimensions || []).map((d) => [`ratings.${d.key}`, dimensionName(d)])) });
   } }, t('reviews.close'));
   const after = review.status === 'closed'
     ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), review.score ?? '—', review.period))

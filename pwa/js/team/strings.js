@@ -221,5 +221,8 @@ addStrings('en', {
   'audit.action.channel.delete': 'removed a robot', 'audit.action.push_subscription.move': 'moved notifications',
 });
 
-addStrings('zh-CN', { 'payplans.err.tier': '第 {0} 档 · {1}', 'payplans.err.field': '{0}：{1}' });
-addStrings('en', { 'payplans.err.tier': 'Tier {0} · {1}', 'payplans.err.field': '{0}: {1}' });
+addStrings('zh-CN', { 'payplans.err.tier': '第 {0} 档 · {1}' });
+addStrings('en', { 'payplans.err.tier': 'Tier {0} · {1}' });
+// What a refused desk write names when no field of a form is at fault (views/common.js `problems`).
+addStrings('zh-CN', { 'reviews.err.review': '该评估', 'desk.err.decisions': '所选拜访' });
+addStrings('en', { 'reviews.err.review': 'This review', 'desk.err.decisions': 'The visits selected' });

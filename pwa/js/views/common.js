@@ -116,10 +116,42 @@ export function rejectedItem(receipt, navigate, refresh) {
 /** What a failed call says: offline, the server's problem message, or a generic failure. */
 export const problem = (answer) => (answer.offline ? t('coach.offline') : answer.message || t('coach.failed'));
 
-/** Every `field: message` of a refused write, so a form names what to fix. */
-export function problems(answer) {
+const INDEX = /^\d+$/;
+const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+/** A refused field's path (`name`, `tiers.1.rate`, `exit_criteria[0].period`, `args.comment`) as the screen
+ *  labels it, never the path itself. `labels` maps a path to the screen's label, a list's index written `*`
+ *  (`'tiers.*.rate'`); a label is a string or a function of the path's row numbers (1-based). A string found
+ *  through `*` gets its row: "放假日期第 2 行" / "Days off, row 2". Not in `labels`: the app's own name of
+ *  the field (`field.*`), else the row alone ("第 2 行" / "row 2"), else null. */
+export function pathLabel(path, labels = {}) {
+  const parts = String(path || '').replace(/\[(\d+)\]/g, '.$1').replace(/^(args|fields)\./, '').split('.').filter(Boolean);
+  const rows = parts.filter((p) => INDEX.test(p)).map((p) => Number(p) + 1);
+  const exact = parts.join('.');
+  const pattern = parts.map((p) => (INDEX.test(p) ? '*' : p)).join('.');
+  const own = has(labels, exact);
+  const found = own ? labels[exact] : has(labels, pattern) ? labels[pattern] : undefined;
+  if (typeof found === 'function') return found(...rows);
+  if (found) return own ? found : rows.reduce((label, n) => t('problem.row', label, n), found);
+  if (exact && known(`field.${exact}`)) return t(`field.${exact}`);
+  return rows.length ? t('problem.rowOnly', rows[0]) : null;
+}
+
+/** One reason of a refused write as a sentence: the field as the screen labels it (`pathLabel`), then what
+ *  the server said (its message is in the reader's language already); never a path or a code. */
+export function problemText(e, labels = {}, fallback = t('rej.other')) {
+  const label = e.field ? pathLabel(e.field, labels) : null;
+  if (e.message) return label ? capital(t('rej.reason', label, e.message)) : e.field ? t('problem.other', e.message) : e.message;
+  if (label && known(`rej.code.${e.code}`)) return capital(t(`rej.code.${e.code}`, label));
+  return label ? capital(t('rej.reason', label, t('problem.invalid'))) : fallback;
+}
+
+/** Every reason of a refused write, so a form names what to fix in its own words (`labels`: see pathLabel);
+ *  without field errors, what the call says (`problem`). */
+export function problems(answer, labels = {}) {
   const errors = answer.data?.errors || [];
-  return errors.length ? errors.map((e) => `${e.field}: ${e.message || e.code}`).join('；') : problem(answer);
+  if (!errors.length) return problem(answer);
+  return [...new Set(errors.map((e) => problemText(e, labels)))].join(getLocale() === 'en' ? '; ' : '；');
 }
 
 /** Above a desk's content: nothing when live; offline, the kept copy's time (writes wait for a connection),
