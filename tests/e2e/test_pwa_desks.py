@@ -212,6 +212,67 @@ def test_lead_approves_several_visits_at_once_on_the_desk(live: Live, new_contex
     assert not lead.errors and not phone.errors
 
 
+def test_a_refused_decision_on_the_desk_reads_as_a_sentence_never_a_code(live: Live, new_context: Any) -> None:
+    """A receipt the app has no words for (a newer server's rule, without a message) is a generic sentence; one
+    with the server's message shows it after what it names; neither shows the code."""
+    shop = live.add_customer("rep1", "Receipt Words Store", lat=31.23, lon=121.47)
+    rep = SyncClient(live.api("rep1"))
+    now = today_in().replace(microsecond=0)
+    ids = []
+    for index in range(2):
+        visit_id = str(uuid.uuid4())
+        fields = {
+            "customer_id": shop,
+            "check_in_at": (now - timedelta(minutes=20 - index)).isoformat(),
+            "lat": 31.2301,
+            "lon": 121.47,
+            "accuracy_m": 8,
+            "outcome": "interested",
+            "notes": f"receipt words {index}",
+        }
+        rep.queue_mutation("visit", "create", visit_id, fields=fields)
+        rep.queue_mutation("visit", "action", visit_id, name="submit", base_version=1)
+        ids.append(visit_id)
+    synced(rep)
+    code = "rule_of_a_newer_server"
+    message = "not possible while the record is approved"
+
+    def refuse(route: Any) -> None:
+        # The server's own answer in shape, each decision refused: one without a message, one with.
+        body = route.request.post_data_json
+        route.fulfill(
+            status=200,
+            json={
+                "results": [
+                    {
+                        "entity": "visit",
+                        "id": decision["id"],
+                        "status": "rejected",
+                        "errors": [{"field": "op", "code": code, **({"message": message} if index else {})}],
+                    }
+                    for index, decision in enumerate(body["decisions"])
+                ]
+            },
+        )
+
+    lead = Phone(new_context())
+    lead.page.set_viewport_size(LAPTOP)
+    lead.open().sign_in(live.org.email("lead1"))
+    lead.go(f"#/desk?rep_id={live.org.user('rep1')}")
+    for visit_id in ids:
+        lead.at("desk-select", id=visit_id).check()
+    lead.context.route("**/api/v1/visits/review", refuse)
+    lead.at("desk-approve").click()
+    first, second = (lead.at("desk-item", id=v).locator(hook("desk-receipt")) for v in ids)
+    expect(first).to_have_attribute("data-status", "rejected")
+    expect(first).to_have_text("The server did not accept this decision")
+    expect(second).to_have_text(f"This visit: {message}")
+    for receipt in (first, second):
+        assert code not in receipt.inner_text() and not RAW_PATH.search(receipt.inner_text()), receipt.inner_text()
+    lead.context.unroute("**/api/v1/visits/review")
+    assert not lead.errors
+
+
 def test_a_statement_shows_its_back_pay_line_exactly_as_the_api_says(live: Live, new_context: Any) -> None:
     boss = live.api("boss")
     assign_commission_plan(live, "Team 2 plan", "team2", "team2")

@@ -4,20 +4,28 @@
 // receipt shown on each visit (approved, rejected, changed meanwhile, refused with its reason). Online: the
 // phone's approval queue (#/approvals) is the offline way; offline this shows the last list, read-only.
 import { h, field, toast, empty } from '../ui.js';
-import { t, dateTime, number } from '../i18n.js';
+import { t, dateTime, number, getLocale } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { flush } from '../sync.js';
 import { gallery } from '../views/photos.js';
-import { heading, keptNotice, problems, shown, evidence } from '../views/common.js';
+import { heading, keptNotice, problems, problemText, shown, evidence } from '../views/common.js';
 
 const FILTERS = ['rep_id', 'from', 'to', 'status', 'min_distance_m', 'max_accuracy_m'];
 const STATUSES = ['submitted', 'approved', 'rejected'];
 
+/** What a refused decision's receipt names: the visit itself (`id`, `op`, its `status`) or the reason typed. */
+const RECEIPT_LABELS = () => ({ id: t('desk.err.visit'), op: t('desk.err.visit'), status: t('desk.err.visit'),
+  base_version: t('desk.err.visit'), comment: t('approve.comment') });
+
+/** A decision's receipt as a sentence: approved, rejected, changed meanwhile, or why the server refused it (its
+ *  message, which is in the reader's language, after what it names); a reason without one, or a receipt this
+ *  app does not know, is a generic sentence, never the server's code. */
 function receiptText(receipt, approve) {
   if (receipt.status === 'applied') return t(approve ? 'desk.receipt.approved' : 'desk.receipt.rejected');
   if (receipt.status === 'conflict') return t('desk.receipt.stale');
-  return (receipt.errors || []).map((e) => e.message || e.code).join('；') || t('coach.failed');
+  const reasons = (receipt.errors || []).map((e) => (e.message ? problemText(e, RECEIPT_LABELS()) : t('desk.receipt.refused')));
+  return [...new Set(reasons)].join(getLocale() === 'en' ? '; ' : '；') || t('desk.receipt.refused');
 }
 
 function filterBar(query, reps, ctx) {

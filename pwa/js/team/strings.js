@@ -224,5 +224,7 @@ addStrings('en', {
 addStrings('zh-CN', { 'payplans.err.tier': '第 {0} 档 · {1}' });
 addStrings('en', { 'payplans.err.tier': 'Tier {0} · {1}' });
 // What a refused desk write names when no field of a form is at fault (views/common.js `problems`).
-addStrings('zh-CN', { 'reviews.err.review': '该评估', 'desk.err.decisions': '所选拜访' });
-addStrings('en', { 'reviews.err.review': 'This review', 'desk.err.decisions': 'The visits selected' });
+addStrings('zh-CN', { 'reviews.err.review': '该评估', 'desk.err.decisions': '所选拜访', 'desk.err.visit': '该拜访',
+  'desk.receipt.refused': '服务器没有接受这项审批' });
+addStrings('en', { 'reviews.err.review': 'This review', 'desk.err.decisions': 'The visits selected', 'desk.err.visit': 'This visit',
+  'desk.receipt.refused': 'The server did not accept this decision' });
