@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -33,6 +34,16 @@ def month_key(offset: int = 0) -> str:
     if offset:
         day = (day - timedelta(days=1)).replace(day=1)
     return day.strftime("%Y-%m")
+
+
+def period_words(key: str) -> str:
+    """A month as the app names it in English ("2026-12" → "Dec 2026"), never the key."""
+    return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
+
+
+def score_words(score: str) -> str:
+    """A 0–100 score as the app writes numbers: at most one decimal, no trailing zero ("90.00" → "90")."""
+    return f"{Decimal(score).quantize(Decimal('0.1'), ROUND_HALF_UP).normalize():f}"
 
 
 def goal(live: Live, rep: str, metric: str, period: str, target: str) -> None:
@@ -130,8 +141,12 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     card = rep.at("review-card", id=review["id"])
     expect(card).to_have_attribute("data-status", "closed")
     expect(card.locator(hook("review-status"))).to_have_text("Closed")
-    expect(card.locator(hook("review-score"))).to_have_text(closed["score"])
-    expect(card.locator(hook("review-closed"))).to_contain_text(f"your visits of {month_key()} are locked")
+    score, period = score_words(closed["score"]), period_words(month_key())
+    expect(card.locator(hook("review-score"))).to_have_text(score)
+    expect(card.locator(hook("review-closed"))).to_contain_text(f"your visits of {period} are locked")
+    # Neither the period's key nor the score's decimal string as the API writes them.
+    shown = card.inner_text()
+    assert month_key() not in shown and closed["score"] not in shown, shown
     shot(rep, "me-review-closed")
     assert not rep.errors and not lead.errors
 

@@ -4,7 +4,7 @@
 // the cached answer marked with its time). Leads find their team's tools here too: reviews, plans and the
 // approval desk; managers also the scorecard dimensions, commission plans and the audit trail.
 import { h } from '../ui.js';
-import { t, getLocale, dateTime, day, money, percent, percent1, periodName } from '../i18n.js';
+import { t, getLocale, dateTime, day, money, number, percent, percent1, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as push from '../push.js';
 import * as coaching from '../coaching.js';
@@ -25,6 +25,9 @@ function badgeItem(b) {
   return h('li', { class: 'card badge', 'data-test': 'badge-item', 'data-kind': b.kind, 'data-key': b.key },
     h('strong', {}, `🏅 ${label}`), h('small', { class: 'hint' }, ` ${dateTime(b.earned_at)}`));
 }
+
+/** A review's score (0–100, the API's decimal string) as the app writes numbers: "90", "87.5". */
+export const scoreText = (score) => (score === null || score === undefined || score === '' ? '—' : number(score, 1));
 
 /** Frozen KPI figures and the scorecard of a review (shared by the rep's card and the lead's screen). */
 export function figures(review) {
@@ -53,11 +56,11 @@ function reviewCard(review, ctx) {
   return h('div', { class: 'card', 'data-test': 'review-card', 'data-id': review.id, 'data-status': review.status,
     'data-acknowledged': review.acknowledged_at ? 'yes' : 'no' },
   h('div', { class: 'goal-head' }, h('strong', {}, t('review.title', periodName(review.period))),
-    h('b', { class: 'big', 'data-test': 'review-score' }, review.score ?? review.scorecard?.total ?? '—')),
+    h('b', { class: 'big', 'data-test': 'review-score' }, scoreText(review.score ?? review.scorecard?.total))),
   h('p', { class: 'hint' }, t('review.shared', dateTime(review.shared_at)), ' ',
     h('span', { class: `chip ${closed ? 'chip-approved' : 'chip-submitted'}`, 'data-test': 'review-status', 'data-status': review.status },
       t(`reviews.status.${review.status}`))),
-  closed ? h('p', { class: 'provisional', 'data-test': 'review-closed' }, t('review.closed', dateTime(review.closed_at), review.period)) : null,
+  closed ? h('p', { class: 'provisional', 'data-test': 'review-closed' }, t('review.closed', dateTime(review.closed_at), periodName(review.period))) : null,
   figures(review),
   review.comments ? h('p', { 'data-test': 'review-lead-comments' }, review.comments) : null,
   review.acknowledged_at
