@@ -4,7 +4,7 @@
 // the KPI engine measures them now, its actions (1:1 coaching, training, role change) with their dates and
 // coaching notes, a form to add one, and the outcome that closes it.
 import { h, field, toast, empty } from '../ui.js';
-import { t, day, percent } from '../i18n.js';
+import { t, day, percent, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { heading, keptNotice, problems, shown, isoDay } from '../views/common.js';
@@ -84,7 +84,7 @@ async function list(ctx) {
   const suggestionItem = (s) => h('div', { class: 'card', 'data-test': 'plan-suggestion', 'data-rep': s.rep_id },
     h('div', { class: 'goal-head' }, h('strong', {}, s.name),
       h('span', { class: 'chip chip-pending' }, t('plans.under', percent(s.threshold)))),
-    h('p', { class: 'hint' }, s.periods.map((p) => `${p.period} ${t(`metric.${s.metric}`)} ${percent(p.attainment)}`).join(' · ')),
+    h('p', { class: 'hint' }, s.periods.map((p) => `${periodName(p.period)} ${t(`metric.${s.metric}`)} ${percent(p.attainment)}`).join(' · ')),
     live ? h('button', { class: 'btn btn-wide', 'data-test': 'plan-suggestion-accept', onclick: () => {
       forms.replaceChildren(openForm(reps, ctx, s));
       forms.scrollIntoView({ block: 'start' });
@@ -113,7 +113,7 @@ async function list(ctx) {
 function criterionRow(c) {
   return h('p', { class: 'row', 'data-test': 'plan-criterion', 'data-metric': c.metric, 'data-period': c.period,
     'data-met': c.met ? 'yes' : 'no', 'data-attainment': c.attainment ?? '' },
-  h('span', { class: 'row-main' }, h('strong', {}, `${t(`metric.${c.metric}`)} · ${c.period}`),
+  h('span', { class: 'row-main' }, h('strong', {}, `${t(`metric.${c.metric}`)} · ${periodName(c.period)}`),
     h('small', {}, t('plans.needs', percent(c.min_attainment)))),
   h('span', { class: 'row-side' }, h('b', {}, percent(c.attainment)),
     h('span', { class: `chip ${c.met ? 'chip-approved' : 'chip-pending'}` }, c.met ? t('plans.met') : t('plans.notyet'))));
@@ -184,7 +184,7 @@ async function detail(id, ctx) {
         h('span', { class: 'chip', 'data-test': 'plan-status' }, t(`plans.status.${plan.status}`))),
       plan.goal ? h('p', {}, plan.goal) : null,
       plan.trigger?.periods?.length ? h('p', { class: 'hint' }, t('plans.trigger',
-        plan.trigger.periods.map((p) => `${p.period} ${percent(p.attainment)}`).join(' · '))) : null,
+        plan.trigger.periods.map((p) => `${periodName(p.period)} ${percent(p.attainment)}`).join(' · '))) : null,
       open ? null : h('p', { 'data-test': 'plan-outcome-shown' }, `${t(`plans.outcome.${plan.outcome}`)}${plan.outcome_note ? ` · ${plan.outcome_note}` : ''}`)),
     h('h2', {}, t('plan.exit')),
     h('div', { class: 'card', 'data-test': 'plan-criteria', 'data-met': plan.exit_criteria_met ? 'yes' : 'no' },

@@ -4,7 +4,7 @@
 // rep (POST …/share), after which it is read-only; once shared, the lead closes it (POST …/close): the score is
 // kept and the rep's period is locked, which the screen says.
 import { h, field, toast, empty } from '../ui.js';
-import { t, dateTime } from '../i18n.js';
+import { t, dateTime, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
 import { figures, dimensionName } from '../views/me.js';
@@ -38,7 +38,7 @@ async function list(ctx) {
     answer.ok ? null : answer.offline ? offlineNotice() : h('p', { class: 'error' }, problem(answer)),
     reviews.length ? reviews.map((r) => h('a', { class: 'card row', href: `#/reviews/${r.id}`, 'data-test': 'review-item',
       'data-id': r.id, 'data-status': r.status, 'data-rep': r.rep_id },
-    h('span', { class: 'row-main' }, h('strong', {}, name.get(r.rep_id) || '—'), h('small', { class: 'hint' }, ` · ${r.period}`)),
+    h('span', { class: 'row-main' }, h('strong', {}, name.get(r.rep_id) || '—'), h('small', { class: 'hint' }, ` · ${periodName(r.period)}`)),
     h('span', { class: `chip chip-${r.status === 'draft' ? 'pending' : 'approved'} row-side` },
       t(`reviews.status.${r.status}`), r.score ? ` · ${r.score}` : ''))) : answer.ok ? empty(t('reviews.none')) : null,
     answer.ok && reps.length ? h('div', { class: 'card form' }, h('strong', {}, t('reviews.new')),
@@ -93,11 +93,11 @@ async function detail(id, ctx) {
       ...Object.fromEntries((review.dimensions || []).map((d) => [`ratings.${d.key}`, dimensionName(d)])) });
   } }, t('reviews.close'));
   const after = review.status === 'closed'
-    ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), review.score ?? '—', review.period))
+    ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), review.score ?? '—', periodName(review.period)))
     : h('p', { class: 'hint' }, t('reviews.readonly'));
   return h('section', { class: 'screen', 'data-test': 'review-detail', 'data-id': review.id, 'data-status': review.status }, back,
     h('div', { class: 'card' },
-      h('div', { class: 'goal-head' }, h('strong', {}, `${rep?.name || ''} · ${t('review.title', review.period)}`),
+      h('div', { class: 'goal-head' }, h('strong', {}, `${rep?.name || ''} · ${t('review.title', periodName(review.period))}`),
         h('span', { class: 'chip', 'data-test': 'review-status' }, t(`reviews.status.${review.status}`))),
       h('p', { class: 'hint' }, t('reviews.figures', dateTime(review.figures_as_of))),
       figures(review),
