@@ -1,11 +1,11 @@
 """A walk over every screen a lead, a manager and an admin reach, on a small demo company (backend/demo.py),
 in Chinese and in English, at 360 px and at 1280 px: each screen, once its figures are drawn, shows no code
-(snake_case), no `undefined`, `NaN` or `null`, no raw ISO timestamp and no missing translation (i18n.js's `t()`
-shows the key itself, e.g. `audit.title`). Each role also opens the detail screens those lead to, by the links
-on screen (`details`): a customer's page, a visit, a unit's home, a review and a plan where the demo has them,
-the goal tree's nodes down to a rep, and a report's drill-down to a rep's visits; in Chinese on a phone and in
-English at a laptop, to keep the walk's time down. Each screen's problems are gathered, so one run names them
-all."""
+(snake_case), no `undefined`, `NaN` or `null`, no raw ISO timestamp, no period as the API keys it (2026-11 for
+2026年11月) and no missing translation (i18n.js's `t()` shows the key itself, e.g. `audit.title`). Each role
+also opens the detail screens those lead to, by the links on screen (`details`): a customer's page, a visit,
+a unit's home, a rep's review and improvement plan, the goal tree's nodes down to a rep, and a report's
+drill-down to a rep's visits; in Chinese on a phone and in English at a laptop, to keep the walk's time down.
+Each screen's problems are gathered, so one run names them all."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ FIGURES = {"#/", "#/goals", "#/goals/tree", "#/leaderboard"}
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 RAW = re.compile(r"\b(undefined|NaN|null)\b|\[object")
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# A period as the API keys it (2026-11, 2026-Q4) instead of its name (2026年11月, Nov 2026).
+PERIOD = re.compile(r"(?<![\d-])\d{4}-(?:\d{2}|Q[1-4])(?![\d-])")
 
 
 def key_pattern() -> re.Pattern[str]:
@@ -60,9 +62,14 @@ def key_pattern() -> re.Pattern[str]:
 KEY = key_pattern()
 
 
+# A form's example of what to type (周期（如 2026-11 或 2026-Q4）, Period (e.g. 2026-11 or 2026-Q4)) is no problem.
+EXAMPLE = re.compile(r"[（(](?:如|e\.g\.)[^）)]*[）)]")
+
+
 def problems(text: str) -> list[str]:
     found = []
-    for name, pattern in (("code", SNAKE), ("raw", RAW), ("timestamp", ISO), ("key", KEY)):
+    text = EXAMPLE.sub("", text)
+    for name, pattern in (("code", SNAKE), ("raw", RAW), ("timestamp", ISO), ("period", PERIOD), ("key", KEY)):
         found += [f"{name}: {m.group(0)!r}" for m in pattern.finditer(text)]
     return sorted(set(found))
 
@@ -91,7 +98,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def decide(server: ServerProcess, database: TestDatabase) -> None:
     """What the demo leaves to people, done through the API so the audit, the queue and the desk have
     something whatever the day: a rep of lead01's team logs three visits; the lead rejects one with a reason,
-    approves one and leaves one waiting; the company's manager lowers that rep's visits target by one."""
+    approves one and leaves one waiting, and opens a review of the rep's month and an improvement plan; the
+    company's manager lowers that rep's visits target by one."""
     with database.engine.connect() as connection:
         rep_email, rep_id, customer_id = connection.execute(
             text(
@@ -125,6 +133,18 @@ def decide(server: ServerProcess, database: TestDatabase) -> None:
     assert answer.status_code == 200 and all(r["status"] == "applied" for r in answer.json()["results"]), (
         answer.text
     )
+    month = now.strftime("%Y-%m")
+    review = lead.post("/api/v1/reviews", json={"rep_id": rep_id, "period": month})
+    assert review.status_code == 201, review.text
+    plan = {
+        "rep_id": rep_id,
+        "goal": "拜访量回到目标水平",
+        "starts_on": now.date().isoformat(),
+        "ends_on": (now.date() + timedelta(days=30)).isoformat(),
+        "exit_criteria": [{"metric": "visits", "period": month, "min_attainment": 0.7}],
+    }
+    opened_plan = lead.post("/api/v1/plans", json=plan)
+    assert opened_plan.status_code == 201, opened_plan.text
     manager = server.sign_in(EMAILS["manager"], DEMO_PASSWORD)
     # Stored as 10⁻⁴ units (backend/db.py Fixed(4)); one visit less, so the parent's allocation still holds.
     lowered = Decimal(target).scaleb(-4) - 1
@@ -179,8 +199,8 @@ def opened(phone: Phone, link: Any, ready: str | None = None) -> str:
 
 def details(phone: Phone, role: str) -> Iterator[tuple[str, str]]:
     """The detail screens a role opens from the others, each as (what it is, its text), following the links
-    on screen: a customer's page and one of their visits, a unit's home from the team home, a review's and an
-    improvement plan's page, the goal tree's nodes down to a rep, and a report from its top level down to a
+    on screen: a customer's page and one of their visits, the homes of the units below, a rep's review and
+    improvement plan, the goal tree's nodes down to a rep, and a report from its top level down to a
     rep's visits on the desk (company → region → team → rep for a manager; team → rep for a lead)."""
     settled(phone, "#/customers")
     customers = [a.get_attribute("href") for a in phone.at("customer-item").all()[:10]]
@@ -197,13 +217,16 @@ def details(phone: Phone, role: str) -> Iterator[tuple[str, str]]:
     yield "visit", opened(phone, visit, hook("visit-form"))
     assert phone.page.evaluate("() => location.hash") == f"#/visit/{visit_id}"
 
+    # A manager's home lists the units below theirs: a region's home, then a team's.
     settled(phone, "#/")
-    if phone.at("home-unit").count():
-        yield "unit home", opened(phone, phone.at("home-unit").first, hook("home"))
+    for depth in range(1, 3):
+        if not phone.at("unit-row").count():
+            break
+        yield f"unit home {depth}", opened(phone, phone.at("unit-row").first, hook("home"))
+    # The review and the plan the lead opened for a rep of theirs (decide, above).
     for screen, item in (("#/reviews", "review-item"), ("#/plans", "plan-item")):
         settled(phone, screen)
-        if phone.at(item).count():
-            yield f"{screen} item", opened(phone, phone.at(item).first)
+        yield f"{screen.strip('#/')} item", opened(phone, phone.at(item).first)
 
     settled(phone, "#/goals/tree")
     for depth in range(1, 4):
