@@ -182,12 +182,27 @@ def owner_ids(session: Session, actor: Actor) -> frozenset[str] | None:
     return cache[actor.id]
 
 
+# The records a session was asked for by id, kept by it (`get_owned`, `preload`).
+_LOADED = "fieldgoal.loaded"
+
+
+def preload(session: Session, wanted: dict[type[Any], set[str]]) -> None:
+    """Load the named records in one query per model (of 500 ids), for `get_owned` to find without one each:
+    a sync batch names hundreds of customers and visits, and a query per record was a third of its time."""
+    loaded: dict[tuple[type[Any], str], Any] = session.info.setdefault(_LOADED, {})
+    for model, ids in wanted.items():
+        missing = sorted(record_id for record_id in ids if (model, record_id) not in loaded)
+        for start in range(0, len(missing), 500):
+            for record in session.scalars(select(model).where(model.id.in_(missing[start : start + 500]))):
+                loaded[(model, record.id)] = record
+
+
 def get_owned(session: Session, actor: Actor, model: type[T], record_id: str, owner_column: Any) -> T:
     """A record owned by someone whose work the actor may see; NotFound otherwise (deleted ones too)."""
     # The identity map holds records weakly: the session keeps those it loaded here, so the next mutation of
     # a batch that names one (a visit's customer, hundreds of times) finds it without another query or
     # `Session.get`'s own cost. One rolled back with its savepoint has left the session: it is read again.
-    loaded: dict[tuple[type[Any], str], Any] = session.info.setdefault("fieldgoal.loaded", {})
+    loaded: dict[tuple[type[Any], str], Any] = session.info.setdefault(_LOADED, {})
     record = loaded.get((model, record_id))
     if record is None or record not in session:
         record = loaded[(model, record_id)] = session.get(model, record_id)

@@ -7,6 +7,7 @@ notify). A handler returns the settled outcome or raises a domain error, which t
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,10 +26,10 @@ from backend.opportunities.models import Opportunity
 from backend.policy import Actor
 from backend.sync.merge import FieldConflict, three_way
 from backend.sync.models import ConflictRecord
-from backend.validation import Text, validate
+from backend.validation import Text, canonical_uuid, validate
 from backend.versioning import set_fields
 from backend.visits import service as visits
-from backend.visits.models import Visit
+from backend.visits.models import Amendment, Visit
 
 # Reach the client through `changes` only (SYNC.md rule 11).
 READ_ONLY = frozenset({"goal", "progress", "conflict", "badge", "user", "unit", "review", "plan"})
@@ -276,6 +277,41 @@ OWNERS: dict[str, tuple[Any, str]] = {
     "visit": (Visit, "rep_id"),
     "opportunity": (Opportunity, "owner_id"),
 }
+
+
+# What a mutation names besides its own record: fields of a create or an edit that are other records' ids.
+REFERENCES: dict[str, dict[str, Any]] = {
+    "visit": {"customer_id": Customer, "opportunity_id": Opportunity},
+    "opportunity": {"customer_id": Customer},
+}
+MODELS: dict[str, Any] = {
+    "customer": Customer,
+    "visit": Visit,
+    "opportunity": Opportunity,
+    "notification": Notification,
+    "amendment": Amendment,
+}
+
+
+def named_records(mutations: list[dict[str, Any]]) -> dict[Any, set[str]]:
+    """The records a batch's mutations will read, by model: each edited, deleted or acted-on record, and
+    each record a create or an edit names (a visit's customer), for the engine to load at once. Not the
+    batch's own creates: loaded first, a create sent again would meet its record in the session instead of
+    the database's `already_exists`."""
+    wanted: dict[Any, set[str]] = defaultdict(set)
+    created: dict[Any, set[str]] = defaultdict(set)
+    for raw in mutations:
+        entity = raw.get("entity")
+        if not isinstance(entity, str) or entity not in MODELS:
+            continue
+        if record_id := canonical_uuid(raw.get("id")):
+            (created if raw.get("op") == "create" else wanted)[MODELS[entity]].add(record_id)
+        fields = raw.get("fields")
+        if isinstance(fields, dict):
+            for name, model in REFERENCES.get(entity, {}).items():
+                if named := canonical_uuid(fields.get(name)):
+                    wanted[model].add(named)
+    return {model: ids - created[model] for model, ids in wanted.items()}
 
 
 def taken_by_actor(ctx: Context, entity: str, record_id: str) -> bool:
