@@ -1,7 +1,7 @@
 """Settling a client's mutations exactly once (SYNC.md rules 1–4).
 
 The transaction boundary here is the one exception to "a request is one transaction": a sync request
-settles its mutations in one transaction, one SAVEPOINT per mutation, and commits it before the pull
+settles its mutations in one transaction, each as if in a SAVEPOINT of its own, and commits it before the pull
 reads the page in a second one (so the change-log positions of the batch are stamped and the page already
 holds their effects). Inside the first transaction:
 
@@ -15,7 +15,9 @@ holds their effects). Inside the first transaction:
 Visits, which phones send by the hundred, take a cheaper road to the same receipts: a run of consecutive
 visit creates (and submits of them) is checked mutation by mutation and written in one INSERT in one
 savepoint; a broken one is rejected having written nothing, and if the INSERT fails the savepoint rolls
-back and the run settles one mutation per savepoint as above (`_settle_run`).
+back and the run settles one mutation per savepoint as above (`_settle_run`). Other consecutive mutations
+(edits, deletes, actions) apply in one savepoint for all; should one of them fail, it rolls back and they
+settle one savepoint each (`_settle_many`), so the receipts are the same either way.
 
 A crash at any point loses the whole uncommitted transaction: every mutation is then untouched and the
 retry settles it; whatever committed has its receipt. Nothing is lost and nothing doubles.
@@ -46,7 +48,7 @@ from backend.errors import (
     UnsupportedProtocol,
 )
 from backend.kpi import service as kpi
-from backend.policy import Actor
+from backend.policy import Actor, preload
 from backend.settings import Settings
 from backend.sync.entities import (
     ACTIONS,
@@ -57,6 +59,7 @@ from backend.sync.entities import (
     Context,
     Mutation,
     Outcome,
+    named_records,
     taken_by_actor,
 )
 from backend.sync.models import RejectedCreate, SyncClient, SyncReceipt
@@ -205,30 +208,40 @@ def settle(
     # Derived figures (SYNC.md rule 12) are rewritten once for the batch, after its last mutation.
     kpi.defer_progress(session)
     rejected_ids = _rejected_creates(session, envelope.client_id, envelope.mutations)
+    preload(session, named_records(envelope.mutations))
     results: list[dict[str, Any]] = []
     settled: dict[int, dict[str, Any]] = {}  # this batch's receipts, written after the loop
     # Consecutive creates of one batched entity (and actions on them), settled together.
     run: list[dict[str, Any]] = []
     run_ids: set[str | None] = set()
+    # Consecutive other mutations (edits, deletes, actions), settled in one savepoint.
+    pending: list[dict[str, Any]] = []
 
-    def settle_run() -> None:
-        for receipt in _settle_run(ctx, client.client_id, run, rejected_ids):
+    def settle(receipts: list[dict[str, Any]]) -> None:
+        for receipt in receipts:
             settled[receipt["mid"]] = receipt
             results.append(receipt)
-        run.clear()
-        run_ids.clear()
+
+    def settle_waiting() -> None:
+        if run:
+            settle(_settle_run(ctx, client.client_id, run, rejected_ids))
+            run.clear()
+            run_ids.clear()
+        if pending:
+            settle(_settle_many(ctx, client.client_id, pending, rejected_ids))
+            pending.clear()
 
     for raw in envelope.mutations:
         mid = raw["mid"]
         if mid == client.last_mid + 1 and (_batched(raw) or _follows_run(raw, run, run_ids)):
-            if run and run[0]["entity"] != raw["entity"]:
-                settle_run()
+            if pending or (run and run[0]["entity"] != raw["entity"]):
+                settle_waiting()
             run.append(raw)
             run_ids.add(canonical_uuid(raw.get("id")))
             client.last_mid = mid
             continue
-        if run:
-            settle_run()
+        if run or mid != client.last_mid + 1:
+            settle_waiting()
         if mid <= client.last_mid:
             results.append(
                 {"mid": mid, "status": "duplicate", "original": _receipt_of(session, client, mid, settled)}
@@ -237,11 +250,9 @@ def settle(
         if mid > client.last_mid + 1:
             results.append({"mid": mid, "status": "gap", "expected": client.last_mid + 1})
             break
-        settled[mid] = _settle_one(ctx, client.client_id, raw, rejected_ids)
+        pending.append(raw)
         client.last_mid = mid
-        results.append(settled[mid])
-    if run:
-        settle_run()
+    settle_waiting()
     kpi.write_deferred_progress(session, now)
     # The receipts commit with the batch's effects (one transaction), written in one statement.
     if settled:
@@ -317,6 +328,35 @@ def _settle_one(ctx: Context, client_id: str, raw: dict[str, Any], rejected_ids:
         savepoint.rollback()
         return _refused(ctx, client_id, raw, exc, rejected_ids)
     return _receipt(base, outcome)
+
+
+def _settle_many(
+    ctx: Context, client_id: str, mutations: list[dict[str, Any]], rejected_ids: set[str]
+) -> list[dict[str, Any]]:
+    """Settle consecutive mutations as `_settle_one` would, in one savepoint for all of them.
+
+    A savepoint per mutation cost most of an edit's time (each one flushes, then SAVEPOINT and RELEASE):
+    here the mutations apply one after another in a single savepoint and flush together. Should any of them
+    fail (a refusal, a broken statement at the flush), the savepoint rolls back and they settle one by one,
+    so every receipt is the one `_settle_one` gives and a refused mutation still changes nothing.
+    """
+    if len(mutations) == 1:
+        return [_settle_one(ctx, client_id, mutations[0], rejected_ids)]
+    session = ctx.session
+    receipts = []
+    savepoint = session.begin_nested()
+    try:
+        for raw in mutations:
+            base, record_id = _receipt_base(raw)
+            if record_id in rejected_ids:
+                receipts.append(_rejection(ctx, base, [FieldError("id", "depends_on_rejected")]))
+                continue
+            receipts.append(_receipt(base, _dispatch(ctx, _parse(raw))))
+        savepoint.commit()
+    except Exception:
+        savepoint.rollback()
+        return [_settle_one(ctx, client_id, raw, rejected_ids) for raw in mutations]
+    return receipts
 
 
 def _settle_run(

@@ -129,3 +129,99 @@ def test_a_run_of_creates_in_one_batch_settles_as_if_sent_one_by_one(org, phone,
     visits = together.of("visit")
     assert visits[stored_together[0]]["distance_m"] > 0  # from the customer's coordinates, read in the run
     assert visits[stored_together[-1]]["distance_m"] is None
+
+
+def _edited_world(p) -> dict[str, str]:
+    """Two customers and three draft visits of the phone's rep, synced; their ids by name."""
+    ids = {name: new_id() for name in ("c1", "c2", "v1", "v2", "v3")}
+    p.queue_mutation("customer", "create", ids["c1"], fields={"name": "华东五金"})
+    p.queue_mutation("customer", "create", ids["c2"], fields={"name": "西郊商行"})
+    for name in ("v1", "v2", "v3"):
+        p.queue_mutation("visit", "create", ids[name], fields=visit_fields(ids["c1"]))
+    assert {r["status"] for r in p.send()["results"]} == {"applied"}
+    return ids
+
+
+def test_a_run_of_edits_with_a_refusal_inside_settles_each_alone(org, phone, engine):
+    """Edits, deletes and actions in a row apply together; one refused among them changes nothing and
+    undoes none of the others, and every receipt is what settling them one by one gives."""
+    rep = phone("rep1")
+    ids = _edited_world(rep)
+    rep.queue_mutation("customer", "update", ids["c1"], base_version=1, fields={"name": "华东五金一店"})
+    rep.queue_mutation("visit", "update", ids["v1"], base_version=1, fields={"notes": "补充了价格"})
+    rep.queue_mutation("visit", "update", ids["v2"], base_version=1, fields={"notes": "不该留下", "lat": 500})
+    rep.queue_mutation("visit", "action", ids["v3"], name="submit", base_version=1, args={})
+    rep.queue_mutation("customer", "delete", ids["c2"], base_version=1)
+    rep.queue_mutation("customer", "update", ids["c1"], base_version=2, fields={"name": "华东五金总店"})
+    assert _outcomes(rep.send()["results"]) == [
+        ("applied", 2, []),
+        ("applied", 2, []),
+        ("rejected", None, [("lat", "out_of_range")]),
+        ("applied", 2, []),
+        ("applied", 2, []),
+        ("applied", 3, []),
+    ]
+    with Session(engine) as session:
+        visits = {v.id: v for v in session.scalars(select(Visit))}
+        customers = {c.id: c for c in session.scalars(select(Customer))}
+        logged = {(c.record_id, c.version) for c in session.scalars(select(ChangeLog))}
+    assert (visits[ids["v1"]].notes, visits[ids["v1"]].version) == ("补充了价格", 2)
+    assert (visits[ids["v2"]].notes, visits[ids["v2"]].version) == ("初次拜访", 1)
+    assert visits[ids["v3"]].status == "submitted"
+    assert customers[ids["c2"]].deleted_at is not None
+    assert (customers[ids["c1"]].name, customers[ids["c1"]].version) == ("华东五金总店", 3)
+    assert {(ids["c1"], 3), (ids["v1"], 2), (ids["v2"], 1), (ids["v3"], 2), (ids["c2"], 2)} <= logged
+
+
+def test_a_run_of_edits_that_all_apply_takes_one_savepoint(org, phone, engine):
+    """What makes a push of offline edits fast: twenty edits in a row share one savepoint, where each used
+    to flush and open and release one of its own."""
+    from sqlalchemy import event
+
+    rep = phone("rep1")
+    ids = _edited_world(rep)
+    for version in range(1, 21):
+        rep.queue_mutation("customer", "update", ids["c1"], base_version=version, fields={"name": f"店{version}"})
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        results = rep.send()["results"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [r["status"] for r in results] == ["applied"] * 20
+    assert sum(s.lstrip().upper().startswith("SAVEPOINT") for s in statements) == 1
+    rep.sync()
+    assert rep.of("customer")[ids["c1"]]["name"] == "店20"
+
+
+def test_a_bug_inside_a_run_of_edits_is_settled_alone(org, phone, engine, monkeypatch):
+    """An edit that writes and then fails unexpectedly is settled `server_error` with nothing kept, and the
+    edits around it in the same push apply."""
+    from backend.sync import entities
+
+    edit_customer = entities.HANDLERS["customer"]
+
+    def broken_for_one_name(ctx, mutation):  # type: ignore[no-untyped-def]
+        outcome = edit_customer(ctx, mutation)
+        if mutation.fields.get("name") == "触发故障":
+            raise RuntimeError("a bug")
+        return outcome
+
+    monkeypatch.setitem(entities.HANDLERS, "customer", broken_for_one_name)
+    rep = phone("rep1")
+    ids = _edited_world(rep)
+    rep.queue_mutation("customer", "update", ids["c1"], base_version=1, fields={"name": "第一次"})
+    rep.queue_mutation("customer", "update", ids["c2"], base_version=1, fields={"name": "触发故障"})
+    rep.queue_mutation("customer", "update", ids["c1"], base_version=2, fields={"name": "第二次"})
+    assert _outcomes(rep.send()["results"]) == [
+        ("applied", 2, []),
+        ("rejected", None, [("id", "server_error")]),
+        ("applied", 3, []),
+    ]
+    with Session(engine) as session:
+        names = {c.id: (c.name, c.version) for c in session.scalars(select(Customer))}
+    assert names == {ids["c1"]: ("第二次", 3), ids["c2"]: ("西郊商行", 1)}
