@@ -4,6 +4,7 @@
 import { h, empty } from '../ui.js';
 import { t, figure, number, percent1, periodName, dateTime, getLocale } from '../i18n.js';
 import * as model from '../model.js';
+import * as db from '../db.js';
 import { dayIn, periodsOf } from '../time.js';
 
 export const live = true;
@@ -101,9 +102,12 @@ export async function render(params, ctx) {
   // Leads and managers cascade goals down the org on the goal tree (js/team/goaltree.js).
   const tree = ['lead', 'manager', 'admin'].includes(user.role)
     ? h('a', { class: 'btn btn-wide', href: '#/goals/tree', 'data-test': 'goal-tree-open' }, t('goals.tree')) : null;
-  // Goals not set yet: the team's leaderboard is still there to see.
+  // No goals: before the first sync they may just not be here yet; after one, they are not set. Either way the
+  // team's leaderboard is still there to see.
   if (!primary.length) {
-    return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')), empty(t('goals.none')),
+    const { last_synced_at: synced } = await db.getMeta('last_synced_at');
+    return h('section', { class: 'screen' }, h('h1', {}, t('goals.title')),
+      empty(t(synced ? 'goals.unset' : 'goals.none')),
       h('a', { class: 'btn btn-wide', href: '#/leaderboard', 'data-test': 'nav-leaderboard' }, t('nav.leaderboard')), tree);
   }
 
