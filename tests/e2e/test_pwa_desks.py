@@ -125,10 +125,18 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     expect(lead.at("review-detail")).to_have_attribute("data-status", "closed")
     closed = lead_api.get(f"/api/v1/reviews/{review['id']}").json()
     assert closed["status"] == "closed" and closed["score"] is not None
-    expect(lead.at("review-closed")).to_contain_text(f"final score {closed['score']}")
+    # The lead's screens write the score as Me does: at most one decimal, never the API's decimal string.
+    lead_score = score_words(closed["score"])
+    expect(lead.at("review-closed")).to_contain_text(f"final score {lead_score} ·")
+    expect(lead.at("review-total")).to_have_text(lead_score)
+    assert closed["score"] == lead_score or closed["score"] not in lead.at("review-detail").inner_text()
     expect(lead.at("review-close")).to_have_count(0)
     SCREENS.mkdir(parents=True, exist_ok=True)
     shot(lead, "review-closed-lead")
+    lead.at("reviews-back").click()
+    item = lead.at("review-item", id=review["id"])
+    expect(item).to_contain_text(f"Closed · {lead_score}")
+    assert closed["score"] == lead_score or closed["score"] not in item.inner_text()
     locks = live.rows(
         "SELECT period FROM period_lock WHERE rep_id = :rep AND period = :period",
         rep=live.org.user("rep1"),

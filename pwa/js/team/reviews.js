@@ -7,7 +7,7 @@ import { h, field, toast, empty } from '../ui.js';
 import { t, dateTime, periodName } from '../i18n.js';
 import * as model from '../model.js';
 import * as coaching from '../coaching.js';
-import { figures, dimensionName } from '../views/me.js';
+import { figures, dimensionName, scoreText } from '../views/me.js';
 import { problem, problems } from '../views/common.js';
 
 const offlineNotice = () => h('p', { class: 'banner', 'data-test': 'reviews-offline' }, t('coach.offline'));
@@ -40,7 +40,7 @@ async function list(ctx) {
       'data-id': r.id, 'data-status': r.status, 'data-rep': r.rep_id },
     h('span', { class: 'row-main' }, h('strong', {}, name.get(r.rep_id) || '—'), h('small', { class: 'hint' }, ` · ${periodName(r.period)}`)),
     h('span', { class: `chip chip-${r.status === 'draft' ? 'pending' : 'approved'} row-side` },
-      t(`reviews.status.${r.status}`), r.score ? ` · ${r.score}` : ''))) : answer.ok ? empty(t('reviews.none')) : null,
+      t(`reviews.status.${r.status}`), r.score ? ` · ${scoreText(r.score)}` : ''))) : answer.ok ? empty(t('reviews.none')) : null,
     answer.ok && reps.length ? h('div', { class: 'card form' }, h('strong', {}, t('reviews.new')),
       field(t('reviews.rep'), rep), field(t('reviews.period'), period), open, message) : null);
 }
@@ -93,7 +93,7 @@ async function detail(id, ctx) {
       ...Object.fromEntries((review.dimensions || []).map((d) => [`ratings.${d.key}`, dimensionName(d)])) });
   } }, t('reviews.close'));
   const after = review.status === 'closed'
-    ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), review.score ?? '—', periodName(review.period)))
+    ? h('p', { class: 'hint', 'data-test': 'review-closed' }, t('reviews.closed.at', dateTime(review.closed_at), scoreText(review.score), periodName(review.period)))
     : h('p', { class: 'hint' }, t('reviews.readonly'));
   return h('section', { class: 'screen', 'data-test': 'review-detail', 'data-id': review.id, 'data-status': review.status }, back,
     h('div', { class: 'card' },
@@ -101,7 +101,7 @@ async function detail(id, ctx) {
         h('span', { class: 'chip', 'data-test': 'review-status' }, t(`reviews.status.${review.status}`))),
       h('p', { class: 'hint' }, t('reviews.figures', dateTime(review.figures_as_of))),
       figures(review),
-      review.scorecard?.total ? h('p', { class: 'row' }, h('span', { class: 'row-main' }, '∑'), h('b', { class: 'row-side' }, review.score ?? review.scorecard.total)) : null),
+      review.scorecard?.total ? h('p', { class: 'row' }, h('span', { class: 'row-main' }, '∑'), h('b', { class: 'row-side', 'data-test': 'review-total' }, scoreText(review.score ?? review.scorecard.total))) : null),
     h('div', { class: 'form' },
       ratings.map((r) => r.row),
       field(t('reviews.comments'), comments),
