@@ -502,3 +502,72 @@ def test_an_admin_sees_an_estimated_year_and_enters_its_official_holidays(live: 
     boss.go("#/calendar")
     expect(boss.at("home")).to_be_visible()
     assert not admin.errors and not boss.errors
+
+
+def distance_words(metres: float) -> str:
+    """A distance as the app says it in English: whole metres below 1 km, else kilometres to one decimal."""
+    if round(metres) < 1000:
+        return f"{round(metres)} m"
+    return f"{Decimal(str(metres / 1000)).quantize(Decimal('0.1'), ROUND_HALF_UP).normalize():f} km"
+
+
+def test_a_lead_reads_a_reps_visit_and_only_the_rep_gets_its_form(live: Live, new_context: Any) -> None:
+    """Only a visit's own rep may change it (the server refuses anyone else): the lead who opens it finds its
+    facts in words and nothing to save, delete or submit; the rep opening their own draft gets the form."""
+    shop = live.add_customer("rep2", "Read Only Optics", lat=31.23, lon=121.47)
+    rep_sync = SyncClient(live.api("rep2"))
+    now = today_in().replace(microsecond=0)
+    submitted, draft = str(uuid.uuid4()), str(uuid.uuid4())
+    for visit_id, notes in ((submitted, "asked for the spring catalogue"), (draft, "own draft notes")):
+        fields = {
+            "customer_id": shop,
+            "check_in_at": (now - timedelta(minutes=50)).isoformat(),
+            "check_out_at": (now - timedelta(minutes=8)).isoformat(),
+            "lat": 31.2301,
+            "lon": 121.47,
+            "accuracy_m": 8,
+            "outcome": "interested",
+            "satisfaction": 4,
+            "notes": notes,
+        }
+        rep_sync.queue_mutation("visit", "create", visit_id, fields=fields)
+    rep_sync.queue_mutation("visit", "action", submitted, name="submit", base_version=1)
+    synced(rep_sync)
+    waiting = live.api("lead1").get("/api/v1/visits", params={"rep_id": live.org.user("rep2")}).json()
+    visit = next(v for v in waiting if v["id"] == submitted)
+    assert visit["status"] == "submitted" and visit["distance_m"] is not None, visit
+
+    lead = Phone(new_context()).open().sign_in(live.org.email("lead1"))
+    lead.go(f"#/customer/{shop}")
+    lead.at("visit-item", id=submitted).click()
+    view = lead.at("visit-view")
+    expect(view).to_have_attribute("data-id", submitted)
+    expect(lead.at("visit-status")).to_have_text("Submitted")
+    expect(lead.at("visit-fact", key="customer")).to_contain_text("Read Only Optics")
+    expect(lead.at("visit-fact", key="outcome")).to_contain_text("Interested")
+    expect(lead.at("visit-fact", key="satisfaction")).to_contain_text(f"{'★' * visit['satisfaction']} 4/5")
+    expect(lead.at("visit-view-notes")).to_have_text("asked for the spring catalogue")
+    expect(lead.at("visit-checkin-at")).to_contain_text(f"±{round(float(visit['accuracy_m']))} m")
+    expect(lead.at("visit-checkout-at")).to_contain_text("Checked out")
+    stayed = datetime.fromisoformat(visit["check_out_at"]) - datetime.fromisoformat(visit["check_in_at"])
+    on_site = round(stayed.total_seconds() / 60)
+    expect(lead.at("evidence-facts")).to_contain_text(
+        f"{distance_words(float(visit['distance_m']))} from the customer"
+    )
+    expect(lead.at("evidence-facts")).to_contain_text(f"On site {on_site} min")
+    # Nothing to change: no form, no field, no save, delete, submit or check-out.
+    expect(lead.page.locator("#view form, #view input, #view textarea, #view select")).to_have_count(0)
+    for control in ("visit-form", "visit-save", "visit-delete", "visit-submit", "visit-checkout"):
+        expect(lead.at(control)).to_have_count(0)
+    expect(lead.page.locator("#view h1")).to_have_text("Visit")
+    shot(lead, "visit-read-only-lead")
+    assert not lead.errors
+
+    rep = Phone(new_context()).open().sign_in(live.org.email("rep2"))
+    rep.go(f"#/visit/{draft}")
+    expect(rep.at("visit-form")).to_be_visible()
+    expect(rep.at("visit-notes")).to_have_value("own draft notes")
+    expect(rep.at("visit-save")).to_be_enabled()
+    expect(rep.at("visit-delete")).to_be_visible()
+    expect(rep.at("visit-view")).to_have_count(0)
+    assert not rep.errors

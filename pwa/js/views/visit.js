@@ -1,14 +1,15 @@
 // views/visit.js: log a visit, or edit one (synced or still on the phone) and check out of it. Saving queues
 // mutations and returns at once: the check-in position is whatever was located before the tap, never awaited
 // at save time. The customer is picked from a <select> that a search box (name or pinyin initials) and
-// "nearby" (distance from here) narrow and order.
+// "nearby" (distance from here) narrow and order. Anyone but the visit's own rep (a lead, a manager) reads it
+// in words instead, with nothing to change.
 import { h, field, toast } from '../ui.js';
-import { t, money, distance, duration, time } from '../i18n.js';
+import { t, money, distance, duration, time, dateTime, day } from '../i18n.js';
 import * as model from '../model.js';
 import { isoWithOffset } from '../time.js';
 import { locate } from '../geo.js';
 import * as photos from './photos.js';
-import { customerMatches, byDistance, minutesOnSite, evidence, refusal } from './common.js';
+import { customerMatches, byDistance, minutesOnSite, evidence, refusal, chip } from './common.js';
 
 const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
@@ -22,6 +23,8 @@ export async function render(params, ctx) {
     visit = (await model.visits(queue)).find((v) => v.id === params.id);
     synced = await model.record('visit', params.id);
   }
+  // Only the visit's own rep may change it (the server refuses anyone else): a lead or manager reads it.
+  if (visit?.rep_id && visit.rep_id !== ctx.user.id) return await readView(visit, synced, customers);
   let prefill = visit || {};
   if (params.query.get('fix')) {
     // Read, not taken: this screen may render twice (a redraw racing the navigation), and both renders must
@@ -149,6 +152,37 @@ export async function render(params, ctx) {
       ? h('button', { type: 'button', class: 'btn btn-quiet btn-wide', 'data-test': 'visit-delete', onclick: async () => {
         await model.deleteVisit(params.id); ctx.navigate('#/');
       } }, t('visit.delete')) : null);
+}
+
+/** Someone else's visit (a lead's or manager's look at a rep's work): the same facts as the rep's form, in
+ * words, with nothing to change. */
+async function readView(visit, synced, customers) {
+  const users = await model.replica('user');
+  const rep = users.find((u) => u.id === visit.rep_id);
+  const fact = (key, label, ...value) => h('p', { class: 'row', 'data-test': 'visit-fact', 'data-key': key },
+    h('span', { class: 'row-main hint' }, label), h('b', { class: 'row-side' }, ...value));
+  const checkIn = [t('visit.checkin.at', dateTime(visit.check_in_at)),
+    visit.lat != null ? t('visit.accuracy', Math.round(visit.accuracy_m ?? 0)) : t('visit.checkin.nogps')].join(' · ');
+  const checkOut = visit.check_out_at ? [t('visit.checkout.at', dateTime(visit.check_out_at)),
+    visit.check_out_lat == null ? t('visit.checkout.nogps') : null].filter(Boolean).join(' ') : null;
+  const score = visit.satisfaction;
+  return h('section', { class: 'screen', 'data-test': 'visit-view', 'data-id': visit.id, 'data-status': visit.status || '' },
+    h('div', { class: 'bar' }, h('h1', {}, t('visit.view')), h('span', { 'data-test': 'visit-status' }, chip(visit.status, visit.pending))),
+    visit.review_comment ? h('p', { class: 'card card-bad', 'data-test': 'visit-review-comment' }, visit.review_comment) : null,
+    h('div', { class: 'card' },
+      fact('customer', t('visit.customer'), customers.find((c) => c.id === visit.customer_id)?.name || '—'),
+      rep ? fact('rep', t('visit.rep'), rep.name) : null,
+      h('p', { 'data-test': 'visit-checkin-at' }, checkIn),
+      checkOut ? h('p', { 'data-test': 'visit-checkout-at' }, checkOut) : null,
+      evidence({ distance_m: (synced || visit).distance_m, flags: (synced || visit).flags,
+        check_in_at: visit.check_in_at, check_out_at: visit.check_out_at }),
+      fact('outcome', t('visit.outcome'), visit.outcome ? t(`outcome.${visit.outcome}`) : '—'),
+      fact('satisfaction', t('visit.satisfaction'), score ? `${'★'.repeat(score)} ${score}/5` : '—'),
+      visit.next_follow_up_on ? fact('next', t('visit.next'), day(visit.next_follow_up_on)) : null,
+      visit.notes ? h('div', { class: 'field' }, h('span', { class: 'hint' }, t('visit.notes')),
+        h('p', { 'data-test': 'visit-view-notes' }, visit.notes)) : null,
+      visit.photos?.length ? h('div', { class: 'field' }, h('span', {}, t('photo.title')), photos.gallery(visit)) : null),
+    h('p', { class: 'hint', 'data-test': 'visit-readonly' }, t('visit.readonly')));
 }
 
 /** The customer field of a new visit: the <select> (the control the form reads), with a search box that keeps
