@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, LargeBinary, and_, cast, func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -112,6 +112,7 @@ def _page_rows(
     while the user's records are sparse in the log.
     """
     log = table_of(ChangeLog).c
+    body = _body_bytes(log.body, session.get_bind().dialect.name)
     visible = visible_changes(actor)
     if window is not None:
         visible = and_(visible, in_window(window))
@@ -120,13 +121,21 @@ def _page_rows(
     while low < high and len(rows) < wanted:
         upper = min(high, low + width)
         rows += session.execute(
-            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version, log.body)
+            sa_select(log.entity, log.record_id, log.seq, log.deleted, log.version, body)
             .where(log.seq > low, log.seq <= upper, visible)
             .order_by(log.seq)
             .limit(wanted - len(rows))
         )
         low, width = upper, width * 2
     return rows
+
+
+def _body_bytes(body: Any, dialect: str) -> Any:
+    """The stored change as the UTF-8 bytes the answer carries: read as text, each body was decoded by the
+    driver and encoded again for the answer, three quarters of reading a page's rows on SQLite."""
+    if dialect == "postgresql":
+        return func.convert_to(body, literal_column("'UTF8'"), type_=LargeBinary).label("body")
+    return cast(body, LargeBinary).label("body")
 
 
 def _materialise(session: Session, rows: list[Any]) -> list[Any]:
@@ -141,7 +150,7 @@ def _materialise(session: Session, rows: list[Any]) -> list[Any]:
     for row in rows:
         if row.body is not None:
             # Sent as stored: the response's encoder copies it in without parsing it again.
-            changes.append(msgspec.Raw(row.body.encode()))
+            changes.append(msgspec.Raw(row.body))
             continue
         record = found.get((row.entity, row.record_id))
         change = None if record is None else as_change(row.entity, record)
