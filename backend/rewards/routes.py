@@ -16,7 +16,7 @@ from backend.rewards.schemas import (
     BadgePublic,
     CommissionPlanPublic,
     EstimatePublic,
-    NoPlanEstimate,
+    NoEstimate,
     StatementPublic,
 )
 from backend.validation import Uuid, validate
@@ -75,13 +75,13 @@ def issue(db: DB, actor: CurrentActor, now: Now, data: JSONBody[dict[str, Any]])
     return service.statement_public(service.issue_statement(db, actor, data, now))
 
 
-@get("/commissions/estimate", sync_to_thread=True, opt=also_answers(409))
+@get("/commissions/estimate", sync_to_thread=True)
 def estimate(
     db: DB, actor: CurrentActor, now: Now, period: FromQuery[str | None] = None
-) -> EstimatePublic | NoPlanEstimate:
+) -> EstimatePublic | NoEstimate:
     """The caller's commission so far and "¥X more pays ¥Y" to the next tier. Default: this month. With no
-    commission plan applying to the caller: `plan` null and no figures (NoPlanEstimate), not an error; 409
-    `no_revenue_goal` when a plan applies but the period has no revenue target."""
+    commission plan applying to the caller, or no revenue target for the period under the plan that applies:
+    no figures and what is missing (NoEstimate), not an error."""
     return service.estimate(db, actor, period, now)
 
 

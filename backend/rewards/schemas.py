@@ -7,6 +7,8 @@ Money is a decimal string to the cent; attainments, rates and tier bounds are de
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from backend.kpi.schemas import LeaderboardRow
@@ -144,13 +146,16 @@ class EstimatePublic(msgspec.Struct):
     as_of: str
 
 
-class NoPlanEstimate(msgspec.Struct):
-    """The estimate of someone no commission plan applies to (a lead or manager, usually): a normal answer,
-    not an error. `plan` is null and there are no figures; a client tells it from EstimatePublic by `plan`."""
+class NoEstimate(msgspec.Struct):
+    """No estimate for the period, and why, as a normal answer rather than an error. `missing` says what it
+    takes: `commission_plan` when no plan applies to the caller (a lead or manager, usually; `plan` null), or
+    `revenue_goal` when a plan applies (named in `plan`) but the period has no revenue target. There are no
+    figures; a client tells it from EstimatePublic by `missing`."""
 
     user_id: str
     period: str
-    plan: None
+    plan: PlanSnapshot | None
+    missing: Literal["commission_plan", "revenue_goal"]
     as_of: str
 
 

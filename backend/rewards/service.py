@@ -38,7 +38,7 @@ from backend.rewards.schemas import (
     AssignmentPublic,
     CommissionPlanPublic,
     EstimatePublic,
-    NoPlanEstimate,
+    NoEstimate,
     PlanSnapshot,
     StatementLine,
     StatementPublic,
@@ -274,13 +274,19 @@ def plan_for_rep(session: Session, rep: User) -> CommissionPlan | None:
 # --- statements ----------------------------------------------------------------------------------------------
 
 
-def _revenue_goal(session: Session, rep_id: str, period: str) -> Goal:
+def _revenue_goal_if_any(session: Session, rep_id: str, period: str) -> Goal | None:
+    """The person's revenue goal for the period, if it has a target to compute attainment and tiers against."""
     goal = session.scalars(
         select(Goal).where(
             Goal.subject_type == "user", Goal.subject_id == rep_id, Goal.metric == "revenue", Goal.period == period
         )
     ).first()
-    if goal is None or goal.target <= 0:
+    return None if goal is None or goal.target <= 0 else goal
+
+
+def _revenue_goal(session: Session, rep_id: str, period: str) -> Goal:
+    goal = _revenue_goal_if_any(session, rep_id, period)
+    if goal is None:
         raise Conflict("no_revenue_goal", period=period)
     return goal
 
@@ -525,15 +531,19 @@ def issue_statement(session: Session, actor: Actor, data: Any, now: datetime) ->
 # --- the phone's estimate -----------------------------------------------------------------------------------
 
 
-def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> EstimatePublic | NoPlanEstimate:
+def estimate(session: Session, actor: Actor, period: str | None, now: datetime) -> EstimatePublic | NoEstimate:
     """The caller's own commission so far this period, from their provisional revenue as the engine counts
     it now, and what the next tier takes: "¥more_revenue more pays ¥pays_total" (None in the top tier).
-    Someone no plan applies to gets that as the answer (`plan` null, no figures), not a conflict."""
+    Without a plan applying, or without a revenue target for the period, that is the answer (what is
+    missing, no figures), not a conflict: the phone asks on every visit to Me, whoever signs in."""
     rep = _rep_in_view(session, actor, None)
     key = _period(session, rep, period, now)
     applies = plan_for_rep(session, rep)
     if applies is None:
-        return NoPlanEstimate(user_id=rep.id, period=key.key, plan=None, as_of=wire(now))
+        return NoEstimate(user_id=rep.id, period=key.key, plan=None, missing="commission_plan", as_of=wire(now))
+    if _revenue_goal_if_any(session, rep.id, key.key) is None:
+        named = msgspec.convert({"name": applies.name, "mode": applies.mode, "tiers": applies.tiers}, PlanSnapshot)
+        return NoEstimate(user_id=rep.id, period=key.key, plan=named, missing="revenue_goal", as_of=wire(now))
     draft = _draft(session, rep, key, now, applies)
     plan = draft["plan"]
     tiers: list[Tier] = parse_tiers(plan["tiers"])

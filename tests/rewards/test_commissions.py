@@ -226,21 +226,49 @@ def test_plan_tiers_must_ascend_and_end_open(org, sign_in):
 
 
 @both_databases
-def test_no_plan_is_an_answer_and_no_target_a_conflict_never_a_zero(org, engine, sign_in, clock):
+def test_no_plan_or_no_target_is_an_answer_saying_so_never_a_zero(org, engine, sign_in, clock):
+    period = f"{clock.now:%Y-%m}"  # the default: this month
     # No plan applies: a normal answer saying so (200, `plan` null), with no figures at all rather than zeros.
     for email, user in (("rep1@example.com", "rep1"), ("lead1@example.com", "lead1")):
         response = sign_in(email).get("/api/v1/commissions/estimate")
         assert (response.status_code, response.json()) == (
             200,
-            {"user_id": org.user(user), "period": "2026-11", "plan": None, "as_of": clock.now.isoformat()},
+            {
+                "user_id": org.user(user),
+                "period": period,
+                "plan": None,
+                "missing": "commission_plan",
+                "as_of": clock.now.isoformat(),
+            },
         ), response.text
     # The statement has nothing to compute with: still a conflict there.
     statement = _statement(sign_in("rep1@example.com"))
     assert (statement.status_code, statement.json()["code"]) == (409, "no_commission_plan")
-    # A plan without a revenue target for the period: a conflict, not a zero.
+    # A plan applies but the period has no revenue target: the plan named, the target missing, no figures.
     _plan(sign_in("boss@example.com"), org)
     response = sign_in("rep1@example.com").get("/api/v1/commissions/estimate")
-    assert (response.status_code, response.json()["code"]) == (409, "no_revenue_goal")
+    assert (response.status_code, response.json()) == (
+        200,
+        {
+            "user_id": org.user("rep1"),
+            "period": period,
+            "plan": {"name": "Field 2026", "mode": "marginal", "tiers": TIERS_STORED},
+            "missing": "revenue_goal",
+            "as_of": clock.now.isoformat(),
+        },
+    ), response.text
+    # A statement refuses it still.
+    statement = _statement(sign_in("rep1@example.com"))
+    assert (statement.status_code, statement.json()["code"]) == (409, "no_revenue_goal")
+    # With a revenue target for the period, the figures.
+    with Session(engine, expire_on_commit=False) as session:
+        goal(
+            session, actor(session, org.user("boss")), ("user", org.user("rep1")), "revenue", period, "100000", NOW
+        )
+        session.commit()
+    response = sign_in("rep1@example.com").get("/api/v1/commissions/estimate")
+    assert response.status_code == 200 and "missing" not in response.json(), response.text
+    assert (response.json()["plan"]["name"], response.json()["target"]) == ("Field 2026", "100000.00")
 
 
 @both_databases
