@@ -152,7 +152,7 @@ def decide(server: ServerProcess, database: TestDatabase) -> None:
     assert changed.status_code == 200, changed.text
 
 
-# The screen drawn in the view: a <section>, or the visit's <form>.
+# The screen drawn in the view: a <section> (a rep's visit too, which a lead or manager reads, never edits).
 SCREEN = "#view > *"
 
 
@@ -214,7 +214,7 @@ def details(phone: Phone, role: str) -> Iterator[tuple[str, str]]:
     visit = phone.at("visit-item").first
     assert visit.count(), "no customer of the first ten has a visit on their page"
     visit_id = visit.get_attribute("data-id")
-    yield "visit", opened(phone, visit, hook("visit-form"))
+    yield "visit", opened(phone, visit, hook("visit-view"))
     assert phone.page.evaluate("() => location.hash") == f"#/visit/{visit_id}"
 
     # A manager's home lists the units below theirs: a region's home, then a team's.
