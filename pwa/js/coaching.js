@@ -65,8 +65,9 @@ export async function acknowledgeReview(id, comment) {
   return answer;
 }
 
-/** The cached estimate: `{data, fetched_at}` (`data.plan` null: no plan applies) or `{error, fetched_at}` (a
- * refusal's code, e.g. `no_revenue_goal`; an older app cached `no_commission_plan` so), or undefined. */
+/** The cached estimate: `{data, fetched_at}` (`data.missing` set: no estimate, and why: `commission_plan` or
+ * `revenue_goal`) or `{error, fetched_at}` (a refusal's code; an older app cached `no_commission_plan` and
+ * `no_revenue_goal` so), or undefined. */
 export async function cachedEstimate() {
   return (await getMeta('commission_estimate')).commission_estimate;
 }

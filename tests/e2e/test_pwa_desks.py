@@ -66,8 +66,9 @@ def synced(client: SyncClient) -> None:
     assert receipts and all(r["status"] == "applied" for r in receipts), receipts
 
 
-# What an older app cached when the estimate answered 409 `no_commission_plan` (coaching.js `refreshEstimate`).
-CACHE_OLD_NO_PLAN = """async () => {
+# What an older app cached when the estimate answered 409 `no_commission_plan` or `no_revenue_goal`
+# (coaching.js `refreshEstimate`); the code is the argument.
+CACHE_OLD_409 = """async (code) => {
   const db = await new Promise((resolve, reject) => {
     const open = indexedDB.open('fieldgoal');
     open.onsuccess = () => resolve(open.result);
@@ -75,7 +76,7 @@ CACHE_OLD_NO_PLAN = """async () => {
   });
   await new Promise((resolve, reject) => {
     const tx = db.transaction('meta', 'readwrite');
-    tx.objectStore('meta').put({ error: 'no_commission_plan', fetched_at: new Date().toISOString() }, 'commission_estimate');
+    tx.objectStore('meta').put({ error: code, fetched_at: new Date().toISOString() }, 'commission_estimate');
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
@@ -109,7 +110,7 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     lead.page.wait_for_load_state("networkidle")
     assert not console_errors and not failed, (console_errors, failed)
     # A phone may still hold what an older app cached from the 409: offline, Me reads it as the same sentence.
-    lead.page.evaluate(CACHE_OLD_NO_PLAN)
+    lead.page.evaluate(CACHE_OLD_409, "no_commission_plan")
     lead.offline()
     lead.go("#/")
     expect(lead.at("home")).to_be_visible()
@@ -117,6 +118,45 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     expect(lead.at("commission-as-of")).to_contain_text("Offline")
     expect(lead.at("commission-estimate")).to_have_attribute("data-plan", "none")
     expect(lead.at("commission-why")).to_have_text("No commission plan applies to you")
+    lead.online()
+    # A plan applies to the lead now, but they have no revenue target this month: an answer too, naming the
+    # plan, and Me says why there is no estimate with nothing logged.
+    boss_api = live.api("boss")
+    lead_plan = boss_api.post(
+        "/api/v1/commissions/plans",
+        json={"name": "Lead plan", "unit_id": live.org.unit("company"), "mode": "marginal", "tiers": TIERS},
+    )
+    assert lead_plan.status_code == 201, lead_plan.text
+    assigned = boss_api.post(
+        f"/api/v1/commissions/plans/{lead_plan.json()['id']}/assign",
+        json={"subject_type": "user", "subject_id": live.org.user("lead1")},
+    )
+    assert assigned.status_code == 201, assigned.text
+    answer = lead_api.get("/api/v1/commissions/estimate")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["plan"]["name"], answer.json()["missing"]) == ("Lead plan", "revenue_goal"), answer.text
+    lead.go("#/")
+    expect(lead.at("home")).to_be_visible()
+    lead.go("#/me")
+    expect(lead.at("commission-estimate")).to_have_attribute("data-missing", "revenue_goal")
+    expect(lead.at("commission-estimate")).to_have_attribute("data-plan", "")
+    expect(lead.at("commission-why")).to_have_text(
+        "No revenue target for this period yet, so no commission estimate"
+    )
+    expect(lead.at("commission-as-of")).not_to_contain_text("Offline")
+    lead.page.wait_for_load_state("networkidle")
+    assert not console_errors and not failed, (console_errors, failed)
+    # An older app's cached 409 `no_revenue_goal` reads as the same sentence offline.
+    lead.page.evaluate(CACHE_OLD_409, "no_revenue_goal")
+    lead.offline()
+    lead.go("#/")
+    expect(lead.at("home")).to_be_visible()
+    lead.go("#/me")
+    expect(lead.at("commission-as-of")).to_contain_text("Offline")
+    expect(lead.at("commission-estimate")).to_have_attribute("data-missing", "revenue_goal")
+    expect(lead.at("commission-why")).to_have_text(
+        "No revenue target for this period yet, so no commission estimate"
+    )
     lead.online()
     lead.at("nav-reviews").click()
     lead.at("review-item", id=review["id"]).click()

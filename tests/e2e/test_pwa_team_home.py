@@ -184,8 +184,11 @@ def test_a_lead_sees_their_team_and_a_behind_rep_s_need_per_day(live: Live, new_
     # The lead's Me names no code: the commission card says why there is no estimate in words.
     assign_commission_plan(live, "Team home plan", "east", "team1")
     estimate = api.get("/api/v1/commissions/estimate")
-    assert estimate.status_code == 409 and estimate.json()["code"] == "no_revenue_goal", estimate.text
+    assert estimate.status_code == 200, estimate.text
+    assert (estimate.json()["plan"]["name"], estimate.json()["missing"]) == ("Team home plan", "revenue_goal")
+    assert "total" not in estimate.json(), estimate.text
     lead.go("#/me")
+    expect(lead.at("commission-estimate")).to_have_attribute("data-missing", "revenue_goal")
     expect(lead.at("commission-estimate")).to_contain_text("No revenue target for this period yet")
     me = lead.at("me").inner_text()
     assert "no_revenue_goal" not in me and "no_commission_plan" not in me, me

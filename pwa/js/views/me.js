@@ -136,12 +136,16 @@ function estimateCard(cached, offline) {
   }
   const when = h('p', { class: 'hint', 'data-test': 'commission-as-of' },
     (offline ? t('commission.cached', dateTime(cached.fetched_at)) : t('commission.asof', dateTime(cached.fetched_at))));
-  // No plan applies: the server answers so (`plan: null`, no figures); a phone may still hold the older
-  // answer, a 409 cached as `error: 'no_commission_plan'`.
-  const noPlan = data ? data.plan === null : cached.error === 'no_commission_plan';
-  if (!data || noPlan) {
-    return h('div', { ...attrs, 'data-plan': noPlan ? 'none' : '' }, h('strong', {}, t('commission.title', '').trim()),
-      h('p', { class: 'hint', 'data-test': 'commission-why' }, noPlan ? t('commission.noplan') : estimateProblem(cached.error)), when);
+  // No estimate: the server answers what is missing (`missing`, no figures): no plan applies (`plan: null`) or
+  // the period has no revenue target. A phone may still hold an older answer: `plan: null` without `missing`,
+  // or a 409 cached as `error: 'no_commission_plan'` or `'no_revenue_goal'`.
+  const missing = data ? (data.missing ?? (data.plan === null ? 'commission_plan' : null))
+    : ({ no_commission_plan: 'commission_plan', no_revenue_goal: 'revenue_goal' })[cached.error] ?? null;
+  if (!data || missing) {
+    const why = missing === 'commission_plan' ? t('commission.noplan')
+      : estimateProblem(missing === 'revenue_goal' ? 'no_revenue_goal' : cached.error);
+    return h('div', { ...attrs, 'data-plan': missing === 'commission_plan' ? 'none' : '', 'data-missing': missing ?? '' },
+      h('strong', {}, t('commission.title', '').trim()), h('p', { class: 'hint', 'data-test': 'commission-why' }, why), when);
   }
   const next = data.next;
   return h('div', { ...attrs, 'data-total': data.total, 'data-more-revenue': next?.more_revenue ?? '',
