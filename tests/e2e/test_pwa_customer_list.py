@@ -85,4 +85,19 @@ def test_a_long_list_draws_a_screenful_then_more_and_search_and_nearby_reach_eve
     expect(rows.first).to_contain_text("850 米")
     expect(rows).to_have_count(FIRST)
     shot(phone, "customers-long-nearby-zh")
+
+    # A sync bringing a new customer and a renamed one redraws the list in name order, though the order of the
+    # others is kept from the last draw: 杭州五金0005 comes second, 119 renamed 杭州五金000A third.
+    phone.at("customer-nearby").click()
+    expect(phone.at("customer-nearby")).to_have_attribute("aria-pressed", "false")
+    expect(rows.first).to_have_attribute("data-id", ids[0])
+    added = str(uuid.uuid4())
+    rep.queue_mutation("customer", "create", added, fields={"name": "杭州五金0005"})
+    rep.queue_mutation("customer", "update", ids[119], base_version=1, fields={"name": "杭州五金000A"})
+    assert all(r["status"] == "applied" for body in rep.sync() for r in body["results"])
+    phone.sync_now()
+    expect(rows.nth(1)).to_have_attribute("data-id", added)
+    assert drawn(phone)[:4] == [ids[0], added, ids[119], ids[1]]
+    expect(rows).to_have_count(FIRST)
+    expect(more).to_have_text("显示更多（还有 71 个）")
     assert phone.errors == []

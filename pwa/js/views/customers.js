@@ -22,12 +22,61 @@ const PAGE = 50;
 let limit = PAGE;
 let drawn = null;     // the last list drawn: still in the page when this is a redraw in place
 let watching = null;  // its IntersectionObserver
-// One collator for the whole sort (zh-CN: Chinese names in pinyin order), not one looked up per comparison.
+// One collator for the whole sort (zh-CN: Chinese names in pinyin order), not one looked up per comparison;
+// equal names in id order, so a full sort and a placement agree.
 const collator = new Intl.Collator('zh-CN');
+const byName = (a, b) => collator.compare(a.name || '', b.name || '') || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+// Sorting a manager's 2,000 names in zh-CN collation, at boot and again on every redraw a sync causes, was one
+// long task on a mid-range phone. The order is kept between draws ([id, name] as last sorted): a
+// customer whose name has not changed keeps its place, and only those new or renamed since are placed again.
+// A full sort runs in slices with a pause between them, so the screen never holds the main thread for long.
+let order = [];
+const pause = () => (globalThis.scheduler?.yield ? scheduler.yield() : new Promise((r) => setTimeout(r, 0)));
+
+async function sorted(list) {
+  const byId = new Map(list.map((c) => [c.id, c]));
+  const kept = [];
+  for (const [id, name] of order) {
+    const c = byId.get(id);
+    if (c && (c.name || '') === name) { kept.push(c); byId.delete(id); }
+  }
+  let out = kept;
+  if (byId.size > 64) {
+    // Many new (the first draw): sort slices of 250, pausing between them, then merge them pairwise.
+    let runs = [];
+    const all = [...byId.values()];
+    for (let i = 0; i < all.length; i += 250) { runs.push(all.slice(i, i + 250).sort(byName)); await pause(); }
+    runs.push(kept);
+    while (runs.length > 1) {
+      await pause();
+      const next = [];
+      for (let i = 0; i < runs.length; i += 2) next.push(runs[i + 1] ? merge(runs[i], runs[i + 1]) : runs[i]);
+      runs = next;
+    }
+    out = runs[0];
+  } else {
+    for (const c of byId.values()) {
+      let lo = 0, hi = out.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (byName(out[mid], c) <= 0) lo = mid + 1; else hi = mid; }
+      out.splice(lo, 0, c);
+    }
+  }
+  order = out.map((c) => [c.id, c.name || '']);
+  return out;
+}
+
+function merge(a, b) {
+  const out = [];
+  let i = 0, j = 0;
+  while (i < a.length && j < b.length) out.push(byName(a[i], b[j]) <= 0 ? a[i++] : b[j++]);
+  return out.concat(a.slice(i), b.slice(j));
+}
 
 export async function render(params, ctx) {
   if (params.id === 'new') return form(params, ctx);
-  const list = (await model.customers()).sort((a, b) => collator.compare(a.name || '', b.name || ''));
+  const read = await model.customers();
+  await pause();
+  const list = await sorted(read);
   if (!drawn?.isConnected) limit = PAGE;
   watching?.disconnect();
   const rows = drawn = h('div', {});
