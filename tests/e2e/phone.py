@@ -40,6 +40,24 @@ READ_DB = """async () => {
   }
 }"""
 
+# Writes one value of the app's `meta` store (the page's [key, value]); a value `{now}` gets the page's clock
+# as an ISO time in its `fetched_at`.
+PUT_META = """async ([key, value]) => {
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open('fieldgoal');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  if (value && value.fetched_at === '{now}') value.fetched_at = new Date().toISOString();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction('meta', 'readwrite');
+    tx.objectStore('meta').put(value, key);
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}"""
+
 
 def hook(name: str, **attrs: str) -> str:
     """The CSS selector of a `data-test` hook, optionally narrowed by other attributes (`id` → data-id)."""

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
-from tests.e2e.phone import Phone, hook
+from tests.e2e.phone import PUT_META, Phone, hook
 from tests.e2e.test_pwa_coaching import TIERS, assign_commission_plan, yuan
 from tests.e2e.test_pwa_screens import shot
 from tests.sync.helpers import Phone as SyncClient
@@ -67,21 +67,9 @@ def synced(client: SyncClient) -> None:
 
 
 # What an older app cached when the estimate answered 409 `no_commission_plan` or `no_revenue_goal`
-# (coaching.js `refreshEstimate`); the code is the argument.
-CACHE_OLD_409 = """async (code) => {
-  const db = await new Promise((resolve, reject) => {
-    const open = indexedDB.open('fieldgoal');
-    open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
-  });
-  await new Promise((resolve, reject) => {
-    const tx = db.transaction('meta', 'readwrite');
-    tx.objectStore('meta').put({ error: code, fetched_at: new Date().toISOString() }, 'commission_estimate');
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-  });
-  db.close();
-}"""
+# (coaching.js `refreshEstimate`).
+def cache_old_409(phone: Phone, code: str) -> None:
+    phone.page.evaluate(PUT_META, ["commission_estimate", {"error": code, "fetched_at": "{now}"}])
 
 
 def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context: Any) -> None:
@@ -110,7 +98,7 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     lead.page.wait_for_load_state("networkidle")
     assert not console_errors and not failed, (console_errors, failed)
     # A phone may still hold what an older app cached from the 409: offline, Me reads it as the same sentence.
-    lead.page.evaluate(CACHE_OLD_409, "no_commission_plan")
+    cache_old_409(lead, "no_commission_plan")
     lead.offline()
     lead.go("#/")
     expect(lead.at("home")).to_be_visible()
@@ -147,7 +135,7 @@ def test_lead_closes_a_review_and_the_rep_sees_it_closed(live: Live, new_context
     lead.page.wait_for_load_state("networkidle")
     assert not console_errors and not failed, (console_errors, failed)
     # An older app's cached 409 `no_revenue_goal` reads as the same sentence offline.
-    lead.page.evaluate(CACHE_OLD_409, "no_revenue_goal")
+    cache_old_409(lead, "no_revenue_goal")
     lead.offline()
     lead.go("#/")
     expect(lead.at("home")).to_be_visible()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.live import SCREENS, Live, today_in
-from tests.e2e.phone import Phone
+from tests.e2e.phone import PUT_META, Phone
 from tests.e2e.test_pwa_screens import shot
 from tests.support.server import wait_until
 from tests.sync.helpers import Phone as SyncClient
@@ -22,21 +22,10 @@ pytestmark = pytest.mark.browser
 
 HERE = {"latitude": 30.27415, "longitude": 120.15515}
 
+
 # Marks every queued mutation as possibly sent already (as after a request whose answer was lost).
-MARK_SENT = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const open = indexedDB.open('fieldgoal');
-    open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
-  });
-  await new Promise((resolve, reject) => {
-    const tx = db.transaction('meta', 'readwrite');
-    tx.objectStore('meta').put(1000000, 'sent_through');
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-  });
-  db.close();
-}"""
+def mark_sent(phone: Phone) -> None:
+    phone.page.evaluate(PUT_META, ["sent_through", 1000000])
 
 
 def open_visit(phone: Phone, visit_id: str) -> None:
@@ -88,7 +77,7 @@ def test_visit_logged_offline_and_edited_before_sync_arrives_edited(live: Live, 
     phone.wait_pending(1)
 
     # Edited once more, after the create may have left the phone: a new update on version 1.
-    phone.page.evaluate(MARK_SENT)
+    mark_sent(phone)
     open_visit(phone, visit_id)
     expect(phone.at("visit-notes")).to_have_value("改过：对方要下单")
     phone.at("visit-next").fill((today_in() + timedelta(days=5)).date().isoformat())
@@ -243,7 +232,7 @@ def test_edit_of_a_refused_create_is_carried_into_its_card(live: Live, context: 
     phone.offline()
     visit_id = phone.log_visit(customer, notes="原来的备注")
     # The create may have left the phone already: the edit becomes an update of its own.
-    phone.page.evaluate(MARK_SENT)
+    mark_sent(phone)
     open_visit(phone, visit_id)
     phone.at("visit-notes").fill("改过的备注")
     phone.at("visit-save").click()
