@@ -42,6 +42,9 @@ def need(condition: bool, reason: str) -> None:
 class Clock:
     """A clock the test moves: `clock.now` is what the server believes the time is."""
 
+    # Where the `clock` fixture starts.
+    START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
     def __init__(self, now: datetime):
         self.now = now
 
@@ -54,7 +57,7 @@ class Clock:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+    return Clock(Clock.START)
 
 
 def _pg_schema_engine() -> Iterator[Engine]:

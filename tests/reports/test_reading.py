@@ -4,11 +4,12 @@ and people of the same name told apart."""
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
@@ -134,19 +135,45 @@ def test_exports_write_words_for_codes_and_fractions_as_percentages(work, sign_i
     assert rep1[header.index("Revenue (CNY)")] == "12000.50"
 
 
-@pytest.mark.parametrize(
-    ("period", "kind", "label", "first_day", "last_day", "previous", "following"),
-    [
-        ("2026-11", "month", "November 2026", "2026-11-01", "2026-11-30", "2026-10", "2026-12"),
-        ("2026-Q4", "quarter", "Q4 2026", "2026-10-01", "2026-12-31", "2026-Q3", "2027-Q1"),
-        ("2026", "year", "2026", "2026-01-01", "2026-12-31", "2025", "2027"),
-    ],
-)
-def test_every_report_takes_a_month_quarter_or_year_and_states_it_for_a_picker(
-    work, sign_in, clock, period, kind, label, first_day, last_day, previous, following
-):
-    # The clock's month, its quarter and its year (the parameters spell them for the clock's day).
+def _spelled(kind: str, day: date) -> tuple[str, str, str, str, str, str, str]:
+    """The period of `kind` holding `day`, spelled by hand: key, English label, first and last day, the keys
+    before and after it, and its Chinese label."""
+    y, m = day.year, day.month
+    if kind == "month":
+        last = calendar.monthrange(y, m)[1]
+        before = f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+        after = f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+        return (
+            f"{y}-{m:02d}",
+            f"{calendar.month_name[m]} {y}",
+            f"{y}-{m:02d}-01",
+            f"{y}-{m:02d}-{last}",
+            before,
+            after,
+            f"{y}年{m}月",
+        )
+    if kind == "quarter":
+        q = (m - 1) // 3 + 1
+        end = q * 3
+        before = f"{y - 1}-Q4" if q == 1 else f"{y}-Q{q - 1}"
+        after = f"{y + 1}-Q1" if q == 4 else f"{y}-Q{q + 1}"
+        return (
+            f"{y}-Q{q}",
+            f"Q{q} {y}",
+            f"{y}-{end - 2:02d}-01",
+            f"{y}-{end:02d}-{calendar.monthrange(y, end)[1]}",
+            before,
+            after,
+            f"{y}年第{q}季度",
+        )
+    return (str(y), str(y), f"{y}-01-01", f"{y}-12-31", str(y - 1), str(y + 1), f"{y}年")
+
+
+@pytest.mark.parametrize("kind", ["month", "quarter", "year"])
+def test_every_report_takes_a_month_quarter_or_year_and_states_it_for_a_picker(work, sign_in, clock, kind):
+    # The clock's month, its quarter and its year, spelled in the test from the clock's day.
     today = clock.now.date()
+    period, label, first_day, last_day, previous, following, chinese_label = _spelled(kind, today)
     assert period == period_containing(kind, today).key
     lead = sign_in("lead1@example.com")
     for report in REPORTS:
@@ -168,7 +195,7 @@ def test_every_report_takes_a_month_quarter_or_year_and_states_it_for_a_picker(
         }, report
     chinese = _in_chinese(sign_in, "lead1@example.com")
     info = chinese.get("/api/v1/reports/funnel", params={"period": period}).json()["period_info"]
-    assert info["label"] == {"month": "2026年11月", "quarter": "2026年第4季度", "year": "2026年"}[kind]
+    assert info["label"] == chinese_label
 
 
 def test_a_quarter_is_the_sum_of_its_months(work, sign_in, clock):

@@ -43,8 +43,8 @@ from tests.sync.helpers import Phone, assert_bodies_current
 
 SETTLED = {"applied", "merged", "conflict", "rejected"}
 CST = timezone(timedelta(hours=8))
-# The test clock starts at 2026-11-20 02:00 UTC; field work happened the day before, in China.
-WORK_DAY = datetime(2026, 11, 19, 8, 0, tzinfo=CST)
+# Field work happened the day before the test clock's start, in China, from 8 in the morning.
+WORK_DAY = (Clock.START.astimezone(CST) - timedelta(days=1)).replace(hour=8, minute=0)
 MODELS = {"customer": Customer, "visit": Visit, "opportunity": Opportunity}
 PHONES = ("rep1a", "rep1b", "rep2", "rep3", "lead1")
 USER_OF = {"rep1a": "rep1", "rep1b": "rep1", "rep2": "rep2", "rep3": "rep3", "lead1": "lead1"}
@@ -106,7 +106,7 @@ visit_edits = st.fixed_dictionaries(
     },
 ).filter(bool)
 opportunity_edits = st.fixed_dictionaries(
-    {}, optional={"title": texts, "amount": amounts, "expected_close_on": st.just("2026-12-31")}
+    {}, optional={"title": texts, "amount": amounts, "expected_close_on": st.just("2027-06-30")}
 ).filter(bool)
 EDITS = {"customer": customer_edits, "visit": visit_edits, "opportunity": opportunity_edits}
 
